@@ -1,0 +1,34 @@
+from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib.sites.shortcuts import get_current_site
+
+from kalytera.mail import queue_message
+from kalytera.models import OutboundEmail
+
+# allauth's notices about changes to an account (sent with time, IP and browser).
+SECURITY_NOTICES = {
+    "account/email/email_changed",
+    "account/email/email_confirm",
+    "account/email/email_deleted",
+    "account/email/password_changed",
+    "account/email/password_reset",
+    "account/email/password_set",
+    "mfa/email/recovery_codes_generated",
+    "mfa/email/totp_activated",
+    "mfa/email/totp_deactivated",
+    "mfa/email/webauthn_added",
+    "mfa/email/webauthn_removed",
+}
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Render now (the request is at hand) but queue the delivery."""
+        request = context.get("request") or self.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        message = self.render_mail(template_prefix, email, ctx)
+        category = (
+            OutboundEmail.Category.SECURITY
+            if template_prefix in SECURITY_NOTICES
+            else OutboundEmail.Category.ACCOUNT
+        )
+        queue_message(message, category=category)

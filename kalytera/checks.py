@@ -1,0 +1,43 @@
+"""System checks for configuration that Django cannot check by itself.
+
+Ids are stable: operators and tests refer to them.
+"""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+PER_PROCESS_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+
+
+@register(Tags.caches)
+def check_shared_cache(app_configs, **kwargs) -> list[Error]:
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend in PER_PROCESS_CACHES:
+        return [
+            Error(
+                "The default cache is not shared between processes.",
+                hint=(
+                    "Rate limits live in the cache: set REDIS_URL, "
+                    "or leave it empty to use the database cache."
+                ),
+                id="kalytera.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_mail_configured(app_configs, **kwargs) -> list[Error]:
+    backend = settings.MAILERS.get("default", {}).get("BACKEND", "")
+    if not backend.endswith("smtp.EmailBackend"):
+        return [
+            Error(
+                "No SMTP server is configured for outgoing mail.",
+                hint="Set MAIL_URL, e.g. smtp://user:password@mail.example.com:587?tls=1.",
+                id="kalytera.E002",
+            )
+        ]
+    return []

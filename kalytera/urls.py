@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from kalytera import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(".well-known/security.txt", views.security_txt, name="security_txt"),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
+    path(settings.ADMIN_URL, admin.site.urls),
+]
+
+handler400 = "kalytera.views.bad_request"
+handler403 = "kalytera.views.permission_denied"
+handler404 = "kalytera.views.page_not_found"
+handler500 = "kalytera.views.server_error"
+handler429 = "kalytera.views.too_many_requests"

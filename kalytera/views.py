@@ -1,0 +1,86 @@
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "kalytera/home.html")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the cache answer, 503 otherwise (for load balancers)."""
+    checks = {"database": _database_ok(), "cache": _cache_ok()}
+    healthy = all(checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        logger.exception("Health check: database unavailable")
+        return False
+
+
+def _cache_ok() -> bool:
+    try:
+        cache.set("healthz", "ok", timeout=10)
+        return cache.get("healthz") == "ok"
+    except Exception:
+        logger.exception("Health check: cache unavailable")
+        return False
+
+
+@require_GET
+def security_txt(request: HttpRequest) -> HttpResponse:
+    """RFC 9116. ``Expires`` rolls forward so the file never goes stale."""
+    expires = (timezone.now() + timedelta(days=settings.SECURITY_TXT_LIFETIME_DAYS)).replace(microsecond=0)
+    lines = [f"Contact: {contact}" for contact in settings.SECURITY_CONTACTS]
+    lines += [
+        f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        f"Policy: {settings.SITE_URL}{settings.SECURITY_POLICY_PATH}",
+        "Preferred-Languages: en",
+        f"Canonical: {settings.SITE_URL}/.well-known/security.txt",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "errors/400.html", status=400)
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "errors/403.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors: the failure may lie in what they touch (database, session).
+    from django.template.loader import get_template
+
+    return HttpResponse(get_template("errors/500.html").render(), status=500)
+
+
+def too_many_requests(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "errors/429.html", status=429)

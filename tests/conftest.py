@@ -1,0 +1,166 @@
+import os
+import shutil
+import socket
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from kalytera import mail as outbox
+from kalytera.models import OutboundEmail
+from tests import personas
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by
+# tests of live servers are still synchronous and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+REQUIRE_ALL = os.environ.get("KALYTERA_REQUIRE_ALL") == "1"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    browser_ok = os.path.exists(CHROMIUM)
+    for item in items:
+        if "browser" in item.keywords and not browser_ok:
+            if REQUIRE_ALL:
+                raise pytest.UsageError(f"Browser tests need Chromium at {CHROMIUM}.")
+            item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request) -> None:
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    if connection.vendor != "postgresql":
+        if REQUIRE_ALL:
+            pytest.fail("This test needs PostgreSQL: set DATABASE_URL.")
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+# --- People -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def customer(db):
+    return personas.make_customer()
+
+
+@pytest.fixture
+def other_customer(db):
+    return personas.make_customer("otto@other.example")
+
+
+@pytest.fixture
+def support_user(db):
+    return personas.make_staff("sam@kalytera.example", "Support")
+
+
+@pytest.fixture
+def licensing_user(db):
+    return personas.make_staff("lena@kalytera.example", "Licensing")
+
+
+@pytest.fixture
+def legal_user(db):
+    return personas.make_staff("leo@kalytera.example", "Legal")
+
+
+@pytest.fixture
+def superuser(db):
+    return personas.make_superuser()
+
+
+@pytest.fixture
+def customer_client(client, customer):
+    client.force_login(customer)
+    return client
+
+
+@pytest.fixture
+def staff_client_for(client):
+    """A client logged in as the given staff member, with MFA set up."""
+
+    def login(user):
+        personas.give_totp(user)
+        client.force_login(user)
+        return client
+
+    return login
+
+
+# --- Mail -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def deliver_outbox(db):
+    """Deliver every queued email to Django's test outbox and return the messages."""
+
+    def deliver() -> list:
+        for email_id in OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING).values_list(
+            "pk", flat=True
+        ):
+            outbox.deliver(email_id)
+        return mail.outbox
+
+    return deliver
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class MailSink:
+    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes
+        from email.policy import default
+
+        self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["To"]]
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+    sink.port = port
+    yield sink
+    controller.stop()
+
+
+# --- Browser ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    }

@@ -1,0 +1,56 @@
+from datetime import datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_says_what_the_platform_is(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"<h1>The customer platform for Kalytera VMS</h1>" in response.content
+    assert response.content.count(b"<h1") == 1
+
+
+def test_healthz_answers_ok_when_database_and_cache_answer(client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": True, "cache": True}}
+
+
+def test_healthz_answers_503_when_the_cache_is_down(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens on the discard port
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        }
+    }
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": True, "cache": False}
+
+
+def test_healthz_refuses_post(client):
+    assert client.post(reverse("healthz")).status_code == 405
+
+
+def test_security_txt_follows_rfc_9116(client, settings):
+    response = client.get("/.well-known/security.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    fields = dict(line.split(": ", 1) for line in response.content.decode().splitlines())
+    assert fields["Contact"] == settings.SECURITY_CONTACTS[0]
+    assert fields["Policy"].endswith(settings.SECURITY_POLICY_PATH)
+    expires = datetime.strptime(fields["Expires"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.UTC)
+    # RFC 9116 recommends less than a year; we also keep it far from lapsing.
+    assert timezone.now() + timedelta(days=60) < expires < timezone.now() + timedelta(days=365)
+
+
+def test_unknown_page_gets_the_styled_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+    assert b"site.css" in response.content

@@ -1,0 +1,33 @@
+"""The people of the test suite, made in one place."""
+
+from django.contrib.auth.models import Group
+
+from accounts import services
+from accounts.models import User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_customer(email: str = "carla@customer.example", **fields) -> User:
+    return services.create_verified_user(email=email, password=PASSWORD, **fields)
+
+
+def make_staff(email: str, group: str | None) -> User:
+    return services.create_staff_user(email=email, password=PASSWORD, group=group)
+
+
+def make_superuser(email: str = "root@kalytera.example") -> User:
+    return services.create_verified_user(email=email, password=PASSWORD, is_staff=True, is_superuser=True)
+
+
+def give_totp(user: User) -> None:
+    """Give a staff member MFA so the admin opens for them."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(user, generate_totp_secret())
+    assert Authenticator.objects.filter(user=user).exists()
+
+
+def in_group(user: User, name: str) -> bool:
+    return user.groups.filter(pk=Group.objects.get(name=name).pk).exists()

@@ -1,0 +1,22 @@
+"""Settings for the test suite: the platform's own settings with test doubles.
+
+Only what lies outside a test's control is replaced: password hashing is cheap,
+the cache is per process (each test starts empty), and tasks run at once. Tests of
+the real parts (shared cache, task worker, SMTP) switch them back explicitly.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")  # development defaults; pytest then turns DEBUG off
+os.environ.setdefault("MAIL_URL", "locmem://")
+
+from kalytera.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SILENCED_SYSTEM_CHECKS = ["kalytera.E001"]  # the per-process cache above is deliberate
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+ACCOUNT_RATE_LIMITS = False
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "templates"]  # noqa: F405
