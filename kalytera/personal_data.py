@@ -1,0 +1,57 @@
+"""The registry of personal data: what each app holds about a person, how to show it and erase it.
+
+Every app that stores data about a user (a link to the user, or an email address)
+registers one ``PersonalData`` section per kind of data in ``<app>/personal_data.py``
+(found by autodiscovery, like ``admin.py``).
+The "Your data" page, the JSON export and the account purge all read this registry,
+so they cannot drift apart; a test fails when a model with personal data is in no
+section, so a new model cannot be forgotten.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.utils.module_loading import autodiscover_modules
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """One kind of data the platform holds about a person.
+
+    ``collect(user)`` returns JSON-safe rows (the page and the export show exactly these);
+    ``erase(user)`` deletes or de-personalises them when the account is purged and must be
+    safe to run twice. ``models`` names every model whose rows this section covers.
+    """
+
+    key: str
+    title: str
+    explanation: str
+    models: tuple[type[models.Model], ...]
+    collect: Callable[[Any], list[Row]]
+    erase: Callable[[Any], None]
+    order: int = 100
+    kept_after_deletion: str = field(default="")  # what survives the purge, and why (shown to the user)
+
+
+_sections: dict[str, PersonalData] = {}
+
+
+def register(section: PersonalData) -> PersonalData:
+    if section.key in _sections and _sections[section.key] != section:
+        raise ValueError(f"A personal-data section named {section.key!r} is registered already.")
+    _sections[section.key] = section
+    return section
+
+
+def sections() -> list[PersonalData]:
+    """Every registered section, in display order."""
+    autodiscover_modules("personal_data")
+    return sorted(_sections.values(), key=lambda s: (s.order, s.key))
+
+
+def covered_models() -> set[type[models.Model]]:
+    return {model for section in sections() for model in section.models}
