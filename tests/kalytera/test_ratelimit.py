@@ -1,0 +1,55 @@
+import pytest
+from django.test import RequestFactory
+
+from kalytera import ratelimit
+from kalytera.ratelimit import Rate
+
+
+def test_rates_parse_amount_and_period():
+    assert Rate.parse("10/m") == Rate(amount=10, seconds=60)
+    assert Rate.parse("5/10m") == Rate(amount=5, seconds=600)
+    assert Rate.parse("100/h") == Rate(amount=100, seconds=3600)
+
+
+@pytest.mark.parametrize("text", ["", "10", "ten/m", "10/x", "10/am"])
+def test_malformed_rates_are_refused_with_a_hint(text):
+    with pytest.raises(ValueError, match="10/m"):
+        Rate.parse(text)
+
+
+def test_requests_beyond_the_rate_are_refused_until_the_window_ends():
+    decisions = [ratelimit.hit("test", "client", "3/m", now=120.0) for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert decisions[-1].retry_after == 60
+    assert ratelimit.hit("test", "client", "3/m", now=180.0).allowed
+
+
+def test_keys_and_scopes_are_counted_apart():
+    for _ in range(2):
+        ratelimit.hit("test", "a", "2/m", now=0.0)
+    assert not ratelimit.hit("test", "a", "2/m", now=0.0).allowed
+    assert ratelimit.hit("test", "b", "2/m", now=0.0).allowed
+    assert ratelimit.hit("other", "a", "2/m", now=0.0).allowed
+
+
+def test_the_key_itself_never_reaches_the_cache(settings):
+    from django.core.cache import cache
+
+    ratelimit.hit("license", "KLY-SECRET-KEY", "2/m", now=0.0)
+    assert not any("KLY-SECRET-KEY" in key for key in cache._cache)
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "203.0.113.9", "10.0.0.1"),  # no trusted proxy: the header is the client's word only
+        (1, "198.51.100.7, 203.0.113.9", "203.0.113.9"),  # the address our proxy saw
+        (1, "", "10.0.0.1"),  # bypassed the proxy
+        (2, "203.0.113.9", "10.0.0.1"),  # fewer entries than proxies
+        (1, "not-an-address", "10.0.0.1"),
+    ],
+)
+def test_client_ip_trusts_only_as_many_forwarded_entries_as_proxies(settings, proxies, forwarded, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="10.0.0.1")
+    assert ratelimit.client_ip(request) == expected
