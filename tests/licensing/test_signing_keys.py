@@ -82,7 +82,7 @@ def test_check_command_stops_on_a_missing_key(settings):
     settings.DEBUG = False
     settings.LICENSE_SIGNING_KEY_DIR = ""
     with pytest.raises(SystemCheckError, match=r"licensing\.E101"):
-        call_command("check")
+        call_command("check", "--tag", "security")
 
 
 # --- generate_signing_key ------------------------------------------------------------------------------
