@@ -106,7 +106,7 @@ class LicensingClient:
         if product_version:
             body["product_version"] = product_version
         status, answer = self._post("/api/v1/activations", body)
-        armored = _field(answer, "certificate", str)
+        armored = _document_text(answer, "certificate")
         return Activation(
             created=status == 201,
             activation=_field(answer, "activation", dict),
@@ -133,11 +133,9 @@ class LicensingClient:
             body["usage"] = usage
         _, answer = self._post("/api/v1/validate", body)
         valid = _field(answer, "valid", bool)
-        armored = answer.get("certificate")
+        armored = _document_text(answer, "certificate") if answer.get("certificate") is not None else None
         certificate = None
         if armored is not None:
-            if not isinstance(armored, str):
-                raise BadAnswer("BAD_ANSWER", "The certificate in the answer is not text.")
             certificate = self._verified(armored, CERTIFICATE, identity)
         return Validation(
             valid=valid,
@@ -152,7 +150,7 @@ class LicensingClient:
         _, answer = self._post(
             "/api/v1/deactivate", {"license_key": license_key, "fingerprint": identity.fingerprint}
         )
-        armored = _field(answer, "receipt", str)
+        armored = _document_text(answer, "receipt")
         return Deactivation(receipt=self._verified(armored, DEACTIVATION_RECEIPT, identity), armored=armored)
 
     def signing_keys(self, *, refresh: bool = False) -> dict:
@@ -245,6 +243,14 @@ def _json_object(raw: bytes, status: int) -> dict:
     if not isinstance(answer, dict):
         raise BadAnswer("BAD_ANSWER", "The answer is not a JSON object.", status=status)
     return answer
+
+
+def _document_text(answer: dict, name: str) -> str:
+    """The armoured text of a signed document in an answer: ``{"id", "kid", "issued_at", "armored"}``."""
+    armored = _field(answer, name, dict).get("armored")
+    if not isinstance(armored, str):
+        raise BadAnswer("BAD_ANSWER", f"The {name} in the answer has no armoured text.")
+    return armored
 
 
 def _field(answer: dict, name: str, kind: type):

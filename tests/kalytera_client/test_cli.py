@@ -193,8 +193,8 @@ def platform(stub_platform):
     return stub_platform
 
 
-def certificate(fingerprint: str) -> str:
-    return certificates.issue_certificate(
+def certificate(fingerprint: str) -> dict:
+    document = certificates.issue_certificate(
         license_id="lic-1",
         plan="Pro",
         kind="perpetual",
@@ -205,7 +205,8 @@ def certificate(fingerprint: str) -> str:
         upgrade_plan_until=None,
         grace_days=0,
         offline_validity_days=30,
-    ).armored
+    )
+    return {"id": document.document_id, "kid": document.kid, "issued_at": "-", "armored": document.armored}
 
 
 def test_activate_writes_the_certificate_with_the_key_from_the_environment(
