@@ -1,9 +1,13 @@
 """The published test vectors hold for both verifiers: the platform's and the reference one."""
 
+import base64
 import json
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from kalytera_client import identity, verify
 from licensing import certificates
@@ -119,3 +123,42 @@ def test_platform_certificates_pass_the_reference_verifier():
     assert verify.read_document(receipt.armored, keys, expected_type=verify.DEACTIVATION_RECEIPT).claims[
         "id"
     ] == (receipt.document_id)
+
+
+def outcome_of_platform(text: str, expected_type: str):
+    try:
+        return certificates.verify(text, expected_type=expected_type)
+    except certificates.CertificateError as error:
+        return error.code
+
+
+def outcome_of_reference(text: str, expected_type: str):
+    try:
+        return verify.read_document(text, KEYS, expected_type=expected_type).claims
+    except verify.VerificationError as error:
+        return error.code
+
+
+VALID_TEXTS = [vector_text(entry["file"]) for entry in MANIFEST["documents"] if entry["result"] == "VERIFIED"]
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_both_verifiers_agree_on_edited_documents(data):
+    """Differential fuzzing: whatever the edit, the two implementations give the same outcome.
+
+    The platform uses the test settings' key directory, which holds the keys of keys.json.
+    """
+    text = data.draw(st.sampled_from(VALID_TEXTS))
+    if data.draw(st.booleans()):
+        position = data.draw(st.integers(0, len(text) - 1))
+        text = text[:position] + data.draw(st.text(max_size=3)) + text[position + 1 :]
+    else:
+        lines = text.strip().splitlines()
+        container = bytearray(base64.b64decode("".join(line.strip() for line in lines[1:-1])))
+        position = data.draw(st.integers(0, len(container) - 1))
+        container[position] = data.draw(st.integers(0, 255))
+        text = "\n".join([lines[0], base64.b64encode(bytes(container)).decode(), lines[-1]])
+    expected_type = data.draw(st.sampled_from([verify.CERTIFICATE, verify.DEACTIVATION_RECEIPT]))
+
+    assert outcome_of_platform(text, expected_type) == outcome_of_reference(text, expected_type)
