@@ -119,6 +119,29 @@ def test_wrong_usage_is_exit_2(capsys):
     with pytest.raises(SystemExit) as caught:
         cli.main(["verify", SUBSCRIPTION, "--keys", KEYS, "--now", "yesterday"])
     assert caught.value.code == 2
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["verify", SUBSCRIPTION, "--keys", KEYS, "--fingerprint", "abc"])
+    assert caught.value.code == 2
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["verify", SUBSCRIPTION, "--keys", KEYS, "--fingerprint", "a" * 64, "--machine-id", "m"])
+    assert caught.value.code == 2
+
+
+def test_verify_with_an_upper_case_fingerprint(capsys):
+    fingerprint = vectors.FINGERPRINT.upper()
+    code, out, _ = run(
+        capsys,
+        "verify",
+        SUBSCRIPTION,
+        "--keys",
+        KEYS,
+        "--now",
+        "2026-11-15T00:00:00Z",
+        "--fingerprint",
+        fingerprint,
+    )
+
+    assert (code, out.split(":")[0]) == (0, "VALID")
 
 
 def test_fingerprint_prints_digests_only(capsys):
