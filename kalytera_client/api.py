@@ -11,6 +11,7 @@ import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 
 from kalytera_client import __version__
 from kalytera_client.identity import MachineIdentity
@@ -20,6 +21,7 @@ from kalytera_client.verify import (
     Document,
     VerificationError,
     load_keys,
+    parse_timestamp,
     read_document,
 )
 
@@ -86,6 +88,8 @@ class LicensingClient:
         self.timeout = timeout
         self._keys = keys
         self.keys_answer: dict | None = None  # the last signing-keys answer, to save for offline use
+        # The latest server_time seen: a VMS keeps it to notice its clock being set back.
+        self.latest_server_time: datetime | None = None
 
     # --- Calls -------------------------------------------------------------------------------------
 
@@ -216,7 +220,17 @@ class LicensingClient:
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise Unreachable("UNREACHABLE", f"The platform cannot be reached: {reason}.") from None
-        return status, _json_object(raw, status)
+        answer = _json_object(raw, status)
+        self._note_server_time(answer.get("server_time"))
+        return status, answer
+
+    def _note_server_time(self, value: object) -> None:
+        try:
+            moment = parse_timestamp(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is not None and (self.latest_server_time is None or moment > self.latest_server_time):
+            self.latest_server_time = moment
 
 
 def _error_from(status: int, raw: bytes, retry_after: str | None) -> ApiError:

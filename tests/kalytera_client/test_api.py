@@ -242,3 +242,11 @@ def test_a_certificate_without_armoured_text_is_refused(platform, client):
 
     with pytest.raises(api.BadAnswer, match="armoured"):
         client.activate(license_key=LICENSE_KEY, identity=MACHINE)
+
+
+def test_the_latest_server_time_is_remembered(platform, client):
+    platform.answer("/api/v1/validate", 200, {"valid": False, "code": "EXPIRED"})
+
+    assert client.latest_server_time is None
+    client.validate(license_key=LICENSE_KEY, identity=MACHINE)
+    assert client.latest_server_time == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)

@@ -162,3 +162,24 @@ def test_both_verifiers_agree_on_edited_documents(data):
     expected_type = data.draw(st.sampled_from([verify.CERTIFICATE, verify.DEACTIVATION_RECEIPT]))
 
     assert outcome_of_platform(text, expected_type) == outcome_of_reference(text, expected_type)
+
+
+def test_a_clock_set_back_behind_the_latest_platform_time_is_caught():
+    claims = verify.read_document(vector_text("valid-subscription.lic"), KEYS).claims
+    seen = verify.parse_timestamp("2026-11-20T12:00:00Z")
+
+    at = verify.parse_timestamp
+    assert verify.evaluate(claims, now=at("2026-11-19T12:00:00Z"), latest_trusted_time=seen).code == "VALID"
+    assert verify.evaluate(claims, now=at("2026-11-19T11:59:59Z"), latest_trusted_time=seen).code == (
+        "NOT_YET_VALID"
+    )
+    assert verify.evaluate(claims, now=at("2026-11-19T11:59:59Z")).code == "VALID"
+
+
+def test_naive_times_are_refused():
+    from datetime import datetime
+
+    claims = verify.read_document(vector_text("valid-subscription.lic"), KEYS).claims
+
+    with pytest.raises(ValueError):
+        verify.evaluate(claims, now=datetime(2026, 11, 15))
