@@ -36,6 +36,7 @@ CLOCK_TOLERANCE = timedelta(hours=24)
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _KID = re.compile(r"[0-9a-f]{16}")
+_PUBLIC_KEY = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")  # 32 bytes, unpadded, canonical
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -114,13 +115,12 @@ def load_keys(published: object) -> dict[str, Ed25519PublicKey]:
         if not isinstance(entry, dict) or entry.get("alg") != "Ed25519":
             raise VerificationError("KEYS_INVALID", f"Key {number} is not an Ed25519 key.")
         encoded, kid = entry.get("public_key"), entry.get("kid")
-        if not isinstance(encoded, str) or not isinstance(kid, str) or not _KID.fullmatch(kid):
-            raise VerificationError("KEYS_INVALID", f"Key {number} lacks a kid or public_key.")
-        try:
-            raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        except ValueError:
-            raw = b""
-        if len(raw) != 32 or hashlib.sha256(raw).hexdigest()[:16] != kid:
+        if not isinstance(kid, str) or not _KID.fullmatch(kid):
+            raise VerificationError("KEYS_INVALID", f"Key {number} lacks a kid of 16 hex digits.")
+        if not isinstance(encoded, str) or not _PUBLIC_KEY.fullmatch(encoded):
+            raise VerificationError("KEYS_INVALID", f"Key {kid}: public_key is not 32 bytes in base64url.")
+        raw = base64.urlsafe_b64decode(encoded + "=")
+        if hashlib.sha256(raw).hexdigest()[:16] != kid:
             raise VerificationError("KEYS_INVALID", f"Key {kid}: the public key does not match its kid.")
         keys[kid] = Ed25519PublicKey.from_public_bytes(raw)
     return keys

@@ -183,3 +183,31 @@ def test_naive_times_are_refused():
 
     with pytest.raises(ValueError):
         verify.evaluate(claims, now=datetime(2026, 11, 15))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"alg": "RS256"},
+        {"kid": "03D5C2BFDC91FD84"},
+        {"kid": "99a5d3193adb6e45"},
+        {"public_key": "SOT9ACC2UjcRr26klW-6nRG1tm2u8NINcJKKU8QcHoY="},
+        {"public_key": "SOT9ACC2UjcRr26klW+6nRG1tm2u8NINcJKKU8QcHoY"},
+        {"public_key": "SOT9ACC2UjcRr26klW-6nRG1tm2u8NINcJKKU8QcHo*Y"},
+        {"public_key": "SOT9ACC2UjcRr26klW-6nRG1tm2u8NINcJKKU8QcHoZ"},
+        {"public_key": None},
+    ],
+)
+def test_a_key_set_with_a_doubtful_key_is_refused(change):
+    published = json.loads((vectors.VECTOR_DIR / "keys.json").read_text(encoding="utf-8"))
+    published["keys"][0] |= change
+
+    with pytest.raises(verify.VerificationError) as caught:
+        verify.load_keys(published)
+    assert caught.value.code == "KEYS_INVALID"
+
+
+@pytest.mark.parametrize("published", [{}, {"keys": []}, [], "keys", None, {"keys": [1]}])
+def test_an_empty_or_shapeless_key_set_is_refused(published):
+    with pytest.raises(verify.VerificationError):
+        verify.load_keys(published)
