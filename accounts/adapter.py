@@ -1,8 +1,11 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib.sites.shortcuts import get_current_site
 
+from accounts import privacy_hooks
 from kalytera.mail import queue_message
 from kalytera.models import OutboundEmail
+
+LOGIN_CODE_EMAIL = "account/email/login_code"
 
 # allauth's notices about changes to an account (sent with time, IP and browser).
 SECURITY_NOTICES = {
@@ -32,3 +35,23 @@ class AccountAdapter(DefaultAccountAdapter):
             else OutboundEmail.Category.ACCOUNT
         )
         queue_message(message, category=category)
+        if template_prefix == LOGIN_CODE_EMAIL:
+            privacy_hooks.login_code_sent(request=request, email=email)
+
+    # --- Privacy center: deletion grace period and the security timeline ------------------------
+
+    def pre_login(self, request, user, **kwargs):
+        # A pending deletion keeps the account shut even if a stale write re-activated it.
+        if privacy_hooks.deletion_pending(user):
+            return self.respond_user_inactive(request, user)
+        return super().pre_login(request, user, **kwargs)
+
+    def respond_user_inactive(self, request, user):
+        """During the grace period, the right password leads to "cancel the deletion"."""
+        return privacy_hooks.offer_to_cancel_deletion(request, user) or super().respond_user_inactive(
+            request, user
+        )
+
+    def authentication_failed(self, request, **credentials) -> None:
+        super().authentication_failed(request, **credentials)
+        privacy_hooks.login_failed(request=request, email=credentials.get("email", ""))
