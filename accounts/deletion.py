@@ -108,14 +108,32 @@ def pending_deletion(user_id: int) -> DeletionRequest | None:
     return DeletionRequest.objects.filter(user_id=user_id).first()
 
 
-def end_sessions(user: User) -> int:
-    """End every session of ``user``: the stored session and its entry in the session list."""
+def end_sessions(user: User, *, search_store: bool = False) -> int:
+    """End every session of ``user``: the stored session and its entry in the session list.
+
+    The session list knows the sessions allauth saw start. A sign-in that finished
+    while the account was being disabled may have saved its session after that list
+    was read; ``search_store`` also looks through the stored sessions themselves
+    (slower: used by the purge, where nothing may be left).
+    """
     store = import_module(settings.SESSION_ENGINE).SessionStore
-    sessions = list(UserSession.objects.filter(user=user))
-    for session in sessions:
-        store().delete(session.session_key)
-    UserSession.objects.filter(pk__in=[s.pk for s in sessions]).delete()
-    return len(sessions)
+    keys = set(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    if search_store:
+        keys |= _stored_session_keys_of(user)
+    for key in keys:
+        store().delete(key)
+    UserSession.objects.filter(user=user).delete()
+    return len(keys)
+
+
+def _stored_session_keys_of(user: User) -> set[str]:
+    from django.contrib.sessions.models import Session
+
+    keys = set()
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=1000):
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            keys.add(session.session_key)
+    return keys
 
 
 # --- Purge ------------------------------------------------------------------------------------------
@@ -163,7 +181,7 @@ def purge_account(*, user: User, requested_on: date, send_receipt: bool) -> Dele
     """
     email = user.email
     subject_digest, email_digest = digests(user_id=user.pk, email=email)
-    end_sessions(user)
+    end_sessions(user)  # first, so that no session is used during the purge; the section searches all
     for section in reversed(personal_data.sections()):
         section.erase(user)
     User.objects.filter(pk=user.pk).delete()  # in case no section removed the row itself

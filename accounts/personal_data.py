@@ -124,9 +124,9 @@ def _collect_sessions(user: User) -> list[dict]:
 
 
 def _erase_sessions(user: User) -> None:
-    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
-    Session.objects.filter(session_key__in=keys).delete()
-    UserSession.objects.filter(user=user).delete()
+    from accounts.deletion import end_sessions
+
+    end_sessions(user, search_store=True)
 
 
 register(
