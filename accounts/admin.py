@@ -60,6 +60,11 @@ class UserAdmin(DjangoUserAdmin):
             return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
         return super().get_readonly_fields(request, obj)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and self.processing_restricted(obj):
+            return False  # the person deletes it themselves, from the privacy center
+        return super().has_delete_permission(request, obj)
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:

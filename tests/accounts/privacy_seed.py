@@ -38,7 +38,16 @@ def seed(user: User) -> None:
     )
     DeletionRequest.objects.create(user=user, purge_after=now + timedelta(days=14))
     queue_email(to=[user.email], template="test_message", context={"name": "Carla"}, category="service")
-    LogEntry.objects.create(
+    auditor = User.objects.create_user("auditor@kalytera.example", is_staff=True)
+    LogEntry.objects.create(  # staff wrote about this person: the entry names them
+        user=auditor,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(user.pk),
+        object_repr=user.email,
+        action_flag=CHANGE,
+        change_message="Changed phone.",
+    )
+    LogEntry.objects.create(  # this person's own work, were they staff
         user=user,
         content_type=ContentType.objects.get_for_model(User),
         object_id=str(user.pk),

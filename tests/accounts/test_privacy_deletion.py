@@ -222,27 +222,35 @@ def test_the_deletion_record_holds_no_personal_data(customer):
     assert len(record["subject_digest"]) == 64
 
 
-def test_reapplying_after_a_restore_purges_the_account_again(customer, other_customer, tmp_path, settings):
+def test_reapplying_after_a_restore_purges_the_account_again(
+    customer, other_customer, tmp_path, settings, django_capture_on_commit_callbacks
+):
     settings.PRIVACY_DELETION_LEDGER = str(tmp_path / "deletions.jsonl")
     pk, email = customer.pk, customer.email
     DeletionRequest.objects.create(user=customer, purge_after=timezone.now())
-    with pytest.MonkeyPatch.context():
-        from django.db import transaction
-
-        transaction.on_commit
-    deletion.purge_due()
-    # The test transaction never commits: write the ledger line as the commit would.
-    deletion._append_to_ledger(DeletionRecord.objects.get())
+    with django_capture_on_commit_callbacks(execute=True):
+        deletion.purge_due()
+    ledger = (tmp_path / "deletions.jsonl").read_text()
+    assert email not in ledger and len(ledger.splitlines()) == 1
 
     # A restored backup: the account is back, the deletion record is not.
     DeletionRecord.objects.all().delete()
     restored = User.objects.create_user(email, personas.PASSWORD, id=pk)
     EmailAddress.objects.create(user=restored, email=email, verified=True, primary=True)
-    # Someone else's account with the same number cannot match: the address differs.
-    call_command("reapply_deletions", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("reapply_deletions", stdout=open(os.devnull, "w"))  # noqa: SIM115
     assert not User.objects.filter(email=email).exists()
     assert User.objects.filter(pk=other_customer.pk).exists()
     assert DeletionRecord.objects.count() == 1
+
+
+def test_the_account_number_alone_does_not_match(customer):
+    pk = customer.pk
+    DeletionRequest.objects.create(user=customer, purge_after=timezone.now())
+    deletion.purge_due()
+    # After a restore, the number may belong to someone else: their address differs.
+    User.objects.create_user("someone.else@customer.example", personas.PASSWORD, id=pk)
+    assert deletion.reapply_deletions() == 0
+    assert User.objects.filter(pk=pk).exists()
 
 
 def test_a_new_account_with_a_deleted_address_is_left_alone(customer):
@@ -291,3 +299,36 @@ def test_sessions_of_a_deleted_account_are_gone_from_the_store(sudo_client, cust
     key = other.session.session_key
     delete_account(sudo_client, customer.email)
     assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_the_scheduled_page_is_not_found_without_a_deletion(client):
+    assert client.get(reverse("privacy:deletion_scheduled")).status_code == 404
+
+
+def test_delete_page_needs_a_signed_in_person(client):
+    assert client.get(reverse("privacy:delete_account"))["Location"].startswith(reverse("account_login"))
+
+
+def test_delete_page_refuses_other_methods(sudo_client):
+    assert sudo_client.put(reverse("privacy:delete_account")).status_code == 405
+
+
+def test_production_needs_a_long_pepper(settings):
+    from accounts.checks import check_privacy_pepper
+
+    settings.DEBUG = False
+    settings.PRIVACY_PEPPER = "short"
+    assert [error.id for error in check_privacy_pepper(None)] == ["accounts.E001"]
+    settings.PRIVACY_PEPPER = "x" * 48
+    assert check_privacy_pepper(None) == []
+
+
+def test_staff_entries_about_the_person_keep_the_fact_but_not_the_name(customer):
+    from django.contrib.admin.models import LogEntry
+
+    seed(customer)
+    DeletionRequest.objects.filter(user=customer).update(purge_after=timezone.now())
+    deletion.purge_due()
+    entry = LogEntry.objects.get()
+    assert entry.user.email == "auditor@kalytera.example"
+    assert (entry.object_repr, entry.change_message) == ("deleted account", "")

@@ -88,6 +88,9 @@ def test_staff_see_the_restriction_and_cannot_change_the_account(staff_client_fo
     client.post(change_url, {"email": customer.email, "company": "Changed by staff"})
     customer.refresh_from_db()
     assert customer.company == ""
+    delete_url = reverse("admin:accounts_user_delete", args=[customer.pk])
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert type(customer).objects.filter(pk=customer.pk).exists()
 
 
 def test_staff_can_still_edit_an_unrestricted_account(staff_client_for, superuser, customer):
