@@ -101,6 +101,14 @@ def cancel_deletion(*, user_id: int, request: HttpRequest | None = None) -> User
     user.is_active = True
     user.save(update_fields=["is_active"])
     security_events.record(user=user, kind=SecurityEvent.Kind.DELETION_CANCELLED, request=request)
+    # A password alone cancels; the owner hears of it in case it was someone else.
+    queue_email(
+        to=[user.email],
+        template="account_deletion_cancelled",
+        context={},
+        category=OutboundEmail.Category.SECURITY,
+        user=user,
+    )
     return user
 
 

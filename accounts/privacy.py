@@ -21,6 +21,7 @@ from accounts.models import DataExport, PrivacyChoices, SecurityEvent, User
 from kalytera import personal_data
 
 EXPORT_FORMAT = "kalytera-personal-data/1"
+ACRONYMS = {"ip": "IP", "url": "URL", "id": "ID", "vms": "VMS"}
 ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 
 
@@ -47,13 +48,18 @@ class SectionReport:
 
     @property
     def headers(self) -> list[str]:
-        return [column.replace("_", " ").capitalize() for column in self.columns]
+        return [_label(column) for column in self.columns]
 
     @property
     def cells(self) -> list[list[str]]:
         """The rows as text for the page, in column order."""
         columns = self.columns
         return [[as_text(row.get(column)) for column in columns] for row in self.rows]
+
+
+def _label(column: str) -> str:
+    words = [ACRONYMS.get(word, word) for word in column.split("_")]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
 
 
 def as_text(value) -> str:

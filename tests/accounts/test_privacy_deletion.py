@@ -121,6 +121,7 @@ def test_signing_in_during_the_grace_period_offers_to_cancel(sudo_client, custom
     customer.refresh_from_db()
     assert customer.is_active
     assert not DeletionRequest.objects.exists()
+    assert "will not be deleted" in emails_to(customer.email)[-1].subject
     assert login(client, customer.email)["Location"] == reverse("accounts:dashboard")
 
 
