@@ -1,7 +1,9 @@
 """Data for every section of the personal-data registry held by the accounts app.
 
-``tests/<app>/privacy_seed.py`` modules with a ``seed(user)`` function give the
-privacy tests a person with data in every app (see test_privacy_export.py).
+Each app's ``tests/<app>/privacy_seed.py`` offers ``seed(user)``: together they give the
+privacy tests a person with data in every app (the ``person_with_data`` fixture). Seeds
+should use the person's address and the NAME, COMPANY and PHONE below wherever their
+records hold such values, so that the purge test can look for them in every table.
 """
 
 from datetime import timedelta
@@ -16,6 +18,10 @@ from accounts import privacy, security_events
 from accounts.models import DataExport, DeletionRequest, SecurityEvent, User
 from kalytera.mail import queue_email
 from tests import personas
+
+NAME = "Carla Customer"
+COMPANY = "Carla Cameras GmbH"
+PHONE = "+493012345678"
 
 
 def seed(user: User) -> None:

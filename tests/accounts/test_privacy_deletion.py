@@ -18,13 +18,10 @@ from accounts import deletion
 from accounts.models import DeletionRecord, DeletionRequest, SecurityEvent, User
 from kalytera.models import OutboundEmail
 from tests import personas
-from tests.accounts.privacy_seed import seed
+from tests.accounts.privacy_seed import COMPANY, NAME, PHONE, seed
 from tests.outbox import emails_to
 
 pytestmark = pytest.mark.django_db
-
-COMPANY = "Carla Cameras GmbH"
-PHONE = "+493012345678"
 
 
 def login(client, email: str, password: str = personas.PASSWORD):
@@ -147,11 +144,10 @@ def test_a_pending_deletion_keeps_the_account_shut_even_if_it_was_reactivated(su
     assert response["Location"] == reverse("privacy:cancel_deletion")
 
 
-def test_the_purge_leaves_no_trace_of_the_person_within_30_days(sudo_client, customer, deliver_outbox):
-    customer.company = COMPANY
-    customer.phone = PHONE
-    customer.save()
-    seed(customer)
+def test_the_purge_leaves_no_trace_of_the_person_within_30_days(
+    sudo_client, person_with_data, deliver_outbox
+):
+    customer = person_with_data
     DeletionRequest.objects.all().delete()  # the seed's own pending request
     login(Client(), customer.email, "wrong-password")  # a failed sign-in on the timeline
     email = customer.email
@@ -176,7 +172,7 @@ def test_the_purge_leaves_no_trace_of_the_person_within_30_days(sudo_client, cus
         purge_job()
         assert timezone.now() - start <= timedelta(days=30)
 
-    assert rows_mentioning(email, "carla.new@customer.example", PHONE, COMPANY) == {}
+    assert rows_mentioning(email, "carla.new@customer.example", NAME, PHONE, COMPANY) == {}
     record = DeletionRecord.objects.get()
     assert record.requested_on == start.date()
     assert record.receipt is None

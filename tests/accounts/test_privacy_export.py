@@ -1,7 +1,6 @@
 """Access and portability: the "Your data" page and the JSON export."""
 
 import json
-from importlib import import_module
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -16,20 +15,6 @@ from tests.outbox import emails_to
 
 pytestmark = pytest.mark.django_db
 
-LOCAL_APPS = ("accounts", "licensing", "contact", "legal")
-
-
-def seed_every_app(user) -> None:
-    """Each app's ``tests/<app>/privacy_seed.py`` gives the person data in that app."""
-    for app in LOCAL_APPS:
-        try:
-            module = import_module(f"tests.{app}.privacy_seed")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"tests.{app}", f"tests.{app}.privacy_seed"):
-                raise
-            continue
-        module.seed(user)
-
 
 def download(client, export: DataExport) -> dict:
     response = client.get(reverse("privacy:download_export", args=[export.pk]))
@@ -38,11 +23,8 @@ def download(client, export: DataExport) -> dict:
     return json.loads(b"".join(response) if response.streaming else response.content)
 
 
-def test_export_holds_every_section_with_the_persons_data(sudo_client, customer):
-    customer.company = "Carla Cameras GmbH"
-    customer.phone = "+493012345678"
-    customer.save()
-    seed_every_app(customer)
+def test_export_holds_every_section_with_the_persons_data(sudo_client, person_with_data):
+    customer = person_with_data
 
     assert sudo_client.post(reverse("privacy:request_export")).status_code == 302
     export = DataExport.objects.filter(user=customer).latest("requested_at")
@@ -67,8 +49,8 @@ def test_export_holds_every_section_with_the_persons_data(sudo_client, customer)
     assert "Data export requested" in {row["event"] for row in by_key["security_events"]["rows"]}
 
 
-def test_the_page_and_the_export_show_the_same_content(sudo_client, customer):
-    seed_every_app(customer)
+def test_the_page_and_the_export_show_the_same_content(sudo_client, person_with_data):
+    customer = person_with_data
     sudo_client.post(reverse("privacy:request_export"))
     document = download(sudo_client, DataExport.objects.filter(user=customer).latest("requested_at"))
     page = sudo_client.get(reverse("privacy:your_data")).content.decode()
