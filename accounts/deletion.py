@@ -59,8 +59,10 @@ def request_deletion(
 ) -> DeletionRequest:
     """Disable the account at once, end every session, and schedule the purge.
 
-    The user row stays locked until commit, so a sign-in running at the same moment
-    either finishes first (and its session is ended here) or sees the account disabled.
+    A sign-in racing this request may still save its session after the sessions
+    were ended here; that session signs nobody in, because Django and allauth refuse
+    a disabled account on every request and ``AccountAdapter.pre_login`` refuses any
+    account with a pending deletion. The purge then removes such sessions too.
     """
     locked = User.objects.select_for_update().get(pk=user.pk)
     if User.objects.normalize_email(confirm_email) != locked.email:
