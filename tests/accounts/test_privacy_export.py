@@ -168,3 +168,12 @@ def test_privacy_center_links_correction_pages(customer_client):
 
 def test_account_page_links_the_privacy_center(customer_client):
     assert reverse("privacy:center") in customer_client.get(reverse("accounts:dashboard")).content.decode()
+
+
+@pytest.mark.parametrize("name", ["privacy:center", "privacy:your_data"])
+def test_read_only_pages_refuse_post(customer_client, name):
+    assert customer_client.post(reverse(name)).status_code == 405
+
+
+def test_an_unknown_export_is_not_found(sudo_client):
+    assert sudo_client.get(reverse("privacy:download_export", args=[999999])).status_code == 404
