@@ -139,6 +139,8 @@ def end_sessions(user: User, *, search_store: bool = False) -> int:
 def _stored_session_keys_of(user: User) -> set[str]:
     from django.contrib.sessions.models import Session
 
+    if not settings.SESSION_ENGINE.endswith(("backends.db", "backends.cached_db")):
+        return set()  # other stores expire on their own and cannot be searched
     keys = set()
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=1000):
         if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
