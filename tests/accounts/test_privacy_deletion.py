@@ -1,7 +1,7 @@
 """Account deletion: confirmation, grace period, purge within 30 days, and re-applying after a restore."""
 
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -45,7 +45,7 @@ def rows_mentioning(*needles: str) -> dict[str, int]:
     return found
 
 
-def after_grace() -> timezone.datetime:
+def after_grace() -> datetime:
     from django.conf import settings
 
     return timezone.now() + timedelta(days=settings.PRIVACY_DELETION_GRACE_DAYS, minutes=1)
@@ -151,6 +151,9 @@ def test_the_purge_leaves_no_trace_of_the_person_within_30_days(
     DeletionRequest.objects.all().delete()  # the seed's own pending request
     login(Client(), customer.email, "wrong-password")  # a failed sign-in on the timeline
     email = customer.email
+    # The scan sees the person before the purge (so its empty answer afterwards means something).
+    before = rows_mentioning(email, NAME, PHONE, COMPANY)
+    assert {"accounts_user", "account_emailaddress", "kalytera_outboundemail"} <= set(before)
 
     def purge_job() -> None:
         call_command("purge_deleted_accounts", stdout=open(os.devnull, "w"))  # noqa: SIM115
