@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(".well-known/security.txt", views.security_txt, name="security_txt"),
     path("accounts/", include("allauth.urls")),
+    path("account/privacy/", include("accounts.privacy_urls")),
     path("account/", include("accounts.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
