@@ -268,7 +268,15 @@ PERIODIC_JOBS = [
     # (command, interval in seconds)
     ("deliver_emails", 60),
     ("cleanup_sessions", 3600),
+    ("process_policy_changes", 300),
 ]
+
+# --- Legal --------------------------------------------------------------------------------------------
+# Signed-in people with a material Terms change to accept are sent to the accept page
+# from these paths (license features); every other page stays open.
+LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list("LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/"])
+LEGAL_NOTICE_BATCH_SIZE = env.int("LEGAL_NOTICE_BATCH_SIZE", default=500)
+MIDDLEWARE += ["legal.middleware.TermsAcceptanceMiddleware"]
 
 if not DEBUG:
     enforce_production_settings(
