@@ -101,6 +101,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         own = [
             path("<int:pk>/preview/", view(self.preview_view), name="legal_version_preview"),
             path("<int:pk>/publish/", view(self.publish_view), name="legal_version_publish"),
+            path("<int:pk>/withdraw/", view(self.withdraw_view), name="legal_version_withdraw"),
             path("start/<slug:slug>/", view(self.start_draft_view), name="legal_version_start"),
         ]
         return own + super().get_urls()
@@ -130,6 +131,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             raise PermissionDenied
         policy = get_object_or_404(Policy, slug=slug)
         draft = services.start_draft(policy=policy)
+        self.log_addition(request, draft, [{"added": {}}])
         messages.success(request, f"New draft of the {policy.name}, with the text of the newest version.")
         return redirect("admin:legal_policyversion_change", draft.pk)
 
@@ -148,6 +150,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             except services.LegalError as error:
                 form.add_error(None, error.message)
             else:
+                self.log_change(request, published, f"Released as version {published.number}.")
                 if published.effective_at > timezone.now():
                     when = f"{published.effective_at:%Y-%m-%d %H:%M} UTC"
                     text = f"Version {published.number} is scheduled to take effect on {when}."
@@ -166,6 +169,34 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(
             request, "admin/legal/policyversion/publish.html", context, status=400 if form.errors else 200
+        )
+
+    def withdraw_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.has_perm(PUBLISH_PERMISSION):
+            raise PermissionDenied
+        version = get_object_or_404(PolicyVersion.objects.select_related("policy"), pk=pk)
+        if version.status != PolicyVersion.Status.SCHEDULED:
+            raise Http404("Only scheduled versions can be withdrawn.")
+        error = ""
+        if request.method == "POST":
+            number = version.number
+            try:
+                draft = services.withdraw_version(version=version, by=request.user)
+            except services.LegalError as refused:
+                error = refused.message
+            else:
+                self.log_change(request, draft, f"Withdrawn before taking effect as version {number}.")
+                messages.success(request, f"Version {number} is withdrawn; it is a draft again.")
+                return redirect("admin:legal_policyversion_change", draft.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Withdraw {version}",
+            "opts": self.opts,
+            "original": version,
+            "error": error,
+        }
+        return TemplateResponse(
+            request, "admin/legal/policyversion/withdraw.html", context, status=400 if error else 200
         )
 
 

@@ -78,6 +78,22 @@ class PolicyVersionQuerySet(models.QuerySet):
             )
         return super().update(**kwargs)
 
+    def withdraw(self, at: datetime | None = None) -> int:
+        """Scheduled versions whose date has not come go back to being drafts.
+
+        The one change a released version allows: an announced change can be called off
+        before it takes effect. Its number and dates are cleared; its text stays.
+        """
+        pending = self.filter(status=PolicyVersion.Status.SCHEDULED, effective_at__gt=at or timezone.now())
+        return models.QuerySet.update(
+            pending,
+            status=PolicyVersion.Status.DRAFT,
+            number=None,
+            effective_at=None,
+            published_at=None,
+            published_by=None,
+        )
+
     def delete(self):
         if self.released().exists():
             raise ImmutableVersionError("Published versions cannot be deleted.")

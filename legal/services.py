@@ -81,6 +81,27 @@ def publish_version(
     return locked
 
 
+@transaction.atomic
+def withdraw_version(*, version: PolicyVersion, by, now: datetime | None = None) -> PolicyVersion:
+    """Call off a scheduled version before it takes effect; it becomes a draft again.
+
+    Only the newest version can be scheduled (versions take effect in number order),
+    so clearing its number leaves no gap.
+    """
+    now = now or timezone.now()
+    Policy.objects.select_for_update().get(pk=version.policy_id)
+    locked = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    if locked.status != PolicyVersion.Status.SCHEDULED:
+        raise LegalError("legal.not_scheduled", "Only a scheduled version can be withdrawn.")
+    if locked.effective_at <= now:
+        raise LegalError("legal.already_in_effect", f"Version {locked.number} has taken effect already.")
+    number = locked.number
+    PolicyVersion.objects.filter(pk=locked.pk).withdraw(at=now)
+    locked.refresh_from_db()
+    logger.info("%s, scheduled as version %s, withdrawn by %s", locked, number, by)
+    return locked
+
+
 def mark_due_versions_published(*, now: datetime | None = None) -> int:
     """Scheduled versions whose date has come are published (pages already show them by date)."""
     return PolicyVersion.objects.filter(

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
@@ -122,6 +123,8 @@ def test_legal_staff_publish_now(legal_client, a_draft, legal_user):
     assert response.status_code == 302
     a_draft.refresh_from_db()
     assert a_draft.status == PolicyVersion.Status.PUBLISHED and a_draft.published_by == legal_user
+    entry = LogEntry.objects.get(object_id=str(a_draft.pk))
+    assert entry.user == legal_user and entry.get_change_message() == "Released as version 2."
 
 
 @pytest.mark.parametrize(
@@ -200,3 +203,29 @@ def test_legal_staff_see_who_accepted_which_version(legal_client, terms_v1, cust
     assert legal_client.post(url, {"source": "prompt"}).status_code == 403
     delete = reverse("admin:legal_acceptance_delete", args=[acceptance.pk])
     assert legal_client.post(delete, {"post": "yes"}).status_code == 403
+
+
+def test_legal_staff_withdraw_a_scheduled_version_before_its_date(legal_client, terms, terms_v1):
+    scheduled = release(terms, number=2, effective_at=timezone.now() + timedelta(days=5))
+    url = reverse("admin:legal_version_withdraw", args=[scheduled.pk])
+    assert url in legal_client.get(change_url(scheduled)).content.decode()
+    assert legal_client.get(url).status_code == 200
+    response = legal_client.post(url)
+    assert response["Location"] == change_url(scheduled)
+    scheduled.refresh_from_db()
+    assert scheduled.is_draft and scheduled.number is None
+
+
+def test_versions_in_effect_and_drafts_cannot_be_withdrawn(legal_client, terms_v1, a_draft):
+    for version in (terms_v1, a_draft):
+        assert (
+            legal_client.post(reverse("admin:legal_version_withdraw", args=[version.pk])).status_code == 404
+        )
+
+
+def test_withdrawing_needs_the_publish_permission(staff_client_for, support_user, terms, terms_v1):
+    scheduled = release(terms, number=2, effective_at=timezone.now() + timedelta(days=5))
+    client = staff_client_for(support_user)
+    assert client.post(reverse("admin:legal_version_withdraw", args=[scheduled.pk])).status_code == 403
+    scheduled.refresh_from_db()
+    assert scheduled.status == PolicyVersion.Status.SCHEDULED

@@ -104,3 +104,34 @@ def test_version_in_force_is_the_newest_whose_date_has_passed(terms, terms_v1):
     assert terms.version_in_force(at=now - timedelta(days=30)) == terms_v1
     assert terms.version_in_force(at=now + timedelta(days=11)).number == 3
     assert [v.number for v in terms.upcoming_versions()] == [3]
+
+
+def test_a_scheduled_version_can_be_withdrawn_before_its_date_only(terms, terms_v1):
+    scheduled = release(terms, number=2, effective_at=timezone.now() + timedelta(days=1), body="Kept.")
+    everything = PolicyVersion.objects.filter(pk__in=[scheduled.pk, terms_v1.pk])
+    assert everything.withdraw(at=timezone.now() + timedelta(days=2)) == 0  # by then it is in effect
+    assert everything.withdraw() == 1
+    scheduled.refresh_from_db()
+    assert scheduled.is_draft and scheduled.number is None and scheduled.effective_at is None
+    assert scheduled.body == "Kept."
+    terms_v1.refresh_from_db()
+    assert terms_v1.status == PolicyVersion.Status.PUBLISHED and terms_v1.number == 1
+
+
+def test_the_database_refuses_withdrawing_a_version_in_effect(terms, terms_v1):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE legal_policyversion SET status = 'draft', number = NULL, effective_at = NULL, "
+            "published_at = NULL WHERE id = %s",
+            [terms_v1.pk],
+        )
+
+
+def test_the_database_refuses_changing_the_text_while_withdrawing(terms):
+    scheduled = release(terms, number=1, effective_at=timezone.now() + timedelta(days=1))
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE legal_policyversion SET status = 'draft', number = NULL, effective_at = NULL, "
+            "published_at = NULL, body = 'Sneaked in' WHERE id = %s",
+            [scheduled.pk],
+        )

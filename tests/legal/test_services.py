@@ -229,3 +229,25 @@ def test_signup_records_terms_and_privacy_versions(terms_v1, privacy_v1):
         (a.version.policy.slug, a.version.number, a.source) for a in Acceptance.objects.filter(user=user)
     }
     assert recorded == {("terms", 1, "signup"), ("privacy", 1, "signup")}
+
+
+def test_a_withdrawn_version_can_be_edited_and_scheduled_again(terms, terms_v1, legal_user):
+    effective = timezone.now() + timedelta(days=30)
+    version = services.publish_version(version=draft(terms), by=legal_user, effective_at=effective)
+    withdrawn = services.withdraw_version(version=version, by=legal_user)
+    assert withdrawn.is_draft and terms.upcoming_versions().count() == 0
+    withdrawn.body = "Corrected."
+    withdrawn.save()
+    again = services.publish_version(version=withdrawn, by=legal_user, effective_at=effective)
+    assert again.number == 2 and again.body == "Corrected."
+
+
+def test_a_version_in_effect_cannot_be_withdrawn(terms, terms_v1, legal_user):
+    effective = timezone.now() + timedelta(days=1)
+    version = services.publish_version(version=draft(terms), by=legal_user, effective_at=effective)
+    with pytest.raises(services.LegalError) as error:
+        services.withdraw_version(version=version, by=legal_user, now=effective + timedelta(seconds=1))
+    assert error.value.code == "legal.already_in_effect"
+    with pytest.raises(services.LegalError) as error:
+        services.withdraw_version(version=terms_v1, by=legal_user)
+    assert error.value.code == "legal.not_scheduled"
