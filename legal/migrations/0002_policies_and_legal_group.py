@@ -37,7 +37,8 @@ def create_policies(apps, schema_editor) -> None:
 def grant_legal_group(apps, schema_editor=None) -> None:
     # Permissions are normally created after all migrations ran; this one needs them now.
     app_config = apps.get_app_config("legal")
-    app_config.models_module = True
+    if not getattr(app_config, "models_module", None):  # a migration state app config has none
+        app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
