@@ -254,6 +254,14 @@ def test_accepting_records_the_version_and_continues(client, customer_before_cha
     assert client.get("/account/profile/").status_code == 200
 
 
+def test_the_accept_page_says_when_nothing_is_left_to_accept(client, customer_before_change):
+    client.force_login(customer_before_change)
+    html = client.get("/legal/terms/accept/?next=/account/profile/").content.decode()
+    assert "<h1>Terms of Service: accepted</h1>" in html
+    assert 'href="/account/profile/"' in html
+    assert 'name="accept"' not in html
+
+
 def test_accepting_without_the_tick_is_refused_with_a_message(client, customer_before_change, terms_v2):
     client.force_login(customer_before_change)
     response = client.post("/legal/terms/accept/", {"version": 2})
