@@ -141,7 +141,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         version = get_object_or_404(PolicyVersion.objects.select_related("policy"), pk=pk)
         if not version.is_draft:
             raise Http404("Only drafts can be published.")
-        form = PublishForm(request.POST or None)
+        form = PublishForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 published = services.publish_version(
@@ -239,4 +239,4 @@ class ChangeNoticeAdmin(RecordAdmin):
 
     @admin.display(description="Email")
     def email_status(self, obj: ChangeNotice) -> str:
-        return obj.email.get_status_display() if obj.email else "Purged after delivery"
+        return obj.email.get_status_display() if obj.email else "Outbox record purged"

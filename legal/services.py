@@ -3,9 +3,11 @@
 import logging
 from datetime import datetime
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -156,9 +158,11 @@ def _notice_batch(*, version_id: int, now: datetime, batch_size: int) -> int | N
         )
         if version is None:
             return None
+        # Only people who proved they own their address: an unverified sign-up gets no mail from us.
+        verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
         recipients = list(
             get_user_model()
-            .objects.filter(is_active=True, date_joined__lt=version.effective_at)
+            .objects.filter(Exists(verified), is_active=True, date_joined__lt=version.effective_at)
             .exclude(pk__in=ChangeNotice.objects.filter(version=version).values("user_id"))
             .exclude(pk__in=Acceptance.objects.filter(version=version).values("user_id"))
             .order_by("pk")[:batch_size]

@@ -129,6 +129,7 @@ def versions_json(request: HttpRequest, slug: str) -> JsonResponse:
             "name": policy.name,
             "url": base + policy.get_absolute_url(),
             "current_version": current.number if current else None,
+            "last_updated": current.effective_at.isoformat() if current else None,
             "versions": [
                 {
                     "number": v.number,
@@ -189,7 +190,7 @@ def accept(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("This policy has no published version yet.")
     next_url = _safe_next(request, reverse("accounts:dashboard"))
     pending = services.pending_acceptance(user=request.user, policy=policy)
-    form = AcceptForm(request.POST or None, initial={"version": version.number})
+    form = AcceptForm(request.POST if request.method == "POST" else None, initial={"version": version.number})
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["version"] != version.number:
             form.add_error(None, "A newer version took effect while you were reading. Please review it.")

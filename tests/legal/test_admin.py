@@ -131,6 +131,7 @@ def test_legal_staff_publish_now(legal_client, a_draft, legal_user):
     ("form", "message"),
     [
         ({"when": "now"}, "Confirm that you checked the preview."),
+        ({}, "This field is required."),
         ({"when": "schedule", "confirm": "on"}, "Give the date and time the version takes effect."),
         ({"when": "schedule", "effective_at": "2001-01-01T00:00", "confirm": "on"}, "must lie in the future"),
         ({"when": "schedule", "effective_at": "soon", "confirm": "on"}, "Enter a valid date/time."),

@@ -144,6 +144,16 @@ def test_no_notice_before_a_scheduled_change_takes_effect(privacy_v1, people):
         assert services.send_change_notices() == 5
 
 
+def test_unverified_sign_ups_get_no_notice(privacy_v1, people):
+    from allauth.account.models import EmailAddress
+
+    unverified = people[0][0]
+    EmailAddress.objects.filter(user=unverified).update(verified=False)
+    material_change(privacy_v1.policy)
+    assert services.send_change_notices() == 4
+    assert not ChangeNotice.objects.filter(user=unverified).exists()
+
+
 def test_people_who_joined_after_the_change_get_no_notice(privacy_v1, people):
     material_change(privacy_v1.policy, days_ago=3)
     newcomer = personas.make_customer("new@customer.example")

@@ -137,6 +137,7 @@ def test_the_json_list_describes_every_version(client, terms_v3_scheduled):
     data = json.loads(response.content)
     assert response["Content-Type"] == "application/json"
     assert data["current_version"] == 2
+    assert data["last_updated"] == data["versions"][1]["effective_at"]
     assert [(v["number"], v["status"]) for v in data["versions"]] == [
         (3, "scheduled"),
         (2, "in-force"),
@@ -262,9 +263,10 @@ def test_the_accept_page_says_when_nothing_is_left_to_accept(client, customer_be
     assert 'name="accept"' not in html
 
 
-def test_accepting_without_the_tick_is_refused_with_a_message(client, customer_before_change, terms_v2):
+@pytest.mark.parametrize("form", [{"version": 2}, {}])
+def test_accepting_without_the_tick_is_refused_with_a_message(client, customer_before_change, terms_v2, form):
     client.force_login(customer_before_change)
-    response = client.post("/legal/terms/accept/", {"version": 2})
+    response = client.post("/legal/terms/accept/", form)
     assert response.status_code == 400
     assert b"Tick the box to accept" in response.content
     assert not Acceptance.objects.filter(version=terms_v2).exists()
