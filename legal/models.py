@@ -16,6 +16,7 @@ from django.utils import timezone
 
 # The columns that make up what a published version says. Only drafts may change them.
 FROZEN_FIELDS = ("policy", "number", "title", "body", "summary", "material", "effective_at", "published_at")
+FROZEN_FIELDS_COLUMNS = tuple("policy_id" if name == "policy" else name for name in FROZEN_FIELDS)
 
 
 class ImmutableVersionError(Exception):
@@ -156,7 +157,7 @@ class PolicyVersion(models.Model):
         return f"{self.policy.name}, {label}"
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self.is_draft:
+        if self.pk is not None:
             self._refuse_frozen_changes(kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 
@@ -180,6 +181,8 @@ class PolicyVersion(models.Model):
             for name, column in zip(FROZEN_FIELDS, FROZEN_FIELDS_COLUMNS, strict=True)
             if name in fields and stored[column] != getattr(self, column)
         ]
+        if self.is_draft and (update_fields is None or "status" in fields):
+            changed.append("status")  # back to a draft: only withdraw() may do that, before the date
         if changed:
             raise ImmutableVersionError(
                 f"Version {stored['number']} is published; {', '.join(changed)} cannot change. "
@@ -190,9 +193,6 @@ class PolicyVersion(models.Model):
         if not self.is_draft:
             raise ImmutableVersionError("Published versions cannot be deleted.")
         return super().delete(*args, **kwargs)
-
-
-FROZEN_FIELDS_COLUMNS = tuple("policy_id" if name == "policy" else name for name in FROZEN_FIELDS)
 
 
 class Acceptance(models.Model):

@@ -194,7 +194,7 @@ def _notice_context(version: PolicyVersion) -> dict:
     )
     site = settings.SITE_URL
     compare_path = (
-        f"{version.policy.get_absolute_url()}compare/?old={previous.number}&new={version.number}"
+        f"{reverse('legal:compare', args=[version.policy.slug])}?old={previous.number}&new={version.number}"
         if previous
         else ""
     )

@@ -25,6 +25,13 @@ def test_saving_a_changed_field_through_update_fields_is_refused(terms_v1):
         terms_v1.save(update_fields=["effective_at"])
 
 
+def test_saving_a_published_version_as_a_draft_is_refused(terms_v1):
+    terms_v1.status = PolicyVersion.Status.DRAFT
+    terms_v1.body = "Sneaked in."
+    with pytest.raises(ImmutableVersionError):
+        terms_v1.save()
+
+
 def test_queryset_update_of_published_text_is_refused(terms_v1):
     with pytest.raises(ImmutableVersionError):
         PolicyVersion.objects.filter(pk=terms_v1.pk).update(title="New title")
