@@ -38,6 +38,25 @@ class Comparison:
     def changed(self) -> bool:
         return bool(self.added_words or self.removed_words)
 
+    def sections(self, context: int = 1) -> list[tuple[bool, list[Block]]]:
+        """The blocks in runs: ``(True, blocks)`` to show, ``(False, blocks)`` to fold away.
+
+        Unchanged text more than ``context`` blocks away from a change is folded, so a long
+        policy with one changed sentence reads as that sentence with its neighbours.
+        """
+        near_change = [False] * len(self.blocks)
+        for index, block in enumerate(self.blocks):
+            if block.kind != "equal":
+                for near in range(max(index - context, 0), min(index + context + 1, len(self.blocks))):
+                    near_change[near] = True
+        runs: list[tuple[bool, list[Block]]] = []
+        for block, shown in zip(self.blocks, near_change, strict=True):
+            if runs and runs[-1][0] == shown:
+                runs[-1][1].append(block)
+            else:
+                runs.append((shown, [block]))
+        return runs
+
 
 def split_blocks(text: str) -> list[str]:
     """Paragraphs, and each list item on its own, with whitespace normalised."""

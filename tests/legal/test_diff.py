@@ -58,3 +58,16 @@ def test_policy_text_is_escaped_in_the_comparison():
 
 def test_whitespace_and_line_wrapping_are_not_changes():
     assert not compare("One long\nsentence here.", "One long sentence   here.").changed
+
+
+def test_unchanged_text_far_from_a_change_is_folded_away():
+    old = "\n\n".join(f"Paragraph {n}." for n in range(10))
+    new = old.replace("Paragraph 5.", "Paragraph five.")
+    runs = compare(old, new).sections(context=1)
+    assert [(shown, len(blocks)) for shown, blocks in runs] == [(False, 4), (True, 3), (False, 3)]
+    assert [b.kind for b in runs[1][1]] == ["equal", "replace", "equal"]
+
+
+def test_nothing_is_folded_when_everything_is_near_a_change():
+    runs = compare("One two three.\n\nFour.", "One two four.\n\nFour.").sections(context=1)
+    assert [(shown, len(blocks)) for shown, blocks in runs] == [(True, 2)]
