@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from legal import services
 from legal.forms import PublishForm
@@ -61,11 +62,26 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         "material",
         "summary",
         "body",
+        "acceptances_link",
+        "notices_link",
         "notices_completed_at",
     )
     list_select_related = ("policy", "published_by")
     change_form_template = "admin/legal/policyversion/change_form.html"
     change_list_template = "admin/legal/policyversion/change_list.html"
+
+    @admin.display(description="Accepted by")
+    def acceptances_link(self, obj: PolicyVersion) -> str:
+        url = reverse("admin:legal_acceptance_changelist")
+        count = obj.acceptances.count()
+        people = "1 person" if count == 1 else f"{count} people"
+        return format_html('<a href="{}?version__id__exact={}">{}</a>', url, obj.pk, people)
+
+    @admin.display(description="Notices of this change")
+    def notices_link(self, obj: PolicyVersion) -> str:
+        url = reverse("admin:legal_changenotice_changelist")
+        count = obj.notices.count()
+        return format_html('<a href="{}?version__id__exact={}">{} queued</a>', url, obj.pk, count)
 
     def view_on_site(self, obj: PolicyVersion) -> str | None:
         return None if obj.is_draft else obj.get_absolute_url()
@@ -216,7 +232,7 @@ class RecordAdmin(admin.ModelAdmin):
 @admin.register(Acceptance)
 class AcceptanceAdmin(RecordAdmin):
     list_display = ("user", "policy", "version_number", "source", "accepted_at")
-    list_filter = ("version__policy", "source", "version__number")
+    list_filter = ("version__policy", "version", "source")
     search_fields = ("user__email",)
     list_select_related = ("user", "version__policy")
     date_hierarchy = "accepted_at"
@@ -233,7 +249,7 @@ class AcceptanceAdmin(RecordAdmin):
 @admin.register(ChangeNotice)
 class ChangeNoticeAdmin(RecordAdmin):
     list_display = ("email_address", "version", "queued_at", "email_status", "dismissed_at")
-    list_filter = ("version__policy", "version__number")
+    list_filter = ("version__policy", "version")
     search_fields = ("email_address",)
     list_select_related = ("version__policy", "email")
 

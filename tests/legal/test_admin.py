@@ -196,7 +196,10 @@ def test_customers_and_anonymous_visitors_never_reach_the_legal_admin(client, cu
 
 def test_legal_staff_see_who_accepted_which_version(legal_client, terms_v1, customer):
     Acceptance.objects.create(user=customer, version=terms_v1, source=Acceptance.Source.SIGNUP)
-    response = legal_client.get(reverse("admin:legal_acceptance_changelist"))
+    version_page = legal_client.get(change_url(terms_v1)).content.decode()
+    link = f"{reverse('admin:legal_acceptance_changelist')}?version__id__exact={terms_v1.pk}"
+    assert f'<a href="{link}">1 person</a>' in version_page
+    response = legal_client.get(link)
     assert response.status_code == 200
     assert customer.email in response.content.decode()
     acceptance = Acceptance.objects.get()
