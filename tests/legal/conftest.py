@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import timedelta
 from importlib import import_module
 
 import pytest
@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from legal.models import Policy, PolicyVersion
 from tests import personas
+from tests.legal.versions import release
 
 _group_migration = import_module("legal.migrations.0002_policies_and_legal_group")
 
@@ -44,31 +45,6 @@ def terms(legal_setup) -> Policy:
 @pytest.fixture
 def privacy(legal_setup) -> Policy:
     return Policy.objects.get(slug=Policy.Slug.PRIVACY)
-
-
-def release(
-    policy: Policy,
-    *,
-    number: int,
-    effective_at: datetime,
-    body: str = "Body.",
-    material: bool = True,
-    summary: str = "Changes.",
-    title: str | None = None,
-) -> PolicyVersion:
-    """A released version, as the publishing service or the loader leaves it."""
-    now = timezone.now()
-    return PolicyVersion.objects.create(
-        policy=policy,
-        number=number,
-        title=title or policy.name,
-        body=body,
-        summary=summary,
-        material=material,
-        effective_at=effective_at,
-        published_at=min(now, effective_at),
-        status=PolicyVersion.Status.PUBLISHED if effective_at <= now else PolicyVersion.Status.SCHEDULED,
-    )
 
 
 @pytest.fixture

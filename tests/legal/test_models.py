@@ -6,7 +6,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from legal.models import ImmutableVersionError, PolicyVersion
-from tests.legal.conftest import release
+from tests.legal.versions import release
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from kalytera.models import OutboundEmail
 from legal import services
 from legal.models import ChangeNotice
 from tests import personas
-from tests.legal.conftest import release
+from tests.legal.versions import release
 
 PEOPLE = 40
 JOBS = 4

@@ -10,7 +10,7 @@ from kalytera.models import OutboundEmail
 from legal import services
 from legal.models import Acceptance, ChangeNotice, PolicyVersion
 from tests import personas
-from tests.legal.conftest import release
+from tests.legal.versions import release
 
 pytestmark = pytest.mark.django_db
 

@@ -50,7 +50,7 @@ def test_the_registry_shows_and_erases_acceptances_and_notices(legal_setup, cust
 
     from legal import services
     from legal.models import Policy
-    from tests.legal.conftest import release
+    from tests.legal.versions import release
 
     privacy = Policy.objects.get(slug="privacy")
     release(privacy, number=1, effective_at=timezone.now() - timedelta(days=9))

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from legal import services
 from legal.models import Acceptance, ChangeNotice
-from tests.legal.conftest import release
+from tests.legal.versions import release
 
 pytestmark = pytest.mark.django_db
 
