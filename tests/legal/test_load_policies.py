@@ -87,6 +87,8 @@ def test_the_privacy_policy_states_every_promise_of_the_product():
         "anonymous and aggregated",
         "name, email address, company, phone number",
         "security notices",
+        "security updates",
+        "audit trail",
         "license expiry reminders",
         "HTTPS",
         "authorized staff",
