@@ -320,3 +320,20 @@ def test_the_history_needs_a_login_and_refuses_post(client, customer):
 def test_the_account_page_links_the_history(client, customer):
     client.force_login(customer)
     assert reverse("legal:history").encode() in client.get(reverse("accounts:dashboard")).content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/legal/nothing/",
+        "/legal/nothing/archive/",
+        "/legal/nothing/v1/",
+        "/legal/nothing/compare/?old=1&new=2",
+        "/legal/nothing/versions.json",
+        "/legal/nothing/feed.atom",
+        "/legal/terms/v0/",
+        "/legal/terms/v99/",
+    ],
+)
+def test_unknown_policies_and_versions_are_not_found(client, terms_v1, path):
+    assert client.get(path).status_code == 404
