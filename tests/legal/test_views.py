@@ -337,3 +337,24 @@ def test_the_account_page_links_the_history(client, customer):
 )
 def test_unknown_policies_and_versions_are_not_found(client, terms_v1, path):
     assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/legal/",
+        "/legal/terms/",
+        "/legal/terms/v1/",
+        "/legal/terms/archive/",
+        "/legal/terms/compare/?old=1&new=2",
+        "/legal/terms/compare/?old=1",
+        "/legal/terms/accept/",
+        "/legal/history/",
+    ],
+)
+def test_pages_have_one_heading_and_nothing_inline_for_the_csp(client, customer, terms_v2, path):
+    client.force_login(customer)
+    html = client.get(path).content.decode()
+    assert html.count("<h1") == 1
+    assert "style=" not in html and "<style" not in html
+    assert "<script" not in html
