@@ -278,6 +278,7 @@ PERIODIC_JOBS = [
     ("purge_deleted_accounts", 3600),
     ("purge_expired_exports", 3600),
     ("purge_security_events", 86400),
+    ("process_policy_changes", 300),
 ]
 
 # --- Privacy center ---------------------------------------------------------------------------------------
@@ -296,6 +297,13 @@ PRIVACY_EXPORT_VALID_DAYS = env.int("PRIVACY_EXPORT_VALID_DAYS", default=7)
 PRIVACY_EXPORT_INLINE_MAX_ROWS = env.int("PRIVACY_EXPORT_INLINE_MAX_ROWS", default=2000)
 SECURITY_EVENT_RETENTION_DAYS = env.int("SECURITY_EVENT_RETENTION_DAYS", default=365)
 USERSESSIONS_ADAPTER = "accounts.security_events.UserSessionsAdapter"
+
+# --- Legal --------------------------------------------------------------------------------------------
+# Signed-in people with a material Terms change to accept are sent to the accept page
+# from these paths (license features); every other page stays open.
+LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list("LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/"])
+LEGAL_NOTICE_BATCH_SIZE = env.int("LEGAL_NOTICE_BATCH_SIZE", default=500)
+MIDDLEWARE += ["legal.middleware.TermsAcceptanceMiddleware"]
 
 if not DEBUG:
     enforce_production_settings(

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/privacy/", include("accounts.privacy_urls")),
     path("account/", include("accounts.urls")),
+    path("legal/", include("legal.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 
