@@ -268,7 +268,22 @@ PERIODIC_JOBS = [
     # (command, interval in seconds)
     ("deliver_emails", 60),
     ("cleanup_sessions", 3600),
+    ("purge_inquiries", 6 * 3600),
 ]
+
+# --- Contact desk ---------------------------------------------------------------------------------------
+# The public address shown when the form refuses a submission (defaults to the first support address).
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default=SUPPORT_EMAILS[0] if SUPPORT_EMAILS else "")
+# Submissions per client address: every rate must hold ("5/10m" = five in ten minutes).
+CONTACT_RATE_LIMITS = env.list("CONTACT_RATE_LIMITS", default=["5/10m", "20/d"])
+# Acknowledgements per recipient address, so the form cannot flood a stranger's mailbox.
+CONTACT_ACK_RATE_LIMIT = env.str("CONTACT_ACK_RATE_LIMIT", default="3/d")
+# A form sent sooner than this after it was shown was most likely filled in by a program.
+CONTACT_MIN_FILL_SECONDS = env.int("CONTACT_MIN_FILL_SECONDS", default=3)
+CONTACT_FORM_MAX_AGE_HOURS = env.int("CONTACT_FORM_MAX_AGE_HOURS", default=24)
+# Retention, stated in the Privacy Policy: closed inquiries (24 months) and spam.
+CONTACT_RETENTION_CLOSED_DAYS = env.int("CONTACT_RETENTION_CLOSED_DAYS", default=730)
+CONTACT_RETENTION_SPAM_DAYS = env.int("CONTACT_RETENTION_SPAM_DAYS", default=30)
 
 if not DEBUG:
     enforce_production_settings(
