@@ -9,8 +9,9 @@ from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import linebreaks_filter
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from accounts.models import User
@@ -233,7 +234,7 @@ class InquiryAdmin(admin.ModelAdmin):
             _when(obj.created_at),
             obj.name,
             obj.email,
-            linebreaks(obj.message, autoescape=True),
+            linebreaks_filter(obj.message, autoescape=True),
         )
         entries = format_html_join(
             "",
@@ -246,7 +247,7 @@ class InquiryAdmin(admin.ModelAdmin):
                     entry.get_kind_display(),
                     entry.author.email if entry.author else "a former staff member",
                     _delivery(entry),
-                    linebreaks(entry.body, autoescape=True),
+                    linebreaks_filter(entry.body, autoescape=True),
                 )
                 for entry in obj.thread.select_related("author", "email")
             ),
