@@ -172,10 +172,18 @@ class InquiryAdmin(admin.ModelAdmin):
         return (*self.readonly_fields, "status", "assignee")
 
     def get_fieldsets(self, request, obj=None):
-        if obj is not None and not self.has_change_permission(request, obj):
-            handling = ("Handling", {"fields": ("status", "assignee")})
+        # Writing to the thread needs its own permission on top of changing the inquiry.
+        may_write = self.has_change_permission(request, obj) and request.user.has_perm(
+            "contact.add_threadentry"
+        )
+        if not may_write:
+            handling = ("Handling", {**self.fieldsets[0][1], "fields": ("status", "assignee")})
             return (handling, *self.fieldsets[1:])
         return self.fieldsets
+
+    def _may_write_thread(self, request, obj) -> bool:
+        # Writing to the thread needs its own permission on top of changing the inquiry.
+        return self.has_change_permission(request, obj) and request.user.has_perm("contact.add_threadentry")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assignee":
@@ -194,6 +202,8 @@ class InquiryAdmin(admin.ModelAdmin):
             obj.status = form.initial["status"]
             obj.set_status(new_status, now=timezone.now())
         super().save_model(request, obj, form, change)
+        if not self._may_write_thread(request, obj):
+            return
         if note := form.cleaned_data.get("note", "").strip():
             services.add_note(inquiry=obj, author=request.user, body=note)
             self.message_user(request, "Internal note saved.", messages.SUCCESS)

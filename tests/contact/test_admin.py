@@ -336,3 +336,35 @@ def test_only_support_staff_can_be_assigned(desk, support_user, licensing_user, 
     assert response.status_code == 200
     inquiry.refresh_from_db()
     assert inquiry.assignee is None
+
+
+def test_writing_to_the_thread_needs_its_own_permission(staff_client_for, support_user):
+    support_user.groups.clear()
+    support_user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="contact", codename__in=["view_inquiry", "change_inquiry"]
+        )
+    )
+    client = staff_client_for(support_user)
+    inquiry = make_inquiry()
+    assert 'name="reply"' not in client.get(change_url(inquiry)).content.decode()
+    save(client, inquiry, status="open", reply="sneaky", note="sneaky")
+    inquiry.refresh_from_db()
+    assert inquiry.status == Inquiry.Status.OPEN
+    assert not inquiry.thread.exists()
+    assert len(emails_to("ada@analytical.example")) == 1  # the acknowledgement only
+
+
+def test_view_only_staff_see_the_thread_but_change_nothing(staff_client_for, support_user):
+    support_user.groups.clear()
+    support_user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="contact", codename="view_inquiry")
+    )
+    client = staff_client_for(support_user)
+    inquiry = make_inquiry()
+    assert "The stream stops at night." in client.get(change_url(inquiry)).content.decode()
+    assert save(client, inquiry, status="closed").status_code == 403
+    assert 'value="close"' not in client.get(reverse(CHANGELIST)).content.decode()
+    act(client, "close", [inquiry])
+    inquiry.refresh_from_db()
+    assert inquiry.status == Inquiry.Status.NEW
