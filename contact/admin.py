@@ -20,6 +20,11 @@ from contact import services
 from contact.models import Inquiry, ThreadEntry
 
 SUPPORT_GROUP = "Support"
+HANDLING_HELP = (
+    "New: nobody has looked at it. Open: someone works on it. Waiting on customer: we answered and "
+    "expect a reply. Closed and spam inquiries are deleted automatically after their retention "
+    "periods; reopen one by setting another status."
+)
 EVERYWHERE = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 CSV_COLUMNS = (
     ("reference", "Reference"),
@@ -87,8 +92,7 @@ class ResponsibilityFilter(admin.SimpleListFilter):
 class InquiryAdmin(admin.ModelAdmin):
     form = InquiryAdminForm
     change_list_template = "contact/admin/inquiry_change_list.html"
-    list_display = ("reference", "name", "email", "topic", "status", "assignee", "age", "answer_by")
-    list_display_links = ("reference", "name")
+    list_display = ("reference", "sender", "topic", "status", "assignee", "age", "answer_by")
     list_filter = (
         "status",
         "topic",
@@ -118,18 +122,8 @@ class InquiryAdmin(admin.ModelAdmin):
         "thread",
     )
     fieldsets = (
-        (
-            "Handling",
-            {
-                "fields": ("status", "assignee", "reply", "note"),
-                "description": (
-                    "New: nobody has looked at it. Open: someone works on it. Waiting on customer: "
-                    "we answered and expect a reply. Closed and spam inquiries are deleted automatically "
-                    "after their retention periods; reopen one by setting another status."
-                ),
-            },
-        ),
         ("Thread", {"fields": ("thread",)}),
+        ("Handling", {"fields": ("status", "assignee", "reply", "note"), "description": HANDLING_HELP}),
         (
             "Inquiry",
             {
@@ -172,14 +166,11 @@ class InquiryAdmin(admin.ModelAdmin):
         return (*self.readonly_fields, "status", "assignee")
 
     def get_fieldsets(self, request, obj=None):
-        # Writing to the thread needs its own permission on top of changing the inquiry.
-        may_write = self.has_change_permission(request, obj) and request.user.has_perm(
-            "contact.add_threadentry"
-        )
-        if not may_write:
-            handling = ("Handling", {**self.fieldsets[0][1], "fields": ("status", "assignee")})
-            return (handling, *self.fieldsets[1:])
-        return self.fieldsets
+        if self._may_write_thread(request, obj):
+            return self.fieldsets
+        thread, _, details = self.fieldsets
+        handling = ("Handling", {"fields": ("status", "assignee"), "description": HANDLING_HELP})
+        return (thread, handling, details)
 
     def _may_write_thread(self, request, obj) -> bool:
         # Writing to the thread needs its own permission on top of changing the inquiry.
@@ -212,6 +203,10 @@ class InquiryAdmin(admin.ModelAdmin):
             self.message_user(request, f"Reply queued for delivery to {obj.email}.", messages.SUCCESS)
 
     # --- Columns and read-only fields ---------------------------------------------------------
+
+    @admin.display(description="From", ordering="name")
+    def sender(self, obj: Inquiry) -> str:
+        return format_html('{}<br><span class="inquiry-email">{}</span>', obj.name, obj.email)
 
     @admin.display(description="Age", ordering="created_at")
     def age(self, obj: Inquiry) -> str:
