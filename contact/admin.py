@@ -92,7 +92,7 @@ class ResponsibilityFilter(admin.SimpleListFilter):
 class InquiryAdmin(admin.ModelAdmin):
     form = InquiryAdminForm
     change_list_template = "contact/admin/inquiry_change_list.html"
-    list_display = ("reference", "sender", "topic", "status", "assignee", "age", "answer_by")
+    list_display = ("reference", "sender", "topic", "status", "answer_by", "age", "assignee")
     list_filter = (
         "status",
         "topic",
