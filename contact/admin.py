@@ -284,7 +284,7 @@ class InquiryAdmin(admin.ModelAdmin):
         writer = csv.writer(response)
         writer.writerow([title for _, title in CSV_COLUMNS])
         for inquiry in queryset.select_related("assignee").order_by("created_at"):
-            writer.writerow([_csv_cell(_csv_value(inquiry, field)) for field, _ in CSV_COLUMNS])
+            writer.writerow([_csv_cell(field, _csv_value(inquiry, field)) for field, _ in CSV_COLUMNS])
         return response
 
 
@@ -310,5 +310,8 @@ def _csv_value(inquiry: Inquiry, field: str) -> str:
     return getattr(inquiry, field)
 
 
-def _csv_cell(value: str) -> str:
-    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
+def _csv_cell(field: str, value: str) -> str:
+    # Phone numbers are validated E.164 ("+" and digits): a spreadsheet reads them as numbers.
+    if field != "phone" and value.startswith(FORMULA_PREFIXES):
+        return f"'{value}"
+    return value

@@ -230,6 +230,7 @@ def test_csv_export_of_a_selection(desk, support_user):
     assert rows[0]["Message"] == "line one\nline two"
     assert rows[0]["Assignee"] == support_user.email
     assert rows[0]["Status"] == "Open"
+    assert rows[0]["Phone"] == "+442079460958"
     # Spreadsheet programs must not run formulas a sender typed.
     assert rows[1]["Name"].startswith("'=")
     assert rows[1]["Company"] == "'+SUM(A1)"

@@ -294,3 +294,8 @@ def test_no_queued_email_carries_a_header_or_recipient_the_sender_chose(send, de
         assert "victim@elsewhere.example" not in message.to + message.cc + message.bcc
         rendered = message.message().as_string()
         assert "\nBcc:" not in rendered and "\nbcc:" not in rendered.lower()
+
+
+def test_the_account_page_offers_the_contact_form(customer_client):
+    html = customer_client.get(reverse("accounts:dashboard")).content.decode()
+    assert f'href="{reverse("contact:form")}">Contact support' in html
