@@ -1,5 +1,6 @@
 """The contact desk's workflows: receiving an inquiry, and answering it in the staff admin."""
 
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -13,6 +14,8 @@ from contact import spam
 from contact.models import Inquiry, ThreadEntry, new_reference
 from kalytera.mail import queue_email
 from kalytera.models import OutboundEmail
+
+logger = logging.getLogger(__name__)
 
 # Random references collide about once in 10^12; a few fresh draws settle it.
 REFERENCE_ATTEMPTS = 5
@@ -64,6 +67,7 @@ def submit_inquiry(
         fields.update(status=Inquiry.Status.SPAM, spam_reason=Inquiry.SpamReason.HONEYPOT, closed_at=now)
     inquiry = _create_with_unique_reference(fields)
     if trapped:
+        logger.info("Contact form: inquiry %s caught by the honeypot, kept as spam", inquiry.reference)
         return inquiry
     queue_email(
         to=list(settings.SUPPORT_EMAILS),

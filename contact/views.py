@@ -1,3 +1,4 @@
+import logging
 import math
 
 from django.conf import settings
@@ -10,6 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from contact import services, spam
 from contact.forms import MESSAGE_MAX_CHARS, ContactForm
 from contact.spam import TokenProblem
+
+logger = logging.getLogger(__name__)
 
 # Far above a full form (5,000 characters of emoji, percent-encoded, is ~60 KB) and far
 # below what would cost us to parse.
@@ -53,6 +56,7 @@ def contact_form(request: HttpRequest) -> HttpResponse:
             ),
         )
         response["Retry-After"] = str(throttle.retry_after)
+        logger.info("Contact form: submission refused by the rate limit")
         return response
 
     form = ContactForm(request.POST)
@@ -60,6 +64,7 @@ def contact_form(request: HttpRequest) -> HttpResponse:
     if not form.is_valid() or problem is not None:
         if problem is not None:
             form.add_error(None, TOKEN_MESSAGES[problem])
+            logger.info("Contact form: time token refused (%s)", problem)
         return _render_form(request, form, retry=True)
 
     data = form.cleaned_data
@@ -100,7 +105,6 @@ def _render_form(request: HttpRequest, form: ContactForm, *, retry: bool = False
             "form": form,
             "retention_months": settings.CONTACT_RETENTION_CLOSED_DAYS * 12 // 365,
         },
-        status=200,
     )
 
 
