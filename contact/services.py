@@ -88,14 +88,15 @@ def submit_inquiry(
 
 
 def _create_with_unique_reference(fields: dict) -> Inquiry:
-    for attempt in range(REFERENCE_ATTEMPTS):
+    attempts_left = REFERENCE_ATTEMPTS
+    while True:
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a savepoint: a collision leaves the outer transaction usable
                 return Inquiry.objects.create(reference=new_reference(), **fields)
         except IntegrityError:
-            if attempt == REFERENCE_ATTEMPTS - 1:
+            attempts_left -= 1
+            if not attempts_left:
                 raise
-    raise AssertionError("unreachable")
 
 
 def admin_url(inquiry: Inquiry) -> str:
