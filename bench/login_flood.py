@@ -176,6 +176,7 @@ def main() -> None:
             [
                 *(PYTHON, "-m", "gunicorn", "kalytera.wsgi", "--bind", f"{HOST}:{port}"),
                 *("--workers", str(args.workers), "--worker-class", "sync", "--timeout", "30"),
+                "--no-control-socket",
             ],
             cwd=ROOT,
             env=env,

@@ -1,20 +1,18 @@
 """Settings for the app server processes that tests start (see ``tests/servers.py``).
 
 The test settings, with what makes separate processes act as one site: the shared
-cache (Redis when ``REDIS_URL`` is set, else the database cache) with a key prefix of
-the test's own, allauth's real rate limits, and email left in the outbox for the test
-to read. ``DEBUG`` is off, as pytest-django sets it for the test process.
+cache (Redis when ``REDIS_URL`` is set, else the database cache) under a key prefix of
+the test's own (``CACHE_KEY_PREFIX``), allauth's real rate limits, and email left in
+the outbox for the test to read. ``DEBUG`` is off, as pytest-django sets it for the
+test process.
 """
-
-import os
 
 from kalytera import settings as platform
 from kalytera.config import cache_settings
 from tests.settings import *  # noqa: F403
 
 DEBUG = False
-CACHES = cache_settings(platform.REDIS_URL)
-CACHES["default"]["KEY_PREFIX"] = os.environ.get("KALYTERA_CACHE_PREFIX", "kalytera-test")
+CACHES = cache_settings(platform.REDIS_URL, platform.CACHE_KEY_PREFIX)
 SILENCED_SYSTEM_CHECKS = []
 ACCOUNT_RATE_LIMITS = platform.ACCOUNT_RATE_LIMITS
 # Queued email stays pending in the outbox, where tests read it (tests/outbox.py).

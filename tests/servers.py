@@ -46,6 +46,7 @@ class Response:
     headers: dict[str, str]
     body: str
     url: str
+    set_cookies: list[str] = field(default_factory=list)  # every Set-Cookie header, as sent
 
     @property
     def location(self) -> str:
@@ -57,19 +58,36 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+class _BehindTlsProxy(http.cookiejar.DefaultCookiePolicy):
+    """Send Secure cookies back: the TLS proxy we stand in for speaks plain HTTP to the server."""
+
+    def return_ok_secure(self, cookie, request) -> bool:
+        return True
+
+
 class HttpClient:
     """A cookie-keeping client for one server; POSTs carry the CSRF token like a form.
 
     ``host`` is the name the site answers to (the ``Host`` header), as when several
     servers stand behind one load balancer; by default the server's own address.
+    ``behind_tls_proxy`` makes each request look as if a TLS proxy forwarded it
+    (``X-Forwarded-Proto: https``), for servers with production settings.
     """
 
-    def __init__(self, base_url: str, *, host: str = "", headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        host: str = "",
+        behind_tls_proxy: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.base_url = base_url
         self.host = host or urllib.parse.urlsplit(base_url).netloc
-        self.origin = f"http://{self.host}"
-        self.cookies = http.cookiejar.CookieJar()
-        self.headers = {"Host": self.host, **(headers or {})}
+        self.origin = f"{'https' if behind_tls_proxy else 'http'}://{self.host}"
+        self.cookies = http.cookiejar.CookieJar(_BehindTlsProxy() if behind_tls_proxy else None)
+        proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.10"} if behind_tls_proxy else {}
+        self.headers = {"Host": self.host, **proxy, **(headers or {})}
         self._opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects()
         )
@@ -126,6 +144,7 @@ class HttpClient:
             headers={key.lower(): value for key, value in headers.items()},
             body=body.decode("utf-8", "replace"),
             url=url,
+            set_cookies=headers.get_all("Set-Cookie") or [],
         )
 
 
@@ -150,9 +169,12 @@ class AppServers:
     def urls(self) -> list[str]:
         return [server.url for server in self.servers]
 
-    def clients(self, **headers: str) -> list[HttpClient]:
+    def clients(self, *, behind_tls_proxy: bool = False, **headers: str) -> list[HttpClient]:
         """One fresh client per server, all using the one public host name."""
-        return [HttpClient(url, host=PUBLIC_HOST, headers=headers) for url in self.urls]
+        return [
+            HttpClient(url, host=PUBLIC_HOST, behind_tls_proxy=behind_tls_proxy, headers=headers)
+            for url in self.urls
+        ]
 
     def start(self) -> "AppServers":
         env = {
@@ -160,7 +182,7 @@ class AppServers:
             "DJANGO_SETTINGS_MODULE": "tests.server_settings",
             "DATABASE_URL": self.database_url,
             # A prefix of our own: counters from earlier runs never leak into this test.
-            "KALYTERA_CACHE_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
+            "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
@@ -181,6 +203,7 @@ class AppServers:
                     "sync",
                     "--timeout",
                     "60",
+                    "--no-control-socket",  # the default path is shared by every gunicorn
                 ],
                 cwd=ROOT,
                 env=env,

@@ -33,6 +33,12 @@ def test_healthz_answers_503_when_the_cache_is_down(client, settings):
     assert response.json()["checks"] == {"database": True, "cache": False}
 
 
+def test_healthz_answers_probes_by_address_whatever_the_allowed_hosts(client, settings):
+    settings.ALLOWED_HOSTS = ["platform.example"]
+    assert client.get("/healthz", HTTP_HOST="10.0.0.5:8000").status_code == 200
+    assert client.get("/", HTTP_HOST="10.0.0.5:8000").status_code == 400
+
+
 def test_healthz_refuses_post(client):
     assert client.post(reverse("healthz")).status_code == 405
 
