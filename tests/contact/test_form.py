@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from contact.models import REFERENCE_ALPHABET, Inquiry
 from kalytera.models import OutboundEmail
+from tests.pages import page_problems
 
 from .conftest import valid_form
 
@@ -25,6 +26,14 @@ def test_form_page_has_one_heading_labelled_fields_and_a_privacy_notice(client):
     assert "style=" not in html and "<script" not in html
     assert 'class="hp-field"' in html
     assert 'name="form_token"' in html
+
+
+def test_every_contact_page_passes_the_page_checks(client, send, settings):
+    assert page_problems(client.get(reverse("contact:form")).content.decode()) == []
+    assert page_problems(send(email="bad", form_token="").content.decode()) == []
+    assert page_problems(client.get(send()["Location"]).content.decode()) == []
+    settings.CONTACT_RATE_LIMITS = ["2/10m"]
+    assert page_problems(send().content.decode()) == []
 
 
 def test_contact_is_in_the_navigation_and_the_footer(client):
