@@ -23,7 +23,8 @@ SUPPORT_GROUP = "Support"
 HANDLING_HELP = (
     "New: nobody has looked at it. Open: someone works on it. Waiting on customer: we answered and "
     "expect a reply. Closed and spam inquiries are deleted automatically after their retention "
-    "periods; reopen one by setting another status."
+    "periods; reopen one by setting another status. Customers answer by email to the support "
+    "mailbox: record what matters as an internal note and set the status back to Open."
 )
 EVERYWHERE = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 CSV_COLUMNS = (

@@ -44,11 +44,27 @@ def clean_text(value: str) -> str:
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Your name")
-    email = forms.EmailField(max_length=254, label="Email address", help_text="We answer at this address.")
-    company = forms.CharField(max_length=200, required=False, label="Company (optional)")
+    name = forms.CharField(
+        max_length=100, label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        max_length=254,
+        label="Email address",
+        help_text="We answer at this address.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    company = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Company (optional)",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
     phone = forms.CharField(
-        max_length=40, required=False, label="Phone (optional)", help_text=PHONE_FORMAT_HELP
+        max_length=40,
+        required=False,
+        label="Phone (optional)",
+        help_text=PHONE_FORMAT_HELP,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
     topic = forms.ChoiceField(
         choices=[("", "Choose a topic"), *Inquiry.Topic.choices],
