@@ -369,3 +369,13 @@ def test_view_only_staff_see_the_thread_but_change_nothing(staff_client_for, sup
     act(client, "close", [inquiry])
     inquiry.refresh_from_db()
     assert inquiry.status == Inquiry.Status.NEW
+
+
+def test_support_staff_can_delete_an_inquiry_with_its_thread(desk, support_user):
+    inquiry = make_inquiry()
+    services.add_note(inquiry=inquiry, author=support_user, body="erasure requested by phone")
+    url = reverse("admin:contact_inquiry_delete", args=[inquiry.pk])
+    assert desk.get(url).status_code == 200
+    assert desk.post(url, {"post": "yes"}).status_code == 302
+    assert not Inquiry.objects.exists()
+    assert not ThreadEntry.objects.exists()
