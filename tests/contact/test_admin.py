@@ -379,3 +379,22 @@ def test_support_staff_can_delete_an_inquiry_with_its_thread(desk, support_user)
     assert desk.post(url, {"post": "yes"}).status_code == 302
     assert not Inquiry.objects.exists()
     assert not ThreadEntry.objects.exists()
+
+
+def test_the_list_costs_the_same_queries_for_few_or_many_inquiries(desk, support_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert desk.get(reverse(CHANGELIST)).status_code == 200
+        return len(captured)
+
+    make_inquiry(user=support_user)
+    services.assign(inquiries=Inquiry.objects.all(), to=support_user)
+    queries()  # the first request of a session records it in the session list
+    few = queries()
+    for _ in range(20):
+        make_inquiry(user=support_user)
+    services.assign(inquiries=Inquiry.objects.all(), to=support_user)
+    assert queries() == few

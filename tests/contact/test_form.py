@@ -308,3 +308,8 @@ def test_no_queued_email_carries_a_header_or_recipient_the_sender_chose(send, de
 def test_the_account_page_offers_the_contact_form(customer_client):
     html = customer_client.get(reverse("accounts:dashboard")).content.decode()
     assert f'href="{reverse("contact:form")}">Contact support' in html
+
+
+def test_a_submission_takes_a_handful_of_queries(send, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        assert send().status_code == 302
