@@ -15,7 +15,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from accounts.models import User
-from accounts.phone import display_phone
 from contact import services
 from contact.models import Inquiry, ThreadEntry
 
@@ -224,7 +223,7 @@ class InquiryAdmin(admin.ModelAdmin):
 
     @admin.display(description="Phone")
     def phone_number(self, obj: Inquiry) -> str:
-        return display_phone(obj.phone) or "-"
+        return obj.phone_display or "-"
 
     @admin.display(description="Account")
     def account(self, obj: Inquiry) -> str:

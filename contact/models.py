@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accounts.phone import display_phone
+
 # Crockford's base32: no I, L, O or U, so a reference read out on the phone is unambiguous.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -114,6 +116,10 @@ class Inquiry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} ({self.get_topic_display()})"
+
+    @property
+    def phone_display(self) -> str:
+        return display_phone(self.phone)
 
     @property
     def response_due(self) -> datetime | None:

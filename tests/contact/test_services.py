@@ -32,8 +32,9 @@ def submit(**overrides) -> Inquiry:
 
 def test_support_is_notified_with_the_whole_inquiry(settings):
     settings.SUPPORT_EMAILS = ["desk@kalytera.example", "lead@kalytera.example"]
-    inquiry = submit(company="Analytical Engines", license_reference="KLY-1")
+    inquiry = submit(company="Analytical Engines", license_reference="KLY-1", phone="+442079460958")
     [notification] = emails_to("desk@kalytera.example")
+    assert "+44 20 7946 0958" in notification.body_text
     assert notification.recipients == ["desk@kalytera.example", "lead@kalytera.example"]
     assert notification.category == OutboundEmail.Category.SUPPORT
     assert inquiry.reference in notification.subject
