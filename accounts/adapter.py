@@ -38,7 +38,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Render now (the request is at hand) but queue the delivery."""
         request = context.get("request") or self.request
-        ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        ctx = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            "site_name": settings.SITE_NAME,
+            "site_url": settings.SITE_URL,
+            **context,
+        }
         message = self.render_mail(template_prefix, email, ctx)
         category = (
             OutboundEmail.Category.SECURITY

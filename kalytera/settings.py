@@ -122,6 +122,7 @@ CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_NAME = "__Host-sessionid" if not DEBUG else "sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken" if not DEBUG else "csrftoken"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+CSRF_FAILURE_VIEW = "kalytera.views.csrf_failure"
 
 # --- Security headers ------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -43,6 +43,13 @@ def test_staff_without_two_factor_is_sent_to_set_it_up(client, support_user):
     assert b"Staff accounts need two-factor authentication" in response.content
 
 
+def test_only_staff_see_the_link_to_the_admin(client, customer, support_user):
+    client.force_login(customer)
+    assert f'href="{ADMIN}"'.encode() not in client.get("/").content
+    client.force_login(support_user)
+    assert f'href="{ADMIN}">Staff admin'.encode() in client.get("/").content
+
+
 def test_staff_with_two_factor_opens_the_admin(staff_client_for, support_user):
     client = staff_client_for(support_user)
     response = client.get(ADMIN)
@@ -83,3 +90,13 @@ def test_staff_groups_start_without_permissions():
         group = Group.objects.get(name=name)
         assert not group.permissions.filter(content_type__app_label__in=["accounts", "auth"]).exists()
     assert Permission.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["", "accounts/user/", "auth/group/add/", "password_change/"])
+def test_admin_pages_need_nothing_the_csp_blocks(staff_client_for, superuser, path):
+    from tests.pages import page_problems
+
+    response = staff_client_for(superuser).get(f"{ADMIN}{path}")
+    assert response.status_code == 200
+    blocked = [p for p in page_problems(response.content.decode()) if "CSP" in p or "another host" in p]
+    assert blocked == []
