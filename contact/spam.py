@@ -4,19 +4,23 @@ Three layers, each cheap and each one a real person passes without noticing:
 
 * a honeypot field that people never see (hidden with a CSS class) and programs fill in;
 * a signed time token in a hidden field: a form sent within a few seconds of being shown
-  was filled in by a program; a stale or forged token is refused as well;
+  was filled in by a program; a stale or forged token is refused as well, and a token
+  stores one inquiry at most (replays and double clicks lead to the first one);
 * rate limits per client address, counted in the shared cache by every app server.
 
 Size limits live on the form fields. Whenever a layer refuses, the person is told what to
 do: the form comes back with a fresh token, or the 429 page names a time and an address.
 """
 
+import hashlib
+import secrets
 import time
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.http import HttpRequest
 
 from kalytera import ratelimit
@@ -38,7 +42,9 @@ def issue_token(*, min_seconds: int | None = None, now: float | None = None) -> 
     """A signed token saying when the form was shown and how long filling it must take."""
     now = time.time() if now is None else now
     wait = settings.CONTACT_MIN_FILL_SECONDS if min_seconds is None else min_seconds
-    return signing.dumps({"shown": round(now, 3), "wait": wait}, salt=TOKEN_SALT, compress=False)
+    # The nonce makes every token unique, so that "used once" means one form shown once.
+    payload = {"shown": round(now, 3), "wait": wait, "nonce": secrets.token_urlsafe(6)}
+    return signing.dumps(payload, salt=TOKEN_SALT, compress=False)
 
 
 def check_token(token: str, *, now: float | None = None) -> TokenProblem | None:
@@ -55,6 +61,31 @@ def check_token(token: str, *, now: float | None = None) -> TokenProblem | None:
     if elapsed > settings.CONTACT_FORM_MAX_AGE_HOURS * 3600:
         return TokenProblem.EXPIRED
     return None
+
+
+def claim_token(token: str) -> str | None:
+    """Mark a form token as used; ``None`` if it was fresh.
+
+    Otherwise returns the reference of the inquiry the token already sent, or ``""`` while
+    that one is still being saved. A double click, a reload of the POST or a program
+    replaying one token thus never stores a second inquiry.
+    """
+    key = _token_key(token)
+    if cache.add(key, "", timeout=_token_lifetime()):
+        return None
+    return cache.get(key, "")
+
+
+def record_token(token: str, reference: str) -> None:
+    cache.set(_token_key(token), reference, timeout=_token_lifetime())
+
+
+def _token_key(token: str) -> str:
+    return "contact-token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def _token_lifetime() -> int:
+    return settings.CONTACT_FORM_MAX_AGE_HOURS * 3600 + 60
 
 
 @dataclass(frozen=True)

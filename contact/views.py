@@ -29,6 +29,11 @@ TOKEN_MESSAGES = {
     TokenProblem.INVALID: "We could not check this form. Please check your message and send it again.",
 }
 
+ALREADY_SENT = (
+    "This form was sent a moment ago and is still being processed. "
+    "If no confirmation appears, press “Send” again."
+)
+
 
 @require_http_methods(["GET", "POST"])
 def contact_form(request: HttpRequest) -> HttpResponse:
@@ -45,19 +50,7 @@ def contact_form(request: HttpRequest) -> HttpResponse:
         )
     throttle = spam.throttle_submission(request)
     if not throttle.allowed:
-        minutes = max(1, math.ceil(throttle.retry_after / 60))
-        response = _refused(
-            request,
-            status=429,
-            title="Please wait before sending another message",
-            reason=(
-                "We have received several messages from your network in a short time. "
-                f"You can send this one again in about {minutes} minute{'s' if minutes != 1 else ''}."
-            ),
-        )
-        response["Retry-After"] = str(throttle.retry_after)
-        logger.info("Contact form: submission refused by the rate limit")
-        return response
+        return _rate_limited(request, retry_after=throttle.retry_after)
 
     form = ContactForm(request.POST)
     problem = spam.check_token(request.POST.get("form_token", ""))
@@ -65,6 +58,14 @@ def contact_form(request: HttpRequest) -> HttpResponse:
         if problem is not None:
             form.add_error(None, TOKEN_MESSAGES[problem])
             logger.info("Contact form: time token refused (%s)", problem)
+        return _render_form(request, form, retry=True)
+
+    token = form.cleaned_data["form_token"]
+    earlier = spam.claim_token(token)
+    if earlier:
+        return _redirect_to_sent(earlier)
+    if earlier == "":
+        form.add_error(None, ALREADY_SENT)
         return _render_form(request, form, retry=True)
 
     data = form.cleaned_data
@@ -79,9 +80,8 @@ def contact_form(request: HttpRequest) -> HttpResponse:
         user=request.user if request.user.is_authenticated else None,
         trapped=form.is_trapped,
     )
-    # The reference travels signed in the address, not in a cookie or the session.
-    token = signing.dumps(inquiry.reference, salt=SENT_SALT)
-    return redirect(f"{reverse('contact:sent')}?r={token}")
+    spam.record_token(token, inquiry.reference)
+    return _redirect_to_sent(inquiry.reference)
 
 
 @require_GET
@@ -91,6 +91,12 @@ def sent(request: HttpRequest) -> HttpResponse:
     except signing.BadSignature:
         raise Http404 from None
     return render(request, "contact/sent.html", {"reference": reference})
+
+
+def _redirect_to_sent(reference: str) -> HttpResponse:
+    # The reference travels signed in the address, not in a cookie or the session.
+    signed = signing.dumps(reference, salt=SENT_SALT)
+    return redirect(f"{reverse('contact:sent')}?r={signed}")
 
 
 def _render_form(request: HttpRequest, form: ContactForm, *, retry: bool = False) -> HttpResponse:
@@ -106,6 +112,22 @@ def _render_form(request: HttpRequest, form: ContactForm, *, retry: bool = False
             "retention_months": settings.CONTACT_RETENTION_CLOSED_DAYS * 12 // 365,
         },
     )
+
+
+def _rate_limited(request: HttpRequest, *, retry_after: int) -> HttpResponse:
+    logger.info("Contact form: submission refused by the rate limit")
+    minutes = max(1, math.ceil(retry_after / 60))
+    response = _refused(
+        request,
+        status=429,
+        title="Please wait before sending another message",
+        reason=(
+            "We have received several messages from your network in a short time. "
+            f"You can send this one again in about {minutes} minute{'s' if minutes != 1 else ''}."
+        ),
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _refused(request: HttpRequest, *, status: int, title: str, reason: str) -> HttpResponse:

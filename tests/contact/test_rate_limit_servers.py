@@ -48,3 +48,18 @@ def test_submissions_on_two_servers_share_one_limit(start_app_servers, cache):
     assert refused.status == 429
     assert 0 < int(refused.headers["retry-after"]) <= 600
     assert "mailto:support@kalytera.example" in refused.body
+
+
+def test_one_form_sent_to_both_servers_stores_one_inquiry(start_app_servers):
+    servers = start_app_servers(CONTACT_MIN_FILL_SECONDS="0")
+    first, second = servers.clients()
+    data = fill(first.get(FORM).body, "once")
+    second.get(FORM)  # its own CSRF cookie; the form data are the first page's
+    responses = [first.post(FORM, data), second.post(FORM, data)]
+    assert [r.status for r in responses] == [302, 302]
+    assert Inquiry.objects.count() == 1
+    reference = Inquiry.objects.get().reference
+    assert all(
+        reference in client.get(r.location.removeprefix("http://localhost")).body
+        for client, r in zip((first, second), responses, strict=True)
+    )

@@ -178,3 +178,38 @@ def test_acknowledgements_to_one_address_are_limited(settings, send):
     assert Inquiry.objects.count() == 3
     assert len(emails_to("stranger@elsewhere.example")) == 2
     assert len(emails_to(settings.SUPPORT_EMAILS[0])) == 3
+
+
+# --- One form, one inquiry ---------------------------------------------------------------------------
+
+
+def test_sending_the_same_form_twice_stores_one_inquiry(client):
+    data = valid_form()
+    first = client.post(reverse("contact:form"), data)
+    second = client.post(reverse("contact:form"), data)  # a double click, or a reload of the POST
+    assert first.status_code == second.status_code == 302
+    assert Inquiry.objects.count() == 1
+    reference = Inquiry.objects.get().reference
+    assert reference in client.get(second["Location"]).content.decode()
+    assert len(emails_to("ada@analytical.example")) == 1
+
+
+def test_a_replayed_token_cannot_store_different_text(client):
+    token = valid_form()["form_token"]
+    client.post(reverse("contact:form"), valid_form(form_token=token))
+    client.post(reverse("contact:form"), valid_form(form_token=token, message="Buy cheap pills"))
+    assert list(Inquiry.objects.values_list("message", flat=True)) == [valid_form()["message"]]
+
+
+def test_a_token_in_use_by_a_submission_being_saved_asks_to_send_again(send):
+    token = valid_form()["form_token"]
+    assert spam.claim_token(token) is None  # another request is saving this form right now
+    response = send(form_token=token)
+    assert response.status_code == 200
+    assert "still being processed" in response.content.decode()
+    assert response.context["form"]["form_token"].value() != token
+    assert not Inquiry.objects.exists()
+
+
+def test_every_shown_form_gets_its_own_token():
+    assert spam.issue_token(now=1000.0) != spam.issue_token(now=1000.0)
