@@ -189,28 +189,29 @@ class AppServers:
         for index in range(self.count):
             port = free_port()
             log = self.log_dir / f"server-{index}.log"
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "kalytera.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "1",
-                    "--worker-class",
-                    "sync",
-                    "--timeout",
-                    "60",
-                    "--no-control-socket",  # the default path is shared by every gunicorn
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log.open("wb"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            with log.open("wb") as log_file:  # the child keeps its own copy of the descriptor
+                process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "kalytera.wsgi",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                        "--workers",
+                        "1",
+                        "--worker-class",
+                        "sync",
+                        "--timeout",
+                        "60",
+                        "--no-control-socket",  # the default path is shared by every gunicorn
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             self.servers.append(AppServer(url=f"http://127.0.0.1:{port}", process=process, log=log))
         for server in self.servers:
             _wait_until_healthy(server)
