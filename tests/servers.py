@@ -14,6 +14,12 @@ cookies, sends the CSRF token and does not follow redirects.
 The servers use ``tests.server_settings``. Data a test creates must be committed to be
 seen by them, so the fixture uses ``transactional_db``. Email the servers queue stays
 pending in the outbox (``tests.outbox`` reads it).
+
+``start_app_servers(count=1, **env)`` starts servers with other environment values, e.g.
+``REDIS_URL=""`` for the database cache, or production settings (see
+``tests/kalytera/test_production.py``); ``clients(behind_tls_proxy=True)`` then sends
+requests as a TLS proxy would forward them. ``post_json`` calls JSON APIs, and
+``field_value(html, name)`` reads a form value from a page.
 """
 
 import http.cookiejar
