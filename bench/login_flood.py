@@ -141,6 +141,23 @@ def hammer_login(port: int, stop: threading.Event, stats: Stats) -> None:
             stats.errors += 1
 
 
+def server_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) the gunicorn workers have used so far, from /proc.
+
+    Unlike throughput, this hardly changes when other work shares the machine.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def run_phase(port: int, seconds: float, readers: int, attackers: int) -> tuple[Stats, Stats]:
     stop = threading.Event()
     pages, logins = Stats(), Stats()
@@ -196,11 +213,21 @@ def main() -> None:
             print(f"gunicorn, {args.workers} sync workers, production settings, 127.0.0.1:{port}")
             print(f"CPU cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
             run_phase(port, 2, args.readers, 0)  # warm-up
+            cpu = server_cpu_seconds(server.pid)
             alone, _ = run_phase(port, args.seconds, args.readers, 0)
+            cpu_alone, cpu = server_cpu_seconds(server.pid) - cpu, server_cpu_seconds(server.pid)
             print(f"home page alone            : {alone.summary(args.seconds)}")
             during, logins = run_phase(port, args.seconds, args.readers, args.attackers)
+            cpu_flood = server_cpu_seconds(server.pid) - cpu
             print(f"home page during the flood : {during.summary(args.seconds)}")
             print(f"login attempts in the flood: {logins.summary(args.seconds)}")
+            home_ms = cpu_alone * 1000 / max(1, len(alone.latencies))
+            print(f"server CPU per home page   : {home_ms:.2f} ms")
+            available = args.seconds * (os.cpu_count() or 1)
+            print(
+                f"server CPU in the flood    : {cpu_flood:.1f} s of {available:.0f} s the cores had "
+                f"({cpu_flood / args.seconds:.2f} cores busy)"
+            )
             print(f"load average after: {os.getloadavg()[0]:.2f}")
         finally:
             os.killpg(server.pid, signal.SIGTERM)

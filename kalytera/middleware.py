@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from kalytera.views import healthz
+
 
 class SecurityHeadersMiddleware:
     """Headers Django has no setting for, on every response (static files included)."""
@@ -27,7 +29,5 @@ class HealthCheckMiddleware:
 
     def __call__(self, request):
         if request.path == "/healthz":
-            from kalytera.views import healthz
-
             return healthz(request)
         return self.get_response(request)

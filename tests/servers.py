@@ -14,6 +14,12 @@ cookies, sends the CSRF token and does not follow redirects.
 The servers use ``tests.server_settings``. Data a test creates must be committed to be
 seen by them, so the fixture uses ``transactional_db``. Email the servers queue stays
 pending in the outbox (``tests.outbox`` reads it).
+
+``start_app_servers(count=1, **env)`` starts servers with other environment values, e.g.
+``REDIS_URL=""`` for the database cache, or production settings (see
+``tests/kalytera/test_production.py``); ``clients(behind_tls_proxy=True)`` then sends
+requests as a TLS proxy would forward them. ``post_json`` calls JSON APIs, and
+``field_value(html, name)`` reads a form value from a page.
 """
 
 import http.cookiejar
@@ -189,28 +195,29 @@ class AppServers:
         for index in range(self.count):
             port = free_port()
             log = self.log_dir / f"server-{index}.log"
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "kalytera.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "1",
-                    "--worker-class",
-                    "sync",
-                    "--timeout",
-                    "60",
-                    "--no-control-socket",  # the default path is shared by every gunicorn
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log.open("wb"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            with log.open("wb") as log_file:  # the child keeps its own copy of the descriptor
+                process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "kalytera.wsgi",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                        "--workers",
+                        "1",
+                        "--worker-class",
+                        "sync",
+                        "--timeout",
+                        "60",
+                        "--no-control-socket",  # the default path is shared by every gunicorn
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             self.servers.append(AppServer(url=f"http://127.0.0.1:{port}", process=process, log=log))
         for server in self.servers:
             _wait_until_healthy(server)
