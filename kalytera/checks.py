@@ -4,7 +4,7 @@ Ids are stable: operators and tests refer to them.
 """
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 PER_PROCESS_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -38,6 +38,19 @@ def check_mail_configured(app_configs, **kwargs) -> list[Error]:
                 "No SMTP server is configured for outgoing mail.",
                 hint="Set MAIL_URL, e.g. smtp://user:password@mail.example.com:587?tls=1.",
                 id="kalytera.E002",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_benchmark_endpoints_off(app_configs, **kwargs) -> list[Warning]:
+    if settings.BENCHMARK_ENDPOINTS:
+        return [
+            Warning(
+                "The benchmark's reference endpoints are mounted under /_benchmark/.",
+                hint="Unset BENCHMARK_ENDPOINTS: only the benchmark harness needs them.",
+                id="kalytera.W003",
             )
         ]
     return []

@@ -334,6 +334,11 @@ CONTACT_FORM_MAX_AGE_HOURS = env.int("CONTACT_FORM_MAX_AGE_HOURS", default=24)
 CONTACT_RETENTION_CLOSED_DAYS = env.int("CONTACT_RETENTION_CLOSED_DAYS", default=730)
 CONTACT_RETENTION_SPAM_DAYS = env.int("CONTACT_RETENTION_SPAM_DAYS", default=30)
 
+# --- Performance ---------------------------------------------------------------------------------------
+# Mounts the benchmark's reference endpoints under /_benchmark/ (bench/, docs/performance.md).
+# Only the benchmark harness sets it, on the server it starts; a system check warns otherwise.
+BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)
+
 if not DEBUG:
     enforce_production_settings(
         secret_key=SECRET_KEY,
