@@ -33,8 +33,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def production_env(static_root: str, **extra: str) -> dict[str, str]:
-    """Production settings with throwaway secrets, for a server on 127.0.0.1."""
+def production_env(workdir: str, **extra: str) -> dict[str, str]:
+    """Production settings with throwaway secrets, for a server on 127.0.0.1.
+
+    ``workdir`` (a temporary directory) receives the collected static files and a new
+    license signing key.
+    """
+    keys = Path(workdir) / "signing-keys"
+    if not keys.exists():
+        subprocess.run(
+            [PYTHON, "manage.py", "generate_signing_key", "--activate", "--dir", str(keys)],
+            cwd=ROOT,
+            env={**os.environ, "DEBUG": "true"},
+            check=True,
+            capture_output=True,
+        )
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "kalytera.settings",
@@ -45,12 +58,12 @@ def production_env(static_root: str, **extra: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "MAIL_URL": "smtp://127.0.0.1:9",  # the discard port: queued mail stays in the outbox
         "TRUSTED_PROXY_COUNT": "1",
-        "STATIC_ROOT": static_root,
+        "STATIC_ROOT": str(Path(workdir) / "static"),
         "LOG_LEVEL": "WARNING",
         "PRIVACY_PEPPER": "bench-privacy-pepper-" + "p" * 32,
         "LICENSING_PEPPER": "bench-pepper-Qx7vN2pLk9sT4wZ8mR1cY6bH3jD5fG0a",
         "LICENSING_ENCRYPTION_SECRET": "bench-seal-Wm4tP9kR2xN7vL1sQ8zC5bY3hJ6dF0gA",
-        "LICENSE_SIGNING_KEY_DIR": str(ROOT / "docs" / "test-vectors" / "keys"),
+        "LICENSE_SIGNING_KEY_DIR": str(keys),
         "PYTHONWARNINGS": "ignore",
         **extra,
     }
@@ -58,8 +71,10 @@ def production_env(static_root: str, **extra: str) -> dict[str, str]:
 
 def manage(env: dict[str, str], *command: str) -> str:
     result = subprocess.run(
-        [PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        [PYTHON, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True
     )
+    if result.returncode:
+        raise SystemExit(f"manage.py {' '.join(command)} failed:\n{result.stdout}{result.stderr}")
     return result.stdout
 
 

@@ -56,7 +56,8 @@ def plan():
     found, _ = Plan.objects.get_or_create(
         code="bench-plan",
         defaults={"product": product, "name": "Bench", "kind": "subscription", "duration_days": 365,
-                  "channels": 64, "max_machines": 1_000_000, "features": ["analytics"]},
+                  "channels": 64, "max_machines": 1_000_000, "features": ["analytics"],
+                  "moves_per_year": 1_000_000_000, "hardware_changes_per_year": 1_000_000_000},
     )  # fmt: skip
     return found
 
