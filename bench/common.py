@@ -197,15 +197,18 @@ class Stats:
         }
 
 
-def drive(step: Callable[[int, Stats], None], *, seconds: float, clients: int) -> Stats:
-    """Run ``step(n, stats)`` from ``clients`` threads for ``seconds``; each step records itself."""
+def drive(
+    step: Callable[[int, Stats], None], *, seconds: float, clients: int, stop: threading.Event | None = None
+) -> Stats:
+    """Run ``step(n, stats)`` from ``clients`` threads for ``seconds`` (or until ``stop`` is set)."""
     stats = Stats()
     stop_at = time.monotonic() + seconds
+    stop = stop or threading.Event()
     counter = iter(range(1 << 62))
     counter_lock = threading.Lock()
 
     def worker() -> None:
-        while time.monotonic() < stop_at:
+        while time.monotonic() < stop_at and not stop.is_set():
             with counter_lock:
                 n = next(counter)
             try:

@@ -180,6 +180,68 @@ def run(*, emails: int, workers: int, kills: int, env: dict[str, str], timeout: 
     )
 
 
+def run_with_outage(
+    *, emails: int, workers: int, outage: float, env: dict[str, str], timeout: float = 300
+) -> Outcome:
+    """Queue mail while the mail server is down; start it after ``outage`` seconds."""
+    from aiosmtpd.controller import Controller
+
+    from kalytera.models import OutboundEmail
+
+    port = free_port()
+    worker_env = {**env, "MAIL_URL": f"smtp://127.0.0.1:{port}?timeout=2", "MAIL_RETRY_BASE_SECONDS": "1"}
+    pks = queue(emails)
+    ids = {OutboundEmail(pk=pk).message_id for pk in pks}
+    ours = OutboundEmail.objects.filter(pk__in=pks)
+    started = time.monotonic()
+    sink = CountingSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    notes = []
+    with tempfile.TemporaryDirectory() as logs:
+        running = start_workers(workers, worker_env, logs)
+        try:
+            time.sleep(outage)
+            notes.append(
+                f"while it was down: {ours.filter(status=OutboundEmail.Status.SENT).count()} sent, "
+                f"{ours.filter(status=OutboundEmail.Status.PENDING, attempts__gte=1).count()} pending with "
+                f"a failed attempt and a later retry time, "
+                f"{ours.filter(status=OutboundEmail.Status.FAILED).count()} given up"
+            )
+            controller.start()
+            deadline = time.monotonic() + timeout
+            # Retries are due after 1, 2, 4 ... seconds; the scheduler's sweep hands them over.
+            while ours.filter(status=OutboundEmail.Status.PENDING).exists() and time.monotonic() < deadline:
+                subprocess.run(
+                    [PYTHON, "manage.py", "deliver_emails"],
+                    cwd=ROOT,
+                    env=worker_env,
+                    check=True,
+                    capture_output=True,
+                )
+                time.sleep(0.5)
+        finally:
+            kill(running, signal.SIGTERM)
+    seconds = time.monotonic() - started
+    time.sleep(0.2)
+    controller.stop()
+    attempts = Counter(ours.values_list("attempts", flat=True))
+    notes.append(
+        "attempts per message: " + ", ".join(f"{n}: {count}" for n, count in sorted(attempts.items()))
+    )
+    received = {key: n for key, n in sink.received.items() if key in ids}
+    return Outcome(
+        queued=emails,
+        sent=ours.filter(status=OutboundEmail.Status.SENT).count(),
+        received=sum(received.values()),
+        distinct=len(received),
+        duplicates=sum(n - 1 for n in received.values()),
+        missing=len(ids - received.keys()),
+        kills=0,
+        seconds=seconds,
+        notes=notes,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--emails", type=int, default=10_000)
