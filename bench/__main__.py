@@ -217,11 +217,13 @@ def run(args: argparse.Namespace) -> None:
                     if args.only and name not in args.only.split(","):
                         continue
                     drive(step, seconds=min(2.0, args.duration), clients=args.clients)  # warm-up
+                    cpu = server.cpu_seconds()
                     results[name] = drive(step, seconds=args.duration, clients=args.clients).summary()
                     r = results[name]
+                    r["cpu_ms"] = (server.cpu_seconds() - cpu) * 1000 / max(1, r["requests"])
                     print(f"{scale:>9,} {name:20} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  "
-                          f"p99 {r['p99_ms']:6.1f} ms  unexpected {r['unexpected']} {r['statuses']}",
-                          flush=True)  # fmt: skip
+                          f"p99 {r['p99_ms']:6.1f} ms  CPU {r['cpu_ms']:5.1f} ms/req  "
+                          f"unexpected {r['unexpected']} {r['statuses']}", flush=True)  # fmt: skip
             run_result = {
                 "licenses": scale,
                 "seed": timings,
@@ -232,8 +234,12 @@ def run(args: argparse.Namespace) -> None:
                 "load_after": os.getloadavg(),
             }
             runs.append(run_result)
+            cpu_shares = report.ratios(run_result, by="cpu")
             for name, share in report.ratios(run_result).items():
-                print(f"{scale:>9,} {name:20} share {share:.2f}", flush=True)
+                print(
+                    f"{scale:>9,} {name:20} share {share:.2f} (by server CPU {cpu_shares[name]:.2f})",
+                    flush=True,
+                )
             for label, ms in admin.items():
                 print(f"{scale:>9,} admin {label:24} {ms:7.0f} ms", flush=True)
     meta = {
