@@ -205,10 +205,6 @@ def run(args: argparse.Namespace) -> None:
             timings = seed.seed(scale)
             if data is None:
                 data = seed.probe(args.probes)
-                from accounts.models import User
-                from legal.services import record_signup_acceptances
-
-                record_signup_acceptances(user=User.objects.get(email=data["customer"]))
             admin = admin_timings() if seed.licensing_available() else {}
             load_before = os.getloadavg()
             with Server(env, workers=args.workers) as server:

@@ -9,7 +9,6 @@ threads for a bounded time and ``Stats`` summarises them. Only 127.0.0.1 is used
 
 import http.client
 import os
-import secrets
 import signal
 import socket
 import statistics
@@ -52,7 +51,8 @@ def production_env(workdir: str, **extra: str) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "kalytera.settings",
         "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
+        # Fixed, so that sessions stored by an earlier run still decode; never used elsewhere.
+        "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-0123456789",
         "ALLOWED_HOSTS": HOST,
         "SITE_URL": f"https://{HOST}",
         "SECURE_SSL_REDIRECT": "false",

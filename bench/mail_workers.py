@@ -82,6 +82,15 @@ def queue(count: int) -> list[int]:
     return ids
 
 
+def sweep(env: dict[str, str]) -> None:
+    """What the scheduler runs every minute: delivers what is due, retries included."""
+    result = subprocess.run(
+        [PYTHON, "manage.py", "deliver_emails"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if result.returncode:
+        raise SystemExit(f"deliver_emails failed:\n{result.stdout}{result.stderr}")
+
+
 def start_workers(count: int, env: dict[str, str], logs: str) -> list[subprocess.Popen]:
     workers = []
     for n in range(count):

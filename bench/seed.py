@@ -193,10 +193,15 @@ def probe(count: int) -> dict:
     """Licenses issued and activated through the real services: the load uses these."""
     from accounts.models import User
     from accounts.services import create_verified_user
+    from legal.models import Acceptance
+    from legal.services import record_signup_acceptances
 
     customer = User.objects.filter(email=PROBE_CUSTOMER).first() or create_verified_user(
         email=PROBE_CUSTOMER, password=PROBE_PASSWORD
     )
+    if not Acceptance.objects.filter(user=customer).exists():
+        # As at signup, so that license pages do not ask for the current Terms first.
+        record_signup_acceptances(user=customer)
     data: dict = {"customer": PROBE_CUSTOMER, "password": PROBE_PASSWORD, "keys": [], "activated": []}
     if not licensing_available():
         return data
