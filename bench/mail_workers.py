@@ -164,14 +164,8 @@ def run(*, emails: int, workers: int, kills: int, env: dict[str, str], timeout: 
             finally:
                 kill(running, signal.SIGTERM)
         while pending.exists() and time.monotonic() < deadline:
-            # What the scheduler runs every minute: picks up what the killed workers left.
-            subprocess.run(
-                [PYTHON, "manage.py", "deliver_emails"],
-                cwd=ROOT,
-                env=worker_env,
-                check=True,
-                capture_output=True,
-            )
+            # Picks up what the killed workers left.
+            sweep(worker_env)
         seconds = time.monotonic() - started
         time.sleep(0.2)  # the sink's thread finishes the last message
     finally:
@@ -218,15 +212,9 @@ def run_with_outage(
             )
             controller.start()
             deadline = time.monotonic() + timeout
-            # Retries are due after 1, 2, 4 ... seconds; the scheduler's sweep hands them over.
+            # Retries are due after 1, 2, 4 ... seconds; the sweep hands them over.
             while ours.filter(status=OutboundEmail.Status.PENDING).exists() and time.monotonic() < deadline:
-                subprocess.run(
-                    [PYTHON, "manage.py", "deliver_emails"],
-                    cwd=ROOT,
-                    env=worker_env,
-                    check=True,
-                    capture_output=True,
-                )
+                sweep(worker_env)
                 time.sleep(0.5)
         finally:
             kill(running, signal.SIGTERM)
