@@ -270,6 +270,22 @@ PERIODIC_JOBS = [
     ("cleanup_sessions", 3600),
 ]
 
+# --- Licensing ---
+# Both secrets live only in the environment: the pepper keys the hashes of license keys and
+# hardware fingerprints, the encryption secret seals the values shown or used again. Rotating
+# either makes existing keys unusable; keep them with the database backups' recovery keys.
+LICENSING_PEPPER = env.str("LICENSING_PEPPER", default="development-pepper-not-secret" if DEBUG else "")
+LICENSING_ENCRYPTION_SECRET = env.str(
+    "LICENSING_ENCRYPTION_SECRET", default="development-encryption-secret-not-secret" if DEBUG else ""
+)
+LICENSING_API_RATE_PER_ADDRESS = env.str("LICENSING_API_RATE_PER_ADDRESS", default="120/m")
+LICENSING_API_RATE_PER_LICENSE = env.str("LICENSING_API_RATE_PER_LICENSE", default="30/m")
+LICENSING_API_MAX_BODY_BYTES = 16 * 1024
+# A check-in writes the machine's last-seen time at most this often (validation stays read-only).
+LICENSING_CHECKIN_WRITE_SECONDS = env.int("LICENSING_CHECKIN_WRITE_SECONDS", default=15 * 60)
+LICENSING_EXPIRING_SOON_DAYS = 30
+LICENSING_CLAIM_RATE = "10/m"
+
 if not DEBUG:
     enforce_production_settings(
         secret_key=SECRET_KEY,

@@ -10,6 +10,7 @@ urlpatterns = [
     path(".well-known/security.txt", views.security_txt, name="security_txt"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("", include("licensing.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 
