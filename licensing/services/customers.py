@@ -11,6 +11,7 @@ from licensing.services.common import (
     Actor,
     LicensingError,
     locked_license,
+    parse_key,
     record,
     refuse_second_trial,
 )
@@ -21,6 +22,7 @@ from licensing.services.common import (
 def claim_license(*, user, key: str, now: datetime | None = None) -> License:
     """Register a key in the user's account. Keys of other accounts are refused without naming them."""
     now = now or timezone.now()
+    key = parse_key(key)  # a typo is refused before any query
     with transaction.atomic():
         license = locked_license(key)
         if license.owner_id == user.pk:

@@ -50,6 +50,7 @@ def activate_machine(
     fp_hash = fingerprint_hash(fingerprint)
     component_hashes = sorted({fingerprint_hash(c) for c in (components or [])})
     refusal: LicensingError | None = None
+    key = parse_key(key)  # a typo is refused before any query
     with transaction.atomic():
         license = locked_license(key)
         refuse_unusable(license, now)
@@ -273,6 +274,7 @@ def _record_failure(license: License, activation: Activation | None, code: str, 
 def deactivate_machine(*, key: str, fingerprint: str, now: datetime | None = None) -> Deactivation:
     """Release a machine's seat at the VMS's request and return a signed receipt."""
     now = now or timezone.now()
+    key = parse_key(key)  # a typo is refused before any query
     with transaction.atomic():
         license = locked_license(key)
         activation = license.activations.filter(
