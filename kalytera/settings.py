@@ -263,6 +263,13 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- License certificates ---------------------------------------------------------------------------
+# Directory of the Ed25519 signing keys (see licensing/signing_keys.py). In development a
+# key is created there on first use; production refuses to start without one (licensing.E101).
+LICENSE_SIGNING_KEY_DIR = env.str(
+    "LICENSE_SIGNING_KEY_DIR", default=str(BASE_DIR / ".signing-keys") if DEBUG else ""
+)
+
 # --- Periodic jobs: run by `manage.py scheduler`; each is an idempotent management command ---------------
 PERIODIC_JOBS = [
     # (command, interval in seconds)

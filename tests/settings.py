@@ -20,3 +20,6 @@ ACCOUNT_RATE_LIMITS = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "templates"]  # noqa: F405
+# A fixed signing key, published as the TEST key of docs/test-vectors/.
+LICENSE_SIGNING_KEY_DIR = str(BASE_DIR / "docs" / "test-vectors" / "keys")  # noqa: F405
+SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "licensing.E103"]  # the published test key is deliberate
