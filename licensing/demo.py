@@ -39,7 +39,7 @@ def seed(stdout) -> list[str]:
     customer = User.objects.filter(email=DEMO_CUSTOMER).first()
     if customer is None:
         return []
-    existing = License.objects.filter(owner=customer, plan=plans["pro-1y"]).order_by("created_at").first()
+    existing = License.objects.filter(owner=customer, plan=plans["pro-1y"]).order_by("-expires_at").first()
     if existing is not None:
         return [f"Demo license key ({customer.email}): {keys.unseal(existing.key_sealed)}"]
 

@@ -54,7 +54,7 @@ def test_second_activation_beyond_seats_is_refused(owned_license):
 
 
 def test_a_per_license_seat_override_replaces_the_plan_limit(issue, customer):
-    license, key = issue(customer, max_machines=1)
+    _license, key = issue(customer, max_machines=1)
     activate(key, "a")
     with pytest.raises(LicensingError, match="All 1 machines"):
         activate(key, "b")
@@ -82,7 +82,7 @@ def test_changed_hardware_with_most_components_rebinds_the_activation(owned_lice
     ],
 )
 def test_too_few_matching_components_take_a_new_seat_instead(owned_license, offered):
-    license, key = owned_license
+    _license, key = owned_license
     activate(key, "old", [BOARD, DISK, NIC, GPU])
     assert activate(key, "new", offered).outcome == "created"
 
@@ -147,7 +147,7 @@ def test_a_subscription_lapses_into_grace_and_then_expires(owned_license):
 
 def test_a_perpetual_license_refuses_releases_after_its_upgrade_plan(make_plan, issue, customer):
     plan = make_plan(Plan.Kind.PERPETUAL, upgrade_plan_days=30)
-    license, key = issue(customer, plan_=plan, now=timezone.now() - timedelta(days=600))
+    _license, key = issue(customer, plan_=plan, now=timezone.now() - timedelta(days=600))
     activate(key)
     far_future = timezone.now() + timedelta(days=3650)
     assert services.validate(key=key, fingerprint=digest("server"), now=far_future).code == "VALID"
@@ -176,7 +176,7 @@ def test_suspended_and_revoked_licenses_stop_working(owned_license, change, vali
 
 
 def test_reinstating_a_suspended_license_restores_it_and_revoking_is_final(owned_license):
-    license, key = owned_license
+    license, _key = owned_license
     services.suspend_license(license=license, actor=Actor.system())
     services.reinstate_license(license=license, actor=Actor.system())
     assert License.objects.get().status == License.Status.ACTIVE
@@ -299,7 +299,7 @@ def test_events_are_append_only(owned_license):
 
 
 def test_the_database_holds_no_raw_key_fingerprint_or_component(owned_license, client):
-    license, key = owned_license
+    _license, key = owned_license
     activate(key, "secret-machine", [BOARD, DISK, NIC], label="Rack 4")
     services.validate(key=key, fingerprint=digest("secret-machine"), components=[BOARD])
     client.post(
