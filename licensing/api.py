@@ -233,6 +233,9 @@ def signing_keys(request: HttpRequest) -> JsonResponse:
     nonce = _nonce(request.GET.get("nonce"))
     if request.method not in ("GET", "HEAD"):
         return _error("METHOD_NOT_ALLOWED", "Use GET.", nonce=nonce, headers={"Allow": "GET, HEAD"})
+    if "nonce" in request.GET and nonce is None:
+        problem = openapi.check_value(openapi.NONCE, request.GET["nonce"])
+        return _error("INVALID_REQUEST", "The nonce is malformed.", fields={"nonce": problem})
     limited = _rate_limited(
         "licensing-api-address", ratelimit.client_ip(request), settings.LICENSING_API_RATE_PER_ADDRESS, nonce
     )

@@ -371,7 +371,7 @@ OPERATIONS = {
         "description": "The Ed25519 public keys that sign certificates and receipts, active key first.",
         "request": None,
         "success": {"200": ("The keys.", "SigningKeysResponse")},
-        "errors": ["RATE_LIMITED"],
+        "errors": ["INVALID_REQUEST", "RATE_LIMITED"],
     },
 }  # fmt: skip
 
