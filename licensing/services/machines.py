@@ -165,15 +165,24 @@ def validate(
 ) -> ValidationResult:
     """Check a machine in. Read-only except for throttled writes (last check-in, usage, refusals)."""
     now = now or timezone.now()
-    display = parse_key(key)
-    license = (
-        License.objects.select_related("plan__product").filter(key_hash=keys.lookup_hash(display)).first()
+    key_hash = keys.lookup_hash(parse_key(key))
+    # The usual check-in is one query: the machine's activation joined with its license and plan.
+    activation = next(
+        iter(
+            Activation.objects.select_related("license__plan__product").filter(
+                license__key_hash=key_hash, fingerprint_hash=fingerprint_hash(fingerprint), is_active=True
+            )[:1]
+        ),
+        None,
     )
-    if license is None:
-        return ValidationResult(False, "LICENSE_NOT_FOUND", "No license has this key.")
-    activation = license.activations.filter(
-        is_active=True, fingerprint_hash=fingerprint_hash(fingerprint)
-    ).first()
+    if activation is not None:
+        license = activation.license
+    else:
+        license = next(
+            iter(License.objects.select_related("plan__product").filter(key_hash=key_hash)[:1]), None
+        )
+        if license is None:
+            return ValidationResult(False, "LICENSE_NOT_FOUND", "No license has this key.")
     valid, code, message = _verdict(license, activation, product_version, now)
     if activation is None and code == "NOT_ACTIVATED" and components:
         message = _hardware_change_hint(license, components) or message
