@@ -301,3 +301,13 @@ def test_the_docs_page_is_rendered_on_the_server_without_scripts(client, db):
     for code in openapi.ERROR_CODES:
         assert code in html
     assert "/api/v1/activations" in html
+
+
+def test_the_developer_guide_documents_every_code_and_endpoint():
+    from django.conf import settings
+
+    guide = (settings.BASE_DIR / "docs" / "api.md").read_text()
+    for code in [*openapi.ERROR_CODES, *openapi.VALIDATION_CODES]:
+        assert f"`{code}`" in guide, code
+    for path in openapi.OPERATIONS:
+        assert path in guide, path
