@@ -11,6 +11,7 @@ import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 
 from kalytera_client import __version__
 from kalytera_client.identity import MachineIdentity
@@ -20,6 +21,7 @@ from kalytera_client.verify import (
     Document,
     VerificationError,
     load_keys,
+    parse_timestamp,
     read_document,
 )
 
@@ -86,6 +88,8 @@ class LicensingClient:
         self.timeout = timeout
         self._keys = keys
         self.keys_answer: dict | None = None  # the last signing-keys answer, to save for offline use
+        # The latest server_time seen: a VMS keeps it to notice its clock being set back.
+        self.latest_server_time: datetime | None = None
 
     # --- Calls -------------------------------------------------------------------------------------
 
@@ -106,7 +110,7 @@ class LicensingClient:
         if product_version:
             body["product_version"] = product_version
         status, answer = self._post("/api/v1/activations", body)
-        armored = _field(answer, "certificate", str)
+        armored = _document_text(answer, "certificate")
         return Activation(
             created=status == 201,
             activation=_field(answer, "activation", dict),
@@ -133,11 +137,9 @@ class LicensingClient:
             body["usage"] = usage
         _, answer = self._post("/api/v1/validate", body)
         valid = _field(answer, "valid", bool)
-        armored = answer.get("certificate")
+        armored = _document_text(answer, "certificate") if answer.get("certificate") is not None else None
         certificate = None
         if armored is not None:
-            if not isinstance(armored, str):
-                raise BadAnswer("BAD_ANSWER", "The certificate in the answer is not text.")
             certificate = self._verified(armored, CERTIFICATE, identity)
         return Validation(
             valid=valid,
@@ -152,7 +154,7 @@ class LicensingClient:
         _, answer = self._post(
             "/api/v1/deactivate", {"license_key": license_key, "fingerprint": identity.fingerprint}
         )
-        armored = _field(answer, "receipt", str)
+        armored = _document_text(answer, "receipt")
         return Deactivation(receipt=self._verified(armored, DEACTIVATION_RECEIPT, identity), armored=armored)
 
     def signing_keys(self, *, refresh: bool = False) -> dict:
@@ -218,7 +220,17 @@ class LicensingClient:
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise Unreachable("UNREACHABLE", f"The platform cannot be reached: {reason}.") from None
-        return status, _json_object(raw, status)
+        answer = _json_object(raw, status)
+        self._note_server_time(answer.get("server_time"))
+        return status, answer
+
+    def _note_server_time(self, value: object) -> None:
+        try:
+            moment = parse_timestamp(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is not None and (self.latest_server_time is None or moment > self.latest_server_time):
+            self.latest_server_time = moment
 
 
 def _error_from(status: int, raw: bytes, retry_after: str | None) -> ApiError:
@@ -245,6 +257,14 @@ def _json_object(raw: bytes, status: int) -> dict:
     if not isinstance(answer, dict):
         raise BadAnswer("BAD_ANSWER", "The answer is not a JSON object.", status=status)
     return answer
+
+
+def _document_text(answer: dict, name: str) -> str:
+    """The armoured text of a signed document in an answer: ``{"id", "kid", "issued_at", "armored"}``."""
+    armored = _field(answer, name, dict).get("armored")
+    if not isinstance(armored, str):
+        raise BadAnswer("BAD_ANSWER", f"The {name} in the answer has no armoured text.")
+    return armored
 
 
 def _field(answer: dict, name: str, kind: type):

@@ -66,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--keys", required=True, help="the published keys (GET /api/v1/signing-keys) as JSON"
     )
     command.add_argument("--receipt", action="store_true", help="the document is a deactivation receipt")
-    command.add_argument("--fingerprint", help="this machine's fingerprint (64 hex digits)")
-    command.add_argument("--machine-id", help="derive this machine's fingerprint from its machine id")
+    machine = command.add_mutually_exclusive_group()
+    machine.add_argument("--fingerprint", type=_hex64, help="this machine's fingerprint (64 hex digits)")
+    machine.add_argument("--machine-id", help="derive this machine's fingerprint from its machine id")
     command.add_argument(
         "--release-date", type=date.fromisoformat, help="release date of the running version"
     )
@@ -142,6 +143,12 @@ def _identity_arguments(command: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="a hardware part, e.g. board=SERIAL",
     )
+
+
+def _hex64(value: str) -> str:
+    if len(value) != 64 or any(character not in "0123456789abcdefABCDEF" for character in value):
+        raise argparse.ArgumentTypeError("a fingerprint is 64 hex digits")
+    return value.lower()
 
 
 def _timestamp(value: str) -> datetime:

@@ -15,7 +15,7 @@ import base64
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
@@ -36,6 +36,7 @@ CLOCK_TOLERANCE = timedelta(hours=24)
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _KID = re.compile(r"[0-9a-f]{16}")
+_PUBLIC_KEY = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")  # 32 bytes, unpadded, canonical
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -95,7 +96,6 @@ class Status:
     check_in_by: datetime
     expires_at: datetime | None = None
     grace_ends_at: datetime | None = None
-    details: dict = field(default_factory=dict)
 
 
 # --- Keys -----------------------------------------------------------------------------------------
@@ -115,13 +115,12 @@ def load_keys(published: object) -> dict[str, Ed25519PublicKey]:
         if not isinstance(entry, dict) or entry.get("alg") != "Ed25519":
             raise VerificationError("KEYS_INVALID", f"Key {number} is not an Ed25519 key.")
         encoded, kid = entry.get("public_key"), entry.get("kid")
-        if not isinstance(encoded, str) or not isinstance(kid, str) or not _KID.fullmatch(kid):
-            raise VerificationError("KEYS_INVALID", f"Key {number} lacks a kid or public_key.")
-        try:
-            raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        except ValueError:
-            raw = b""
-        if len(raw) != 32 or hashlib.sha256(raw).hexdigest()[:16] != kid:
+        if not isinstance(kid, str) or not _KID.fullmatch(kid):
+            raise VerificationError("KEYS_INVALID", f"Key {number} lacks a kid of 16 hex digits.")
+        if not isinstance(encoded, str) or not _PUBLIC_KEY.fullmatch(encoded):
+            raise VerificationError("KEYS_INVALID", f"Key {kid}: public_key is not 32 bytes in base64url.")
+        raw = base64.urlsafe_b64decode(encoded + "=")
+        if hashlib.sha256(raw).hexdigest()[:16] != kid:
             raise VerificationError("KEYS_INVALID", f"Key {kid}: the public key does not match its kid.")
         keys[kid] = Ed25519PublicKey.from_public_bytes(raw)
     return keys
@@ -245,14 +244,20 @@ def evaluate(
     now: datetime,
     fingerprint: str | None = None,
     release_date: date | None = None,
+    latest_trusted_time: datetime | None = None,
 ) -> Status:
     """Judge a verified certificate at ``now``, in the order of the document's table.
 
     ``fingerprint`` is this machine's own digest; ``release_date`` is the release date of
-    the running product version (compared with the upgrade-plan end). Either may be left
-    out to skip its check.
+    the running product version (compared with the upgrade-plan end);
+    ``latest_trusted_time`` is the latest time the VMS has seen from the platform
+    (``server_time`` of an answer), to catch a clock set back. Each may be left out to
+    skip its check.
     """
+    if now.tzinfo is None or (latest_trusted_time is not None and latest_trusted_time.tzinfo is None):
+        raise ValueError("Times must be timezone-aware.")
     issued_at = parse_timestamp(claims["issued_at"])
+    trusted = max(issued_at, latest_trusted_time) if latest_trusted_time else issued_at
     check_in_by = parse_timestamp(claims["valid_until"])
     expires_at = parse_timestamp(claims["expires_at"]) if claims["expires_at"] else None
     grace_ends_at = expires_at + timedelta(days=claims["grace_days"]) if expires_at else None
@@ -263,9 +268,9 @@ def evaluate(
 
     if fingerprint is not None and fingerprint.lower() != claims["fingerprint"]:
         return status("FINGERPRINT_MISMATCH", False, "The certificate belongs to another machine.")
-    if now < issued_at - CLOCK_TOLERANCE:
+    if now < trusted - CLOCK_TOLERANCE:
         return status(
-            "NOT_YET_VALID", False, "The clock is more than 24 hours before the certificate's issue time."
+            "NOT_YET_VALID", False, "The clock is more than 24 hours behind the platform's time; correct it."
         )
     if grace_ends_at is not None and now >= grace_ends_at:
         return status(

@@ -140,7 +140,9 @@ def issue_certificate(
     ):
         if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= 1_000_000:
             raise ValueError(f"{name} must be a whole number from {minimum} to 1000000, not {value!r}.")
-    bad_features = [feature for feature in features if not FEATURE.match(feature)]
+    bad_features = [
+        feature for feature in features if not isinstance(feature, str) or not FEATURE.match(feature)
+    ]
     if bad_features:
         raise ValueError(f"Feature codes must be lower-case letters, digits, '_', '.', '-': {bad_features}.")
     if upgrade_plan_until is not None and isinstance(upgrade_plan_until, datetime):

@@ -122,11 +122,15 @@ def _directory_signature(directory: Path) -> tuple:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
     except OSError as exc:
         raise SigningKeyError(f"Cannot read the signing key directory {directory}: {exc.strerror}.") from exc
-    return tuple(
-        (entry.name, entry.stat().st_mtime_ns, entry.stat().st_size)
-        for entry in entries
-        if entry.name == ACTIVE_FILE or entry.name.endswith(KEY_SUFFIX)
-    )
+    signature = []
+    for entry in entries:
+        if entry.name == ACTIVE_FILE or entry.name.endswith(KEY_SUFFIX):
+            try:
+                status = entry.stat()
+            except FileNotFoundError:  # removed while we looked: the next call sees the new state
+                continue
+            signature.append((entry.name, status.st_mtime_ns, status.st_size))
+    return tuple(signature)
 
 
 def read_key_directory(directory: Path) -> KeySet:
@@ -202,9 +206,16 @@ def write_new_key(directory: Path, *, activate: bool, now: datetime | None = Non
     private_key = Ed25519PrivateKey.generate()
     kid = kid_for(private_key.public_key())
     content = key_file_text(private_key, created=now or datetime.now(UTC))
-    fd = os.open(directory / f"{kid}{KEY_SUFFIX}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
+    # Written under a temporary name, then linked into place: a reader never sees half a
+    # key file, and an existing file is never overwritten (link fails if the name is taken).
+    temporary = directory / f".{kid}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.link(temporary, directory / f"{kid}{KEY_SUFFIX}")
+    finally:
+        temporary.unlink()
     if activate:
         # Replace ACTIVE atomically so a reader never sees it empty.
         temporary = directory / f".{ACTIVE_FILE}.{kid}.tmp"

@@ -13,19 +13,31 @@ MACHINE_ID = "4c4c4544-0042-3510-8051-b4c04f563232"
 MACHINE = identity.derive(MACHINE_ID, {"board": "MB-2026-000417", "disk0": "WD-1"})
 
 
-def certificate_for(fingerprint: str = MACHINE.fingerprint) -> str:
-    return certificates.issue_certificate(
-        license_id="lic-1",
-        plan="Professional",
-        kind="subscription",
-        channels=16,
-        features=["lpr"],
-        fingerprint=fingerprint,
-        expires_at=datetime(2027, 11, 1, tzinfo=UTC),
-        upgrade_plan_until=None,
-        grace_days=14,
-        offline_validity_days=30,
-    ).armored
+def as_json(document: certificates.IssuedDocument) -> dict:
+    """A signed document as the machine API shows it."""
+    return {
+        "id": document.document_id,
+        "kid": document.kid,
+        "issued_at": document.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "armored": document.armored,
+    }
+
+
+def certificate_for(fingerprint: str = MACHINE.fingerprint) -> dict:
+    return as_json(
+        certificates.issue_certificate(
+            license_id="lic-1",
+            plan="Professional",
+            kind="subscription",
+            channels=16,
+            features=["lpr"],
+            fingerprint=fingerprint,
+            expires_at=datetime(2027, 11, 1, tzinfo=UTC),
+            upgrade_plan_until=None,
+            grace_days=14,
+            offline_validity_days=30,
+        )
+    )
 
 
 def activation_answer(body) -> dict:
@@ -135,7 +147,7 @@ def test_deactivation_returns_the_verified_receipt(platform, client):
     receipt = certificates.issue_deactivation_receipt(
         license_id="lic-1", fingerprint=MACHINE.fingerprint, deactivated_at=datetime.now(UTC)
     )
-    platform.answer("/api/v1/deactivate", 200, {"receipt": receipt.armored})
+    platform.answer("/api/v1/deactivate", 200, {"activation": {}, "receipt": as_json(receipt)})
 
     result = client.deactivate(license_key=LICENSE_KEY, identity=MACHINE)
 
@@ -165,10 +177,10 @@ def test_a_certificate_for_another_machine_is_refused(platform, client):
 
 def test_a_tampered_certificate_is_refused(platform, client):
     def tampered(body):
-        text = certificate_for()
-        return activation_answer(body) | {
-            "certificate": text.replace(text.splitlines()[2], text.splitlines()[3], 1)
-        }
+        document = certificate_for()
+        lines = document["armored"].splitlines()
+        document["armored"] = document["armored"].replace(lines[2], lines[3], 1)
+        return activation_answer(body) | {"certificate": document}
 
     platform.answer("/api/v1/activations", 201, tampered)
 
@@ -221,3 +233,20 @@ def test_a_closed_port_is_unreachable():
 def test_only_http_addresses_are_accepted():
     with pytest.raises(ValueError):
         api.LicensingClient("file:///etc/passwd")
+
+
+def test_a_certificate_without_armoured_text_is_refused(platform, client):
+    platform.answer(
+        "/api/v1/activations", 201, lambda body: activation_answer(body) | {"certificate": {"id": "x"}}
+    )
+
+    with pytest.raises(api.BadAnswer, match="armoured"):
+        client.activate(license_key=LICENSE_KEY, identity=MACHINE)
+
+
+def test_the_latest_server_time_is_remembered(platform, client):
+    platform.answer("/api/v1/validate", 200, {"valid": False, "code": "EXPIRED"})
+
+    assert client.latest_server_time is None
+    client.validate(license_key=LICENSE_KEY, identity=MACHINE)
+    assert client.latest_server_time == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)

@@ -119,6 +119,29 @@ def test_wrong_usage_is_exit_2(capsys):
     with pytest.raises(SystemExit) as caught:
         cli.main(["verify", SUBSCRIPTION, "--keys", KEYS, "--now", "yesterday"])
     assert caught.value.code == 2
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["verify", SUBSCRIPTION, "--keys", KEYS, "--fingerprint", "abc"])
+    assert caught.value.code == 2
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["verify", SUBSCRIPTION, "--keys", KEYS, "--fingerprint", "a" * 64, "--machine-id", "m"])
+    assert caught.value.code == 2
+
+
+def test_verify_with_an_upper_case_fingerprint(capsys):
+    fingerprint = vectors.FINGERPRINT.upper()
+    code, out, _ = run(
+        capsys,
+        "verify",
+        SUBSCRIPTION,
+        "--keys",
+        KEYS,
+        "--now",
+        "2026-11-15T00:00:00Z",
+        "--fingerprint",
+        fingerprint,
+    )
+
+    assert (code, out.split(":")[0]) == (0, "VALID")
 
 
 def test_fingerprint_prints_digests_only(capsys):
@@ -193,8 +216,8 @@ def platform(stub_platform):
     return stub_platform
 
 
-def certificate(fingerprint: str) -> str:
-    return certificates.issue_certificate(
+def certificate(fingerprint: str) -> dict:
+    document = certificates.issue_certificate(
         license_id="lic-1",
         plan="Pro",
         kind="perpetual",
@@ -205,7 +228,8 @@ def certificate(fingerprint: str) -> str:
         upgrade_plan_until=None,
         grace_days=0,
         offline_validity_days=30,
-    ).armored
+    )
+    return {"id": document.document_id, "kid": document.kid, "issued_at": "-", "armored": document.armored}
 
 
 def test_activate_writes_the_certificate_with_the_key_from_the_environment(

@@ -231,3 +231,19 @@ def test_random_payloads_with_good_checksums_never_crash_the_parser(payload):
     except OfflineRequestError:
         return
     assert parsed.fingerprint == payload["fingerprint"]
+
+
+def test_the_example_in_the_documentation_parses():
+    from tests.kalytera_client.vectors import FINGERPRINT, ROOT
+
+    document = (ROOT / "docs" / "vms-client.md").read_text(encoding="utf-8")
+    start = document.index("-----BEGIN KALYTERA ACTIVATION REQUEST-----")
+    end = document.index("-----END KALYTERA ACTIVATION REQUEST-----") + 41
+    parsed = offline.parse_request(document[start:end])
+
+    assert (parsed.fingerprint, parsed.name, parsed.nonce) == (
+        FINGERPRINT,
+        "Gate server",
+        "5f0c1e2d3b4a69788796a5b4c3d2e1f0",
+    )
+    assert len(parsed.components) == 3

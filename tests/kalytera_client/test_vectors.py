@@ -1,9 +1,13 @@
 """The published test vectors hold for both verifiers: the platform's and the reference one."""
 
+import base64
 import json
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from kalytera_client import identity, verify
 from licensing import certificates
@@ -119,3 +123,91 @@ def test_platform_certificates_pass_the_reference_verifier():
     assert verify.read_document(receipt.armored, keys, expected_type=verify.DEACTIVATION_RECEIPT).claims[
         "id"
     ] == (receipt.document_id)
+
+
+def outcome_of_platform(text: str, expected_type: str):
+    try:
+        return certificates.verify(text, expected_type=expected_type)
+    except certificates.CertificateError as error:
+        return error.code
+
+
+def outcome_of_reference(text: str, expected_type: str):
+    try:
+        return verify.read_document(text, KEYS, expected_type=expected_type).claims
+    except verify.VerificationError as error:
+        return error.code
+
+
+VALID_TEXTS = [vector_text(entry["file"]) for entry in MANIFEST["documents"] if entry["result"] == "VERIFIED"]
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_both_verifiers_agree_on_edited_documents(data):
+    """Differential fuzzing: whatever the edit, the two implementations give the same outcome.
+
+    The platform uses the test settings' key directory, which holds the keys of keys.json.
+    """
+    text = data.draw(st.sampled_from(VALID_TEXTS))
+    if data.draw(st.booleans()):
+        position = data.draw(st.integers(0, len(text) - 1))
+        text = text[:position] + data.draw(st.text(max_size=3)) + text[position + 1 :]
+    else:
+        lines = text.strip().splitlines()
+        container = bytearray(base64.b64decode("".join(line.strip() for line in lines[1:-1])))
+        position = data.draw(st.integers(0, len(container) - 1))
+        container[position] = data.draw(st.integers(0, 255))
+        text = "\n".join([lines[0], base64.b64encode(bytes(container)).decode(), lines[-1]])
+    expected_type = data.draw(st.sampled_from([verify.CERTIFICATE, verify.DEACTIVATION_RECEIPT]))
+
+    assert outcome_of_platform(text, expected_type) == outcome_of_reference(text, expected_type)
+
+
+def test_a_clock_set_back_behind_the_latest_platform_time_is_caught():
+    claims = verify.read_document(vector_text("valid-subscription.lic"), KEYS).claims
+    seen = verify.parse_timestamp("2026-11-20T12:00:00Z")
+
+    at = verify.parse_timestamp
+    assert verify.evaluate(claims, now=at("2026-11-19T12:00:00Z"), latest_trusted_time=seen).code == "VALID"
+    assert verify.evaluate(claims, now=at("2026-11-19T11:59:59Z"), latest_trusted_time=seen).code == (
+        "NOT_YET_VALID"
+    )
+    assert verify.evaluate(claims, now=at("2026-11-19T11:59:59Z")).code == "VALID"
+
+
+def test_naive_times_are_refused():
+    from datetime import datetime
+
+    claims = verify.read_document(vector_text("valid-subscription.lic"), KEYS).claims
+
+    with pytest.raises(ValueError):
+        verify.evaluate(claims, now=datetime(2026, 11, 15))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"alg": "RS256"},
+        {"kid": "03D5C2BFDC91FD84"},
+        {"kid": "99a5d3193adb6e45"},
+        {"public_key": "SOT9ACC2UjcRr26klW-6nRG1tm2u8NINcJKKU8QcHoY="},
+        {"public_key": "SOT9ACC2UjcRr26klW+6nRG1tm2u8NINcJKKU8QcHoY"},
+        {"public_key": "SOT9ACC2UjcRr26klW-6nRG1tm2u8NINcJKKU8QcHo*Y"},
+        {"public_key": "SOT9ACC2UjcRr26klW-6nRG1tm2u8NINcJKKU8QcHoZ"},
+        {"public_key": None},
+    ],
+)
+def test_a_key_set_with_a_doubtful_key_is_refused(change):
+    published = json.loads((vectors.VECTOR_DIR / "keys.json").read_text(encoding="utf-8"))
+    published["keys"][0] |= change
+
+    with pytest.raises(verify.VerificationError) as caught:
+        verify.load_keys(published)
+    assert caught.value.code == "KEYS_INVALID"
+
+
+@pytest.mark.parametrize("published", [{}, {"keys": []}, [], "keys", None, {"keys": [1]}])
+def test_an_empty_or_shapeless_key_set_is_refused(published):
+    with pytest.raises(verify.VerificationError):
+        verify.load_keys(published)

@@ -123,6 +123,7 @@ def test_timestamps_from_other_zones_are_written_in_utc():
         ("grace_days", 1.5),
         ("offline_validity_days", 0),
         ("features", ["Video Wall"]),
+        ("features", [7]),
         ("fingerprint", "A" * 64),
         ("fingerprint", "machine-serial-1234"),
         ("license_id", ""),
@@ -435,11 +436,18 @@ def test_active_file_naming_a_missing_key_is_refused(key_dir):
         issue()
 
 
-def test_new_key_files_are_never_overwritten(key_dir):
+def test_new_key_files_are_private_and_never_overwritten(key_dir, monkeypatch):
     kid = signing_keys.load_key_set().active_kid
+    original = (key_dir / f"{kid}.pem").read_bytes()
+    same_key = signing_keys._read_key_file(key_dir / f"{kid}.pem").private_key
+    monkeypatch.setattr(signing_keys.Ed25519PrivateKey, "generate", staticmethod(lambda: same_key))
 
+    with pytest.raises(FileExistsError):
+        signing_keys.write_new_key(key_dir, activate=False, now=NOW)
+
+    assert (key_dir / f"{kid}.pem").read_bytes() == original
     assert (key_dir / f"{kid}.pem").stat().st_mode & 0o777 == 0o600
-    assert (key_dir / "ACTIVE").read_text() == f"{kid}\n"
+    assert {path.name for path in key_dir.iterdir()} == {"ACTIVE", f"{kid}.pem"}
 
 
 def test_a_file_that_is_not_a_key_is_reported_by_name(key_dir):
