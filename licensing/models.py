@@ -259,6 +259,17 @@ class TrialUse(models.Model):
         return f"Trial of {self.product} on machine {self.fingerprint_hash[:8]}"
 
 
+class UsedRequestNonce(models.Model):
+    """The nonce of an offline request that was applied: each request works once."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="+")
+    used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Offline request {self.nonce[:8]}"
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("License events are append-only.")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("licenses/claim/", views.claim, name="claim"),
     path("licenses/<uuid:license_id>/", views.license_detail, name="detail"),
     path("licenses/<uuid:license_id>/key/", views.show_key, name="show_key"),
+    path("licenses/<uuid:license_id>/offline/", views.offline_request, name="offline"),
     path(
         "licenses/<uuid:license_id>/machines/<uuid:activation_id>/deactivate/",
         views.deactivate,

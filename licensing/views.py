@@ -12,8 +12,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kalytera import ratelimit
+from kalytera_client import offline
 from licensing import services
-from licensing.forms import ClaimForm
+from licensing.forms import ClaimForm, OfflineRequestForm
 from licensing.models import Activation, License
 from licensing.services import Actor, LicensingError
 
@@ -167,3 +168,40 @@ def _show_key(request: HttpRequest, license: License) -> HttpResponse:
     return render(
         request, "licensing/show_key.html", {"license": license, "key": services.reveal_key(license=license)}
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def offline_request(request: HttpRequest, license_id) -> HttpResponse:
+    """Air-gapped servers: apply an uploaded request and hand back the certificate or receipt."""
+    license = _owned_license(request, license_id)
+    form = OfflineRequestForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            parsed = _parse_offline(form.cleaned_data["request"])
+            actor = Actor.customer(request.user)
+            if isinstance(parsed, offline.ActivationRequest):
+                document = services.activate_offline(license=license, request=parsed, actor=actor).certificate
+                filename = "kalytera-certificate.lic"
+            else:
+                document = services.deactivate_offline(license=license, request=parsed, actor=actor).receipt
+                filename = "kalytera-deactivation-receipt.lic"
+        except offline.OfflineRequestError as exc:
+            form.add_error(None, exc.message)
+        except LicensingError as exc:
+            form.add_error(None, exc.message)
+        else:
+            response = HttpResponse(document.armored, content_type="application/octet-stream")
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "licensing/offline.html", {"license": license, "form": form})
+
+
+def _parse_offline(text: str | bytes):
+    try:
+        return offline.parse_request(text, expected_type=offline.ACTIVATION_REQUEST)
+    except offline.OfflineRequestError as exc:
+        if exc.code != offline.OfflineRequestError.WRONG_TYPE:
+            raise
+        return offline.parse_request(text, expected_type=offline.DEACTIVATION_REQUEST)

@@ -21,7 +21,9 @@ from licensing.services.common import (
 from licensing.services.customers import claim_license, reveal_key
 from licensing.services.machines import (
     activate_machine,
+    activate_offline,
     deactivate_machine,
+    deactivate_offline,
     machine_certificate,
     release_machine,
     validate,
@@ -46,8 +48,10 @@ __all__ = [
     "LicensingError",
     "ValidationResult",
     "activate_machine",
+    "activate_offline",
     "claim_license",
     "deactivate_machine",
+    "deactivate_offline",
     "events_in_last_year",
     "fingerprint_hash",
     "issue_batch",

@@ -1,5 +1,6 @@
 """What VMS servers do: activate, check in, deactivate."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -8,9 +9,19 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from kalytera_client.offline import ActivationRequest, DeactivationRequest
 from licensing import certificates, crypto, keys
 from licensing.certificates import IssuedDocument
-from licensing.models import Activation, License, LicenseEvent, Plan, Release, TrialUse, UsageDaily
+from licensing.models import (
+    Activation,
+    License,
+    LicenseEvent,
+    Plan,
+    Release,
+    TrialUse,
+    UsageDaily,
+    UsedRequestNonce,
+)
 from licensing.services.common import (
     ActivationResult,
     Actor,
@@ -46,13 +57,58 @@ def activate_machine(
     the yearly hardware-change allowance. Otherwise a new seat is taken (``created``) if one
     is free: the license row stays locked from the count to the insert.
     """
-    now = now or timezone.now()
-    fp_hash = fingerprint_hash(fingerprint)
-    component_hashes = sorted({fingerprint_hash(c) for c in (components or [])})
-    refusal: LicensingError | None = None
     key = parse_key(key)  # a typo is refused before any query
+    return _activate(
+        lock=lambda: locked_license(key),
+        fingerprint=fingerprint,
+        components=components or [],
+        label=label,
+        product_version=product_version,
+        actor=Actor.machine(),
+        now=now or timezone.now(),
+    )
+
+
+def activate_offline(
+    *, license: License, request: ActivationRequest, actor: Actor, now: datetime | None = None
+) -> ActivationResult:
+    """Apply an air-gapped machine's activation request, uploaded by the license's owner.
+
+    Exactly the rules of ``activate_machine``. The request's nonce is spent with the
+    activation, so a request refused because every seat is taken works once one is free.
+    """
+    now = now or timezone.now()
+    _refuse_stale(request.created_at, now)
+    return _activate(
+        lock=lambda: _locked_by_pk(license.pk),
+        fingerprint=request.fingerprint,
+        components=list(request.components),
+        label=request.name or "",
+        product_version=request.product_version or "",
+        actor=actor,
+        now=now,
+        nonce=request.nonce,
+    )
+
+
+def _activate(
+    *,
+    lock: Callable[[], License],
+    fingerprint: str,
+    components: list[str],
+    label: str,
+    product_version: str,
+    actor: Actor,
+    now: datetime,
+    nonce: str = "",
+) -> ActivationResult:
+    fp_hash = fingerprint_hash(fingerprint)
+    component_hashes = sorted({fingerprint_hash(c) for c in components})
+    refusal: LicensingError | None = None
     with transaction.atomic():
-        license = locked_license(key)
+        license = lock()
+        if nonce:
+            _spend_nonce(license, nonce, now)
         refuse_unusable(license, now)
         active = list(license.activations.filter(is_active=True))
         current = next((a for a in active if a.fingerprint_hash == fp_hash), None)
@@ -80,7 +136,7 @@ def activate_machine(
                 record(
                     license,
                     LicenseEvent.Kind.HARDWARE_CHANGED,
-                    Actor.machine(),
+                    actor,
                     activation=previous,
                     now=now,
                     matched=matched,
@@ -92,7 +148,7 @@ def activate_machine(
             record(
                 license,
                 LicenseEvent.Kind.HARDWARE_CHANGE_REFUSED,
-                Actor.machine(),
+                actor,
                 activation=previous,
                 now=now,
                 allowed_per_year=allowed,
@@ -119,7 +175,7 @@ def activate_machine(
                 first_seen_at=now,
                 last_seen_at=now,
             )
-            record(license, LicenseEvent.Kind.ACTIVATED, Actor.machine(), activation=activation, now=now)
+            record(license, LicenseEvent.Kind.ACTIVATED, actor, activation=activation, now=now)
             return ActivationResult(
                 activation, license, "created", certificate_for(license, fingerprint, now)
             )
@@ -298,6 +354,60 @@ def deactivate_machine(*, key: str, fingerprint: str, now: datetime | None = Non
             )
             return Deactivation(activation, receipt)
     raise refusal
+
+
+def deactivate_offline(
+    *, license: License, request: DeactivationRequest, actor: Actor, now: datetime | None = None
+) -> Deactivation:
+    """Apply an air-gapped machine's deactivation request and return the receipt to carry back."""
+    now = now or timezone.now()
+    _refuse_stale(request.created_at, now)
+    with transaction.atomic():
+        locked = _locked_by_pk(license.pk)
+        _spend_nonce(locked, request.nonce, now)
+        activation = locked.activations.filter(
+            is_active=True, fingerprint_hash=fingerprint_hash(request.fingerprint)
+        ).first()
+        if activation is None:
+            raise LicensingError(
+                "NOT_ACTIVATED", "The machine of this request is not active on this license."
+            )
+        refusal = _release(locked, activation, actor, now)
+        if refusal is None:
+            receipt = certificates.issue_deactivation_receipt(
+                license_id=str(locked.public_id), fingerprint=request.fingerprint, deactivated_at=now
+            )
+            return Deactivation(activation, receipt)
+    raise refusal
+
+
+OFFLINE_REQUEST_MAX_AGE = timedelta(days=30)
+
+
+def _refuse_stale(created_at: datetime, now: datetime) -> None:
+    if created_at < now - OFFLINE_REQUEST_MAX_AGE:
+        raise LicensingError(
+            "REQUEST_EXPIRED", "This request is more than 30 days old; write a new one on the server."
+        )
+    if created_at > now + timedelta(days=1):
+        raise LicensingError(
+            "REQUEST_FROM_THE_FUTURE", "This request is dated in the future; check the server's clock."
+        )
+
+
+def _spend_nonce(license: License, nonce: str, now: datetime) -> None:
+    # The unique nonce makes each request usable once, even when uploaded twice at the same time.
+    _, created = UsedRequestNonce.objects.get_or_create(
+        nonce=nonce, defaults={"license": license, "used_at": now}
+    )
+    if not created:
+        raise LicensingError(
+            "REQUEST_ALREADY_USED", "This request was used already; write a new one on the server."
+        )
+
+
+def _locked_by_pk(pk: int) -> License:
+    return License.objects.select_for_update(of=("self",)).select_related("plan__product").get(pk=pk)
 
 
 def release_machine(
