@@ -26,5 +26,5 @@ urlpatterns = [
     path("api/v1/signing-keys", api.signing_keys, name="api_signing_keys"),
     path("api/v1/openapi.json", api.openapi_json, name="api_openapi"),
     path("api/v1/docs", api.docs, name="api_docs"),
-    re_path(r"^api/v1/(?P<rest>.*)$", api.not_found),
+    re_path(r"^api/v1(?:/(?P<rest>.*))?$", api.not_found),
 ]

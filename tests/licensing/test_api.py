@@ -220,8 +220,9 @@ def test_wrong_content_type_oversize_body_and_wrong_method_have_json_errors(clie
     get = client.get("/api/v1/activations")
     assert (get.status_code, error_code(get), get["Allow"]) == (405, "METHOD_NOT_ALLOWED", "POST")
     assert client.post("/api/v1/signing-keys").status_code == 405
-    missing = client.post("/api/v1/nothing-here", "{}", content_type="application/json")
-    assert (missing.status_code, error_code(missing)) == (404, "NOT_FOUND")
+    for path in ("/api/v1/nothing-here", "/api/v1", "/api/v1/activations/"):
+        missing = client.post(path, "{}", content_type="application/json")
+        assert (missing.status_code, error_code(missing)) == (404, "NOT_FOUND"), path
 
 
 def test_the_api_needs_no_csrf_token_and_sets_no_cookie(db):
