@@ -275,6 +275,7 @@ PERIODIC_JOBS = [
     # (command, interval in seconds)
     ("deliver_emails", 60),
     ("cleanup_sessions", 3600),
+    ("send_license_reminders", 3600),
 ]
 
 # --- Licensing ---

@@ -295,6 +295,7 @@ class LicenseEvent(models.Model):
         DEACTIVATED = "deactivated", "Machine deactivated"
         MOVE_REFUSED = "move_refused", "Deactivation refused"
         RENEWED = "renewed", "Renewed"
+        REMINDED = "reminded", "Expiry reminder sent"
         SUSPENDED = "suspended", "Suspended"
         REINSTATED = "reinstated", "Reinstated"
         REVOKED = "revoked", "Revoked"
