@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -106,7 +105,7 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
     """A POST endpoint taking a JSON body checked against ``schema``; the checks run cheapest first."""
 
     @csrf_exempt
-    @sensitive_variables("body", "raw")
+    @sensitive_variables("body", "raw", "display")
     def view(request: HttpRequest) -> JsonResponse:
         if request.method != "POST":
             return _error("METHOD_NOT_ALLOWED", "Use POST with a JSON body.", headers={"Allow": "POST"})
@@ -123,9 +122,9 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
                 "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json."
             )
         try:
-            raw = request.read(limit + 1)
-        except (RequestDataTooBig, OSError):
-            raw = b"x" * (limit + 1)
+            raw = request.read(limit + 1)  # never more than the limit, whatever the header claimed
+        except OSError:
+            return _error("INVALID_REQUEST", "The body could not be read completely.")
         if len(raw) > limit:
             return _error("PAYLOAD_TOO_LARGE", f"The body may be at most {limit} bytes.")
         try:
