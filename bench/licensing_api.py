@@ -11,6 +11,10 @@ the same run against the same server.
 
 Needs PostgreSQL (the database is migrated and filled with a product, a plan and licenses);
 talks to loopback only and stops by itself.
+
+``--admin-licenses 1000000`` instead times the staff admin's license list (first page, a deep
+page, a status filter and the indexed searches) once the table holds that many licenses; the
+missing rows are inserted with one SQL statement.
 """
 
 import argparse
@@ -221,6 +225,68 @@ def _scenarios(data: dict) -> list[tuple]:
     ]
 
 
+def admin_timings(total: int) -> None:
+    """Time the license list of the staff admin over a table of ``total`` licenses."""
+    prepare_database(1)
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    from accounts import services as accounts
+    from accounts.models import User
+    from licensing.models import License
+    from tests import personas
+
+    # Static files are not collected for the benchmark; plain storage renders the same pages.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # fmt: skip
+    settings.ALLOWED_HOSTS = ["testserver"]
+    missing = total - License.objects.count()
+    if missing > 0:
+        print(f"Inserting {missing} licenses ...")
+        with connection.cursor() as cursor:
+            cursor.execute(FILL_SQL, [missing])
+            cursor.execute("ANALYZE licensing_license")
+    staff = User.objects.filter(email="bench-staff@kalytera.example").first()
+    if staff is None:
+        staff = accounts.create_staff_user(
+            email="bench-staff@kalytera.example", password=None, group="Licensing"
+        )
+        personas.give_totp(staff)
+    client = Client()
+    client.force_login(staff)
+    url = f"/{settings.ADMIN_URL}licensing/license/"
+    sample = License.objects.order_by("-created_at")[100]
+    print(f"Staff admin license list over {License.objects.count()} licenses (median of 5):")
+    for label, params in [
+        ("first page", {}),
+        ("page 200", {"p": "200"}),
+        ("status filter", {"status__exact": "suspended"}),
+        ("search by key prefix", {"q": sample.key_prefix}),
+        ("search by license id", {"q": str(sample.public_id)}),
+        ("search by owner email", {"q": "someone@customer.example"}),
+    ]:
+        timings = []
+        for _ in range(6):
+            started = time.perf_counter()
+            assert client.get(url, params, secure=True).status_code == 200
+            timings.append((time.perf_counter() - started) * 1000)
+        print(f"  {label:24} {statistics.median(timings[1:]):7.1f} ms")
+
+
+FILL_SQL = """
+INSERT INTO licensing_license (public_id, plan_id, status, starts_at, expires_at, upgrade_plan_until,
+                               key_hash, key_prefix, key_sealed, created_at)
+SELECT md5(g::text || clock_timestamp()::text)::uuid,
+       (SELECT id FROM licensing_plan WHERE code = 'bench-plan'),
+       CASE WHEN g %% 50 = 0 THEN 'suspended' ELSE 'active' END, now() - g * interval '1 second',
+       now() + interval '200 days', (now() + interval '200 days')::date,
+       md5(g::text || clock_timestamp()::text) || md5(g::text), 'KLY-' || upper(substr(md5(g::text), 1, 4)),
+       'v1:bench', now() - g * interval '1 second'
+FROM generate_series(1, %s) AS g
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -229,9 +295,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers.")
     parser.add_argument("--clients", type=int, default=8, help="Concurrent client threads.")
     parser.add_argument("--licenses", type=int, default=20, help="Licenses to spread the load over.")
+    parser.add_argument(
+        "--admin-licenses", type=int, help="Time the staff admin list over this many licenses."
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database (it is migrated and filled).")
+    if args.admin_licenses:
+        admin_timings(args.admin_licenses)
+        return
 
     data = prepare_database(args.licenses)
     port = free_port()
