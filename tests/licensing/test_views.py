@@ -263,3 +263,15 @@ def test_pages_have_one_heading_and_no_inline_script_or_style(customer_client, o
         html = customer_client.get(url).content.decode()
         assert html.count("<h1") == 1, url
         assert "<script" not in html and "style=" not in html, url
+
+
+def test_the_history_explains_hardware_changes_and_refused_check_ins(customer_client, owned_license):
+    license, key = owned_license
+    parts = [digest("board"), digest("disk"), digest("nic")]
+    services.activate_machine(key=key, fingerprint=digest("old"), components=parts)
+    services.activate_machine(key=key, fingerprint=digest("new"), components=[*parts[:2], digest("nic2")])
+    services.validate(key=key, fingerprint=digest("stranger"))
+    url = reverse("licensing:detail", kwargs={"license_id": license.public_id})
+    html = customer_client.get(url).content.decode()
+    assert "2 of 3 hardware parts recognised" in html
+    assert "Check-in refused" in html and "NOT_ACTIVATED" in html
