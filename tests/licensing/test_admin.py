@@ -190,3 +190,21 @@ def test_the_license_page_shows_machines_without_hardware_identifiers(staff, own
 def test_licenses_cannot_be_deleted_in_the_admin(staff, owned_license):
     license, _ = owned_license
     assert staff.get(reverse("admin:licensing_license_delete", args=[license.pk])).status_code == 403
+
+
+def test_the_issue_forms_and_batch_list_render_for_licensing_staff(staff, plan):
+    for name in ("admin:licensing_license_issue", "admin:licensing_license_batch"):
+        response = staff.get(reverse(name))
+        assert response.status_code == 200
+        assert plan.name in response.content.decode()
+    assert staff.get(reverse("admin:licensing_license_add")).status_code == 302
+    services.issue_batch(plan=plan, reseller="Acme", count=2, actor=services.Actor.system())
+    listing = staff.get(reverse("admin:licensing_keybatch_changelist")).content.decode()
+    assert "Download once" in listing
+
+
+def test_a_get_on_the_batch_download_changes_nothing(staff, plan):
+    batch = services.issue_batch(plan=plan, reseller="Acme", count=1, actor=services.Actor.system())
+    staff.get(reverse("admin:licensing_keybatch_download", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.downloaded_at is None
