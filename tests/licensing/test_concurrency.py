@@ -63,3 +63,31 @@ def test_the_same_machine_racing_itself_gets_one_activation(live_server, issue, 
     assert sorted(status for status, _ in answers) == [200] * 7 + [201]
     assert len({answer["activation"]["id"] for _, answer in answers}) == 1
     assert Activation.objects.filter(license=license).count() == 1
+
+
+def test_two_accounts_claiming_one_key_at_once_leave_one_owner(issue):
+    from django.db import connection
+
+    from licensing import services
+    from tests import personas
+
+    license, key = issue(None)
+    people = [personas.make_customer(f"racer{n}@customer.example") for n in range(6)]
+    start = threading.Barrier(len(people))
+
+    def claim(person) -> str:
+        start.wait()
+        try:
+            services.claim_license(user=person, key=key)
+            return "claimed"
+        except services.LicensingError as refused:
+            return refused.code
+        finally:
+            connection.close()  # each thread has its own connection
+
+    with ThreadPoolExecutor(max_workers=len(people)) as pool:
+        outcomes = sorted(pool.map(claim, people))
+    assert outcomes == ["LICENSE_TAKEN"] * 5 + ["claimed"]
+    license.refresh_from_db()
+    assert license.owner in people
+    assert license.events.filter(kind=LicenseEvent.Kind.CLAIMED).count() == 1
