@@ -14,6 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -105,9 +106,20 @@ class ActivationInline(admin.TabularInline):
         return activation.display_id
 
 
+class RecentEventsFormSet(BaseInlineFormSet):
+    """The latest events only: a machine refused every hour writes thousands a year."""
+
+    LIMIT = 100
+
+    def get_queryset(self):
+        return super().get_queryset()[: self.LIMIT]
+
+
 class EventInline(admin.TabularInline):
     model = LicenseEvent
+    formset = RecentEventsFormSet
     fk_name = "license"
+    verbose_name_plural = "latest events (the full history is under License events)"
     fields = ("created_at", "kind", "actor", "actor_user", "activation", "detail")
     readonly_fields = fields
     extra = 0

@@ -208,3 +208,39 @@ def test_a_get_on_the_batch_download_changes_nothing(staff, plan):
     staff.get(reverse("admin:licensing_keybatch_download", args=[batch.pk]))
     batch.refresh_from_db()
     assert batch.downloaded_at is None
+
+
+def test_the_license_page_shows_the_latest_events_only(staff, owned_license, settings):
+    from licensing.admin import RecentEventsFormSet
+    from licensing.services.common import Actor, record
+
+    license, _ = owned_license
+    for _ in range(RecentEventsFormSet.LIMIT + 20):
+        record(license, LicenseEvent.Kind.VALIDATION_FAILED, Actor.machine(), code="NOT_ACTIVATED")
+    url = reverse("admin:licensing_license_change", args=[license.pk])
+    response = staff.get(url)
+    formset = next(f for f in response.context["inline_admin_formsets"] if f.formset.model is LicenseEvent)
+    assert len(formset.formset.forms) == RecentEventsFormSet.LIMIT
+
+
+def test_saving_the_read_only_license_page_changes_nothing(staff, owned_license):
+    from licensing.services.common import Actor, record
+
+    license, key = owned_license
+    services.activate_machine(key=key, fingerprint=digest("rack"))
+    for _ in range(3):
+        record(license, LicenseEvent.Kind.VALIDATION_FAILED, Actor.machine(), code="EXPIRED")
+    url = reverse("admin:licensing_license_change", args=[license.pk])
+    page = staff.get(url)
+    data = {"_save": "Save"}
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name, field in management.fields.items():
+            data[f"{formset.prefix}-{name}"] = management.initial.get(name, field.initial)
+        for form in formset.forms:
+            data[f"{form.prefix}-id"] = form.instance.pk
+            data[f"{form.prefix}-license"] = license.pk
+    response = staff.post(url, data)
+    assert response.status_code == 302
+    assert license.events.count() == 5  # issued, activated and three refusals: nothing added or lost
