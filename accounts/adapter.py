@@ -1,8 +1,13 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.stagekit import clear_login
 from django.contrib.sites.shortcuts import get_current_site
+from django.http import HttpRequest, HttpResponse
 
+from accounts import privacy_hooks
 from kalytera.mail import queue_message
 from kalytera.models import OutboundEmail
+
+LOGIN_CODE_EMAIL = "account/email/login_code"
 
 # allauth's notices about changes to an account (sent with time, IP and browser).
 SECURITY_NOTICES = {
@@ -32,3 +37,24 @@ class AccountAdapter(DefaultAccountAdapter):
             else OutboundEmail.Category.ACCOUNT
         )
         queue_message(message, category=category)
+        if template_prefix == LOGIN_CODE_EMAIL:
+            privacy_hooks.login_code_sent(request=request, email=email)
+
+    # --- Privacy center: deletion grace period and the security timeline ------------------------
+
+    def pre_login(self, request: HttpRequest, user, **kwargs) -> HttpResponse | None:
+        # A pending deletion keeps the account shut even if a stale write re-activated it.
+        if privacy_hooks.deletion_pending(user):
+            clear_login(request)
+            return self.respond_user_inactive(request, user)
+        return super().pre_login(request, user, **kwargs)
+
+    def respond_user_inactive(self, request: HttpRequest, user) -> HttpResponse:
+        """During the grace period, the right password leads to "cancel the deletion"."""
+        return privacy_hooks.offer_to_cancel_deletion(request, user) or super().respond_user_inactive(
+            request, user
+        )
+
+    def authentication_failed(self, request: HttpRequest, **credentials) -> None:
+        super().authentication_failed(request, **credentials)
+        privacy_hooks.login_failed(request=request, email=credentials.get("email", ""))

@@ -2,7 +2,20 @@ from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import User
+from accounts.models import DeletionRecord, DeletionRequest, PrivacyChoices, User
+
+
+class PrivacyChoicesInline(admin.StackedInline):
+    """Shows staff whether the person restricted processing or declined optional email."""
+
+    model = PrivacyChoices
+    extra = 0
+    fields = ("restricted_at", "objected_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # only the person sets these, from the privacy center
 
 
 class EmailAddressInline(admin.TabularInline):
@@ -16,12 +29,12 @@ class EmailAddressInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
-    list_display = ("email", "company", "is_staff", "is_active", "date_joined")
+    list_display = ("email", "company", "is_staff", "is_active", "processing_restricted", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("email", "company")
     show_full_result_count = False
     readonly_fields = ("date_joined", "last_login", "age_confirmed_at")
-    inlines = [EmailAddressInline]
+    inlines = [EmailAddressInline, PrivacyChoicesInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("company", "phone", "age_confirmed_at")}),
@@ -32,3 +45,51 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("date_joined", "last_login")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    @admin.display(boolean=True, description="Restricted")
+    def processing_restricted(self, obj: User) -> bool:
+        choices = getattr(obj, "privacy_choices", None)
+        return choices is not None and choices.restricted_at is not None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("privacy_choices")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A person who restricted processing is the only one who may change their account.
+        if obj is not None and self.processing_restricted(obj):
+            return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+        return super().get_readonly_fields(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and self.processing_restricted(obj):
+            return False  # the person deletes it themselves, from the privacy center
+        return super().has_delete_permission(request, obj)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DeletionRequest)
+class DeletionRequestAdmin(ReadOnlyAdmin):
+    """Pending deletions. Only the person can cancel one (by signing in during the grace period)."""
+
+    list_display = ("user", "requested_at", "purge_after")
+    ordering = ("purge_after",)
+    list_select_related = ("user",)
+
+
+@admin.register(DeletionRecord)
+class DeletionRecordAdmin(ReadOnlyAdmin):
+    """Completed deletions: no personal data, and nothing to undo."""
+
+    list_display = ("purged_on", "requested_on", "subject_digest")
+    ordering = ("-purged_on",)
+    fields = ("requested_on", "purged_on", "subject_digest", "email_digest")

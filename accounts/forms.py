@@ -4,6 +4,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.phone import PHONE_FORMAT_HELP, normalise_phone
+from legal.forms import policy_acceptance_field
+from legal.services import record_signup_acceptances
 
 
 class SignupForm(AllauthSignupForm):
@@ -12,6 +14,7 @@ class SignupForm(AllauthSignupForm):
         label="I am 16 years of age or older.",
         error_messages={"required": "Kalytera accounts are for people aged 16 or older."},
     )
+    policies_accepted = policy_acceptance_field()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -25,6 +28,7 @@ class SignupForm(AllauthSignupForm):
         super().custom_signup(request, user)
         user.age_confirmed_at = timezone.now()
         user.save(update_fields=["age_confirmed_at"])
+        record_signup_acceptances(user=user)
 
 
 class ProfileForm(forms.Form):

@@ -38,11 +38,31 @@ def queue_email(
     context: dict,
     category: str,
     reply_to: str | None = None,
-) -> OutboundEmail:
-    """Queue an email rendered from a template triplet; delivered after commit."""
+    user=None,
+) -> OutboundEmail | None:
+    """Queue an email rendered from a template triplet; delivered after commit.
+
+    Optional (informational) email is not sent to people who objected to it or
+    restricted processing: the rule lives here so that no sender can forget it.
+    Pass ``user`` when the message is about an account; addresses are checked too.
+    Returns None when nobody is left to send to.
+    """
+    if category == OutboundEmail.Category.INFORMATIONAL:
+        to = _without_objections(to, user)
+        if not to:
+            return None
     subject, text, html = render_email(template, context)
     headers = {"Reply-To": reply_to} if reply_to else {}
     return _store(to=to, subject=subject, text=text, html=html, category=category, headers=headers)
+
+
+def _without_objections(to: list[str], user) -> list[str]:
+    from accounts import privacy
+
+    if user is not None and privacy.declines_optional_mail(user):
+        return []
+    declined = privacy.addresses_declining_optional_mail(to)
+    return [address for address in to if address.strip().lower() not in declined]
 
 
 def queue_message(message: EmailMessage, *, category: str) -> OutboundEmail:

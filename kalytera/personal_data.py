@@ -25,6 +25,12 @@ class PersonalData:
     ``collect(user)`` returns JSON-safe rows (the page and the export show exactly these);
     ``erase(user)`` deletes or de-personalises them when the account is purged and must be
     safe to run twice. ``models`` names every model whose rows this section covers.
+
+    ``order`` sets the place on the page (lower first). The purge erases in the reverse
+    order, so the account itself (order 10, shown first) is deleted last: every other
+    section's ``erase`` still finds the user, its addresses and its rows. Sections that
+    must keep rows (licenses needed by law or by the VMS) de-personalise them in
+    ``erase`` and say what is kept, and why, in ``kept_after_deletion``.
     """
 
     key: str

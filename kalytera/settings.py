@@ -275,8 +275,36 @@ PERIODIC_JOBS = [
     # (command, interval in seconds)
     ("deliver_emails", 60),
     ("cleanup_sessions", 3600),
+    ("purge_deleted_accounts", 3600),
+    ("purge_expired_exports", 3600),
+    ("purge_security_events", 86400),
+    ("process_policy_changes", 300),
     ("send_license_reminders", 3600),
 ]
+
+# --- Privacy center ---------------------------------------------------------------------------------------
+# Deleted accounts are purged after the grace period (during which signing in offers to cancel);
+# grace + purge job interval + receipt lifetime must stay within the 30 days the policy promises
+# (system check accounts.E002).
+PRIVACY_DELETION_GRACE_DAYS = env.int("PRIVACY_DELETION_GRACE_DAYS", default=14)
+PRIVACY_RECEIPT_MAX_DAYS = env.int("PRIVACY_RECEIPT_MAX_DAYS", default=3)
+# Key for the fingerprints in deletion records (re-applying deletions after a restore); keep it
+# with the secrets, never change it (old records would no longer match). Required in production.
+PRIVACY_PEPPER = env.str("PRIVACY_PEPPER", default="development-only-privacy-pepper" if DEBUG else "")
+# Optional file outside the database backups that receives a copy of every deletion record.
+PRIVACY_DELETION_LEDGER = env.str("PRIVACY_DELETION_LEDGER", default="")
+PRIVACY_EXPORT_VALID_DAYS = env.int("PRIVACY_EXPORT_VALID_DAYS", default=7)
+# Exports of up to this many rows are built during the request; larger ones by a task.
+PRIVACY_EXPORT_INLINE_MAX_ROWS = env.int("PRIVACY_EXPORT_INLINE_MAX_ROWS", default=2000)
+SECURITY_EVENT_RETENTION_DAYS = env.int("SECURITY_EVENT_RETENTION_DAYS", default=365)
+USERSESSIONS_ADAPTER = "accounts.security_events.UserSessionsAdapter"
+
+# --- Legal --------------------------------------------------------------------------------------------
+# Signed-in people with a material Terms change to accept are sent to the accept page
+# from these paths (license features); every other page stays open.
+LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list("LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/"])
+LEGAL_NOTICE_BATCH_SIZE = env.int("LEGAL_NOTICE_BATCH_SIZE", default=500)
+MIDDLEWARE += ["legal.middleware.TermsAcceptanceMiddleware"]
 
 # --- Licensing ---
 # Both secrets live only in the environment: the pepper keys the hashes of license keys and

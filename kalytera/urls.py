@@ -9,7 +9,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(".well-known/security.txt", views.security_txt, name="security_txt"),
     path("accounts/", include("allauth.urls")),
+    path("account/privacy/", include("accounts.privacy_urls")),
     path("account/", include("accounts.urls")),
+    path("legal/", include("legal.urls")),
     path("", include("licensing.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

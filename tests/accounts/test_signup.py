@@ -13,6 +13,7 @@ SIGNUP = {
     "password1": "a-long-and-unusual-passphrase",
     "password2": "a-long-and-unusual-passphrase",
     "age_confirmed": "on",
+    "policies_accepted": "on",
 }
 
 

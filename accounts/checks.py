@@ -1,0 +1,38 @@
+"""System checks for the privacy center. Ids are stable."""
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+@register()
+def check_privacy_pepper(app_configs, **kwargs) -> list[Error]:
+    if settings.DEBUG or len(settings.PRIVACY_PEPPER) >= 32:
+        return []
+    return [
+        Error(
+            "PRIVACY_PEPPER is missing or shorter than 32 characters.",
+            hint=(
+                "Deletion records are keyed with it: set a long random value once "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))') and never change it."
+            ),
+            id="accounts.E001",
+        )
+    ]
+
+
+@register()
+def check_deletion_deadline(app_configs, **kwargs) -> list[Error]:
+    from accounts.deletion import PROMISED_DAYS, deletion_deadline_days
+
+    days = deletion_deadline_days()
+    if days <= PROMISED_DAYS:
+        return []
+    return [
+        Error(
+            f"Deleted accounts could take {days:.1f} days to be purged; the Privacy Policy promises "
+            f"{PROMISED_DAYS}.",
+            hint="Lower PRIVACY_DELETION_GRACE_DAYS or PRIVACY_RECEIPT_MAX_DAYS, or run "
+            "purge_deleted_accounts more often.",
+            id="accounts.E002",
+        )
+    ]

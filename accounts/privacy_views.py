@@ -1,0 +1,174 @@
+"""The privacy center: see, download, correct, restrict and delete your data."""
+
+from datetime import datetime
+
+from allauth.account.decorators import reauthentication_required
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import deletion, privacy, privacy_hooks, security_events
+from accounts.models import DataExport, SecurityEvent
+from accounts.privacy_forms import DeleteAccountForm, PrivacyChoicesForm
+from kalytera import personal_data
+
+
+@login_required
+@require_GET
+def center(request: HttpRequest) -> HttpResponse:
+    choices = privacy.choices_of(request.user)
+    form = PrivacyChoicesForm(
+        initial={
+            "restrict": choices.restricted_at is not None,
+            "object_to_optional_mail": choices.objected_at is not None,
+        }
+    )
+    return render(
+        request,
+        "accounts/privacy/center.html",
+        {
+            "choices": choices,
+            "choices_form": form,
+            "exports": privacy.exports_of(request.user),
+            "export_valid_days": settings.PRIVACY_EXPORT_VALID_DAYS,
+        },
+    )
+
+
+@login_required
+@require_GET
+def your_data(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "accounts/privacy/your_data.html", {"sections": privacy.build_report(request.user)}
+    )
+
+
+@login_required
+@require_POST
+@reauthentication_required
+def request_export(request: HttpRequest) -> HttpResponse:
+    try:
+        export = privacy.request_export(user=request.user, request=request)
+    except privacy.ExportLimitReached as exc:
+        messages.error(request, str(exc))
+        return redirect("privacy:center")
+    if export.status == DataExport.Status.READY:
+        messages.success(request, "Your copy is ready to download below.")
+    else:
+        messages.success(request, "We are preparing your copy and will email you when it is ready.")
+    return redirect("privacy:center")
+
+
+@login_required
+@require_GET
+@reauthentication_required
+def download_export(request: HttpRequest, export_id: int) -> HttpResponse:
+    export = get_object_or_404(
+        DataExport,
+        pk=export_id,
+        user=request.user,
+        status=DataExport.Status.READY,
+        expires_at__gt=timezone.now(),
+    )
+    security_events.record(user=request.user, kind=SecurityEvent.Kind.DATA_EXPORT_DOWNLOADED, request=request)
+    response = HttpResponse(export.content, content_type="application/json; charset=utf-8")
+    filename = f"kalytera-data-{export.requested_on.isoformat()}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def save_choices(request: HttpRequest) -> HttpResponse:
+    form = PrivacyChoicesForm(request.POST)
+    if not form.is_valid():  # two checkboxes: only a forged request gets here
+        messages.error(request, "Your choices could not be read. Please try again.")
+        return redirect("privacy:center")
+    privacy.set_choices(
+        user=request.user,
+        restrict=form.cleaned_data["restrict"],
+        object_to_optional_mail=form.cleaned_data["object_to_optional_mail"],
+        request=request,
+    )
+    messages.success(request, "Your privacy choices are saved.")
+    return redirect("privacy:center")
+
+
+@login_required
+@require_GET
+def security_timeline(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/privacy/security_timeline.html",
+        {
+            "events": security_events.timeline(request.user),
+            "retention_days": settings.SECURITY_EVENT_RETENTION_DAYS,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@reauthentication_required
+def delete_account(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = DeleteAccountForm(request.POST or None, email=user.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pending = deletion.request_deletion(
+                user=user, confirm_email=form.cleaned_data["confirm_email"], request=request
+            )
+        except deletion.DeletionRefused as exc:
+            form.add_error("confirm_email", str(exc))
+        else:
+            logout(request)
+            request.session["privacy_deletion_purge_after"] = pending.purge_after.isoformat()
+            return redirect("privacy:deletion_scheduled")
+    kept = [section for section in personal_data.sections() if section.kept_after_deletion]
+    return render(
+        request,
+        "accounts/privacy/delete_account.html",
+        {
+            "form": form,
+            "sections": personal_data.sections(),
+            "kept": kept,
+            "grace_days": settings.PRIVACY_DELETION_GRACE_DAYS,
+        },
+    )
+
+
+@require_GET
+def deletion_scheduled(request: HttpRequest) -> HttpResponse:
+    purge_after = request.session.get("privacy_deletion_purge_after")
+    if purge_after is None:
+        raise Http404
+    return render(
+        request,
+        "accounts/privacy/deletion_scheduled.html",
+        {
+            "purge_after": datetime.fromisoformat(purge_after),
+            "grace_days": settings.PRIVACY_DELETION_GRACE_DAYS,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cancel_deletion(request: HttpRequest) -> HttpResponse:
+    """Reached from the sign-in page after the right password for an account awaiting deletion."""
+    user_id = privacy_hooks.user_offered_cancellation(request)
+    pending = deletion.pending_deletion(user_id) if user_id else None
+    if pending is None:
+        raise Http404
+    if request.method == "POST":
+        request.session.pop(privacy_hooks.CANCEL_SESSION_KEY, None)
+        if deletion.cancel_deletion(user_id=user_id, request=request) is None:
+            raise Http404  # purged in the meantime
+        messages.success(request, "Your account is active again. Sign in to continue.")
+        return redirect("account_login")
+    return render(request, "accounts/privacy/cancel_deletion.html", {"pending": pending})

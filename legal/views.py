@@ -1,0 +1,245 @@
+"""Public policy pages, the archive, comparisons, feeds, and the acceptance flow."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from legal import services
+from legal.diff import compare as compare_texts
+from legal.forms import AcceptForm, CompareForm
+from legal.markdown import render_markdown
+from legal.models import Acceptance, ChangeNotice, Policy, PolicyVersion
+
+
+def _policy(slug: str) -> Policy:
+    return get_object_or_404(Policy, slug=slug)
+
+
+def _released(policy: Policy) -> list[PolicyVersion]:
+    return list(policy.versions.released().order_by("-number"))
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = {request.get_host()}
+    if url_has_allowed_host_and_scheme(target, allowed_hosts=allowed, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def policy_page_context(version: PolicyVersion, *, preview: bool = False) -> dict:
+    """What the policy page shows for ``version``; the admin preview uses the same."""
+    policy = version.policy
+    now = timezone.now()
+    upcoming = [] if preview else [v for v in policy.upcoming_versions(now) if v.material]
+    return {
+        "policy": policy,
+        "version": version,
+        "body": render_markdown(version.body),
+        "upcoming": upcoming,
+        "preview": preview,
+        "is_current": preview or (version.is_in_effect(now) and policy.version_in_force(now) == version),
+    }
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    policies = [(policy, policy.version_in_force()) for policy in Policy.objects.all()]
+    return render(request, "legal/index.html", {"policies": [(p, v) for p, v in policies if v]})
+
+
+@require_GET
+def policy_page(request: HttpRequest, slug: str) -> HttpResponse:
+    policy = _policy(slug)
+    version = policy.version_in_force()
+    if version is None:
+        raise Http404("This policy has no published version yet.")
+    return render(request, "legal/policy.html", policy_page_context(version))
+
+
+@require_GET
+def version_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    policy = _policy(slug)
+    version = get_object_or_404(policy.versions.released().select_related("policy"), number=number)
+    return render(request, "legal/policy.html", policy_page_context(version))
+
+
+@require_GET
+def archive(request: HttpRequest, slug: str) -> HttpResponse:
+    policy = _policy(slug)
+    versions = _released(policy)
+    if not versions:
+        raise Http404("This policy has no published version yet.")
+    current = policy.version_in_force()
+    older = versions[1] if len(versions) > 1 else versions[0]
+    form = CompareForm(versions=versions, initial={"old": older.number, "new": versions[0].number})
+    return render(
+        request,
+        "legal/archive.html",
+        {"policy": policy, "versions": versions, "current": current, "form": form, "now": timezone.now()},
+    )
+
+
+@require_GET
+def compare(request: HttpRequest, slug: str) -> HttpResponse:
+    policy = _policy(slug)
+    versions = _released(policy)
+    form = CompareForm(request.GET, versions=versions)
+    if not form.is_valid():
+        return render(request, "legal/compare.html", {"policy": policy, "form": form}, status=400)
+    by_number = {v.number: v for v in versions}
+    old, new = sorted((by_number[form.cleaned_data["old"]], by_number[form.cleaned_data["new"]]), key=_number)
+    return render(
+        request,
+        "legal/compare.html",
+        {
+            "policy": policy,
+            "form": form,
+            "old": old,
+            "new": new,
+            "comparison": compare_texts(old.body, new.body),
+        },
+    )
+
+
+def _number(version: PolicyVersion) -> int:
+    return version.number
+
+
+def _version_status(version: PolicyVersion, current: PolicyVersion | None) -> str:
+    if current is not None and version.pk == current.pk:
+        return "in-force"
+    return "scheduled" if not version.is_in_effect() else "superseded"
+
+
+@require_GET
+def versions_json(request: HttpRequest, slug: str) -> JsonResponse:
+    policy = _policy(slug)
+    current = policy.version_in_force()
+    base = request.build_absolute_uri("/")[:-1]
+    return JsonResponse(
+        {
+            "policy": policy.slug,
+            "name": policy.name,
+            "url": base + policy.get_absolute_url(),
+            "current_version": current.number if current else None,
+            "last_updated": current.effective_at.isoformat() if current else None,
+            "versions": [
+                {
+                    "number": v.number,
+                    "title": v.title,
+                    "status": _version_status(v, current),
+                    "material": v.material,
+                    "effective_at": v.effective_at.isoformat(),
+                    "published_at": v.published_at.isoformat(),
+                    "summary": v.summary,
+                    "url": base + v.get_absolute_url(),
+                }
+                for v in _released(policy)
+            ],
+        },
+        json_dumps_params={"indent": 2},
+    )
+
+
+@require_GET
+def feed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Atom feed of released versions (scheduled ones too: the feed announces them)."""
+    policy = _policy(slug) if slug else None
+    versions = PolicyVersion.objects.released().select_related("policy").order_by("-published_at", "-pk")
+    if policy is not None:
+        versions = versions.filter(policy=policy)
+    base = request.build_absolute_uri("/")[:-1]
+    title = f"{policy.name}: changes" if policy else "Kalytera policies: changes"
+    atom = Atom1Feed(
+        title=title,
+        link=base + (policy.get_absolute_url() if policy else reverse("legal:index")),
+        description="New versions of the Kalytera policies, with a summary of each change.",
+        feed_url=request.build_absolute_uri(),
+        language="en",
+    )
+    for version in versions[:50]:
+        kind = "Material change" if version.material else "Editorial change"
+        atom.add_item(
+            title=f"{version.policy.name}, version {version.number}",
+            link=base + version.get_absolute_url(),
+            description=f"{kind}, effective {version.effective_at:%d %B %Y %H:%M} UTC. {version.summary}",
+            unique_id=base + version.get_absolute_url(),
+            pubdate=version.published_at,
+            updateddate=version.published_at,
+        )
+    response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
+    atom.write(response, "utf-8")
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accept(request: HttpRequest, slug: str) -> HttpResponse:
+    policy = _policy(slug)
+    if not policy.requires_acceptance:
+        raise Http404("This policy informs; it needs no acceptance.")
+    version = policy.version_in_force()
+    if version is None:
+        raise Http404("This policy has no published version yet.")
+    next_url = _safe_next(request, reverse("accounts:dashboard"))
+    pending = services.pending_acceptance(user=request.user, policy=policy)
+    form = AcceptForm(request.POST if request.method == "POST" else None, initial={"version": version.number})
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["version"] != version.number:
+            form.add_error(None, "A newer version took effect while you were reading. Please review it.")
+        else:
+            try:
+                services.accept_version(user=request.user, version=version)
+            except services.LegalError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, f"You accepted version {version.number} of the {policy.name}.")
+                return redirect(next_url)
+    accepted = Acceptance.objects.filter(user=request.user, version=version).first()
+    previous = policy.versions.released().filter(number__lt=version.number).order_by("-number").first()
+    return render(
+        request,
+        "legal/accept.html",
+        {
+            "policy": policy,
+            "version": version,
+            "previous": previous,
+            "pending": pending,
+            "accepted": accepted,
+            "form": form,
+            "next": next_url,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def dismiss_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
+    try:
+        services.dismiss_notice(user=request.user, notice_id=notice_id)
+    except LookupError:
+        raise Http404("No such notice.") from None
+    return redirect(_safe_next(request, reverse("accounts:dashboard")))
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    acceptances = Acceptance.objects.filter(user=request.user).select_related("version__policy")
+    notices = ChangeNotice.objects.filter(user=request.user).select_related("version__policy")
+    pending = [
+        version
+        for policy in Policy.objects.filter(requires_acceptance=True)
+        if (version := services.pending_acceptance(user=request.user, policy=policy))
+    ]
+    return render(
+        request, "legal/history.html", {"acceptances": acceptances, "notices": notices, "pending": pending}
+    )
