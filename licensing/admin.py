@@ -105,6 +105,13 @@ class ActivationInline(admin.TabularInline):
     def display_id(self, activation: Activation) -> str:
         return activation.display_id
 
+    @admin.display(description="Support")
+    def support_move(self, activation: Activation) -> str:
+        if not activation.pk or not activation.is_active:
+            return ""
+        url = reverse("admin:licensing_license_release", args=[activation.license_id, activation.pk])
+        return format_html('<a href="{}">Free this seat…</a>', url)
+
 
 class RecentEventsFormSet(BaseInlineFormSet):
     """The latest events only: a machine refused every hour writes thousands a year."""
@@ -208,6 +215,11 @@ class LicenseAdmin(admin.ModelAdmin):
         extra = [
             path("issue/", self.admin_site.admin_view(self.issue_view), name="licensing_license_issue"),
             path("issue-batch/", self.admin_site.admin_view(self.batch_view), name="licensing_license_batch"),
+            path(
+                "<int:license_id>/machines/<int:activation_id>/release/",
+                self.admin_site.admin_view(self.release_view),
+                name="licensing_license_release",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -268,6 +280,33 @@ class LicenseAdmin(admin.ModelAdmin):
                 )
                 return redirect("admin:licensing_keybatch_changelist")
         return self._form_page(request, form, "Issue keys for a reseller", "Issue keys")
+
+    def release_view(self, request: HttpRequest, license_id: int, activation_id: int) -> HttpResponse:
+        """Support frees a seat beyond the customer's yearly moves (confirmation, then POST)."""
+        activation = get_object_or_404(
+            Activation.objects.select_related("license"), pk=activation_id, license_id=license_id
+        )
+        if not self.has_change_permission(request, activation.license):
+            return HttpResponseRedirect(reverse("admin:index"))
+        back = reverse("admin:licensing_license_change", args=[license_id])
+        if request.method == "POST":
+            try:
+                services.release_for_customer(activation=activation, actor=Actor.staff(request.user))
+            except LicensingError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+            else:
+                self.message_user(
+                    request, f"{activation} is deactivated; its seat is free.", messages.SUCCESS
+                )
+            return redirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Free the seat of {activation}",
+            "activation": activation,
+            "back": back,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/licensing/release_confirm.html", context)
 
     def _form_page(self, request, form, title: str, button: str) -> TemplateResponse:
         context = {

@@ -125,7 +125,12 @@ def locked_license(key: str) -> License:
 
 
 def events_in_last_year(license: License, kind: str, now: datetime) -> int:
-    return license.events.filter(kind=kind, created_at__gt=now - YEAR).count()
+    """Self-service uses of an allowance in the last 365 days; what support does is not counted."""
+    return (
+        license.events.filter(kind=kind, created_at__gt=now - YEAR)
+        .exclude(actor=LicenseEvent.Actor.STAFF)
+        .count()
+    )
 
 
 def moves_left(license: License, now: datetime | None = None) -> int:

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from licensing import keys
-from licensing.models import KeyBatch, License, LicenseEvent, Plan
+from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan
 from licensing.services.common import (
     Actor,
     IssuedLicense,
@@ -237,3 +237,21 @@ def renew_license(
         previous=previous.isoformat() if previous else None,
     )
     return locked
+
+
+def release_for_customer(*, activation: Activation, actor: Actor, now: datetime | None = None) -> Activation:
+    """Support frees a machine's seat for a customer, beyond the yearly allowance of moves.
+
+    Recorded as a deactivation by staff; it does not use up the customer's own allowance.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        License.objects.select_for_update(of=("self",)).get(pk=activation.license_id)
+        locked = Activation.objects.select_for_update().get(pk=activation.pk)
+        if not locked.is_active:
+            raise LicensingError("NOT_ACTIVATED", "This machine is deactivated already.")
+        locked.is_active = False
+        locked.released_at = now
+        locked.save(update_fields=["is_active", "released_at"])
+        record(locked.license, LicenseEvent.Kind.DEACTIVATED, actor, activation=locked, now=now, support=True)
+        return locked

@@ -244,3 +244,32 @@ def test_saving_the_read_only_license_page_changes_nothing(staff, owned_license)
     response = staff.post(url, data)
     assert response.status_code == 302
     assert license.events.count() == 5  # issued, activated and three refusals: nothing added or lost
+
+
+def test_support_frees_a_seat_without_using_the_customers_moves(staff, make_plan, issue, customer):
+    license, key = issue(customer, plan_=make_plan(moves_per_year=2))
+    activation = services.activate_machine(key=key, fingerprint=digest("a")).activation
+    services.deactivate_machine(key=key, fingerprint=digest("a"))  # one self-service move
+    stuck = services.activate_machine(key=key, fingerprint=digest("b")).activation
+    assert services.moves_left(license) == 1
+    url = reverse("admin:licensing_license_release", args=[license.pk, stuck.pk])
+    assert "Free the seat" in staff.get(url).content.decode()
+    stuck.refresh_from_db()
+    assert stuck.is_active  # the GET only asks
+    assert staff.post(url).status_code == 302
+    stuck.refresh_from_db()
+    assert not stuck.is_active
+    event = license.events.filter(kind=LicenseEvent.Kind.DEACTIVATED).latest("created_at")
+    assert (event.actor, event.detail) == ("staff", {"support": True})
+    assert services.moves_left(license) == 1  # the support move did not count against the customer
+    assert activation.pk != stuck.pk
+
+
+def test_only_licensing_staff_may_free_seats(staff_client_for, support_user, owned_license):
+    license, key = owned_license
+    activation = services.activate_machine(key=key, fingerprint=digest("a")).activation
+    client = staff_client_for(support_user)
+    url = reverse("admin:licensing_license_release", args=[license.pk, activation.pk])
+    client.post(url)
+    activation.refresh_from_db()
+    assert activation.is_active
