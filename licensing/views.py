@@ -30,6 +30,7 @@ def _owned_activation(license: License, activation_id) -> Activation:
 
 
 def contact_url(license: License) -> str:
+    """The contact form, prefilled for a licensing inquiry about this license (by its display prefix)."""
     return f"/contact/?topic=licensing&license={license.key_prefix}"
 
 
