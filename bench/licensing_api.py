@@ -6,6 +6,7 @@ here). Then it drives each endpoint for a fixed time from a pool of client threa
 requests per second, latency percentiles and the ratio to the bare endpoint, all measured in
 the same run against the same server.
 
+    createdb -h 127.0.0.1 -U postgres kalytera_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kalytera_bench \\
         .venv/bin/python bench/licensing_api.py --seconds 10 --workers 2 --clients 8
 
