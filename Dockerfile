@@ -33,5 +33,6 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
-# Sync workers, 2-3 per core behind a buffering proxy (see README, "Scaling").
-CMD ["gunicorn", "kalytera.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "sync", "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+# Sync workers (WEB_CONCURRENCY, default 3 for 2 cores) behind a buffering TLS proxy; see README,
+# "Scaling out". Which proxy headers to trust is Django's decision (TRUSTED_PROXY_COUNT).
+CMD ["gunicorn", "kalytera.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "sync", "--access-logfile", "-", "--no-control-socket"]

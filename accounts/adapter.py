@@ -1,9 +1,11 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
+from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest, HttpResponse
 
 from accounts import privacy_hooks
+from kalytera import ratelimit
 from kalytera.mail import queue_message
 from kalytera.models import OutboundEmail
 
@@ -26,10 +28,29 @@ SECURITY_NOTICES = {
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def pre_authenticate(self, request, **credentials) -> None:
+        """Cap password checks site-wide before allauth's per-address and per-account limits.
+
+        Each check costs one Argon2id hash. A flood spread over many addresses and
+        accounts passes allauth's limits; this cap keeps the CPU it can take below half of
+        what the servers have, so every other page stays fast. See "Password hashing" in
+        the README for how to size ``PASSWORD_CHECK_RATE_LIMIT``.
+        """
+        if not ratelimit.hit("password-check", "site", settings.PASSWORD_CHECK_RATE_LIMIT).allowed:
+            raise self.validation_error("too_many_login_attempts")
+        super().pre_authenticate(request, **credentials)
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Render now (the request is at hand) but queue the delivery."""
         request = context.get("request") or self.request
-        ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        ctx = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            "site_name": settings.SITE_NAME,
+            "site_url": settings.SITE_URL,
+            **context,
+        }
         message = self.render_mail(template_prefix, email, ctx)
         category = (
             OutboundEmail.Category.SECURITY

@@ -23,6 +23,8 @@ class SignupForm(AllauthSignupForm):
             # allauth hides the trap with an inline style, which our CSP blocks; a class does it.
             honeypot.widget.attrs = {"class": "hp-field", "tabindex": "-1", "autocomplete": "off"}
             honeypot.label = "Leave this field empty"
+        # The age confirmation belongs after the password, just before the button.
+        self.order_fields(["email", "password1", "password2", "age_confirmed"])
 
     def custom_signup(self, request, user) -> None:
         super().custom_signup(request, user)

@@ -51,20 +51,21 @@ def mailer_settings(mail_url: str) -> dict:
     return {"default": mailer}
 
 
-def cache_settings(redis_url: str) -> dict:
+def cache_settings(redis_url: str, key_prefix: str = "kalytera") -> dict:
     """Redis when configured, else the database cache: both are shared by every process."""
     if redis_url:
         return {
             "default": {
                 "BACKEND": "django.core.cache.backends.redis.RedisCache",
                 "LOCATION": redis_url,
-                "KEY_PREFIX": "kalytera",
+                "KEY_PREFIX": key_prefix,
             }
         }
     return {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "kalytera_cache",
+            "KEY_PREFIX": key_prefix,
             # The default of 300 would cull rate-limit counters early.
             "OPTIONS": {"MAX_ENTRIES": 200_000},
         }

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kalytera.middleware.HealthCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -102,7 +103,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: shared by every process, because rate limits live in it -----------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-CACHES = cache_settings(REDIS_URL)
+# Lets several installations share one Redis database without seeing each other's keys.
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="kalytera")
+CACHES = cache_settings(REDIS_URL, CACHE_KEY_PREFIX)
 
 # --- Sessions and cookies: only the session cookie and the CSRF cookie ----------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -110,6 +113,8 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script of ours reads the CSRF cookie: forms carry the token in a hidden field.
+CSRF_COOKIE_HTTPONLY = True
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -117,6 +122,7 @@ CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_NAME = "__Host-sessionid" if not DEBUG else "sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken" if not DEBUG else "csrftoken"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+CSRF_FAILURE_VIEW = "kalytera.views.csrf_failure"
 
 # --- Security headers ------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -126,7 +132,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 63072000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 # Health checks come from the container runtime over plain http inside the host.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if TRUSTED_PROXY_COUNT:
@@ -204,9 +210,14 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Site-wide cap on password checks (logins and re-authentication), each one Argon2id hash.
+# Keep it below half of what the servers can hash (README, "Password hashing").
+PASSWORD_CHECK_RATE_LIMIT = env.str("PASSWORD_CHECK_RATE_LIMIT", default="40/s")
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Kalytera"
+# Recovery codes are shown once, right after they are made; afterwards only new ones can be made.
+MFA_RECOVERY_CODES_SHOW_ONCE = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 USERSESSIONS_TRACK_ACTIVITY = True
 
@@ -230,7 +241,7 @@ TASKS = {
 
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -260,7 +271,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.utils.autoreload": {"level": "WARNING"},  # runserver prints the same itself
+    },
 }
 
 # --- License certificates ---------------------------------------------------------------------------
@@ -279,6 +293,7 @@ PERIODIC_JOBS = [
     ("purge_expired_exports", 3600),
     ("purge_security_events", 86400),
     ("process_policy_changes", 300),
+    ("purge_inquiries", 6 * 3600),
     ("send_license_reminders", 3600),
 ]
 
@@ -305,6 +320,20 @@ USERSESSIONS_ADAPTER = "accounts.security_events.UserSessionsAdapter"
 LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list("LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/"])
 LEGAL_NOTICE_BATCH_SIZE = env.int("LEGAL_NOTICE_BATCH_SIZE", default=500)
 MIDDLEWARE += ["legal.middleware.TermsAcceptanceMiddleware"]
+
+# --- Contact desk ---------------------------------------------------------------------------------------
+# The public address shown when the form refuses a submission (defaults to the first support address).
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default=SUPPORT_EMAILS[0] if SUPPORT_EMAILS else "")
+# Submissions per client address: every rate must hold ("5/10m" = five in ten minutes).
+CONTACT_RATE_LIMITS = env.list("CONTACT_RATE_LIMITS", default=["5/10m", "20/d"])
+# Acknowledgements per recipient address, so the form cannot flood a stranger's mailbox.
+CONTACT_ACK_RATE_LIMIT = env.str("CONTACT_ACK_RATE_LIMIT", default="3/d")
+# A form sent sooner than this after it was shown was most likely filled in by a program.
+CONTACT_MIN_FILL_SECONDS = env.int("CONTACT_MIN_FILL_SECONDS", default=3)
+CONTACT_FORM_MAX_AGE_HOURS = env.int("CONTACT_FORM_MAX_AGE_HOURS", default=24)
+# Retention, stated in the Privacy Policy: closed inquiries (24 months) and spam.
+CONTACT_RETENTION_CLOSED_DAYS = env.int("CONTACT_RETENTION_CLOSED_DAYS", default=730)
+CONTACT_RETENTION_SPAM_DAYS = env.int("CONTACT_RETENTION_SPAM_DAYS", default=30)
 
 # --- Licensing ---
 # Both secrets live only in the environment: the pepper keys the hashes of license keys and

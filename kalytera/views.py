@@ -71,6 +71,12 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     return render(request, "errors/403.html", status=403)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    # The reason stays in the log: it helps operators, not visitors.
+    logger.warning("CSRF check failed: %s", reason)
+    return render(request, "errors/403_csrf.html", status=403)
+
+
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return render(request, "errors/404.html", status=404)
 

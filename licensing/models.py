@@ -162,8 +162,8 @@ class License(models.Model):
 
     @property
     def reference(self) -> str:
-        """What people quote to support: the key's first group, never the whole key."""
-        return f"{self.key_prefix}-…"
+        """What people quote to support (``KLY-7K2M``): the key's first group, never the whole key."""
+        return self.key_prefix
 
     @property
     def channels(self) -> int:

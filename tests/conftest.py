@@ -164,3 +164,8 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": CHROMIUM,
         "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
     }
+
+
+# --- Separate app server processes (tests/servers.py) --------------------------------------
+
+from tests.servers import app_servers, start_app_servers  # noqa: E402, F401

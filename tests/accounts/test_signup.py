@@ -61,3 +61,11 @@ def test_honeypot_is_hidden_by_a_class_not_an_inline_style(client):
     html = client.get(reverse("account_signup")).content.decode()
     assert 'class="hp-field"' in html
     assert "style=" not in html
+
+
+def test_account_emails_speak_for_the_platform(client, settings):
+    client.post(reverse("account_signup"), SIGNUP)
+    email = latest_to("new.person@example.com")
+    assert email.subject.startswith("[Kalytera] ")
+    assert email.body_text.startswith("Hello from Kalytera,")
+    assert settings.SITE_URL in email.body_text

@@ -33,6 +33,12 @@ def test_healthz_answers_503_when_the_cache_is_down(client, settings):
     assert response.json()["checks"] == {"database": True, "cache": False}
 
 
+def test_healthz_answers_probes_by_address_whatever_the_allowed_hosts(client, settings):
+    settings.ALLOWED_HOSTS = ["platform.example"]
+    assert client.get("/healthz", HTTP_HOST="10.0.0.5:8000").status_code == 200
+    assert client.get("/", HTTP_HOST="10.0.0.5:8000").status_code == 400
+
+
 def test_healthz_refuses_post(client):
     assert client.post(reverse("healthz")).status_code == 405
 
@@ -54,3 +60,34 @@ def test_unknown_page_gets_the_styled_404(client):
     assert response.status_code == 404
     assert b"Page not found" in response.content
     assert b"site.css" in response.content
+
+
+def test_expired_form_gets_the_styled_403(customer):
+    from django.test import Client
+
+    from tests.pages import page_problems
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("account_login"), {"login": customer.email, "password": "x"})
+    assert response.status_code == 403
+    assert b"This form has expired" in response.content
+    assert page_problems(response.content.decode()) == []
+
+
+def test_server_error_page_needs_nothing_but_the_template(client):
+    from kalytera.views import server_error
+
+    response = server_error(None)
+    assert response.status_code == 500
+    assert b"Something went wrong on our side" in response.content
+
+
+def test_denied_and_bad_request_pages_are_styled(rf):
+    from django.contrib.auth.models import AnonymousUser
+
+    from kalytera.views import bad_request, permission_denied
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    assert b"Not allowed" in permission_denied(request).content
+    assert bad_request(request).status_code == 400

@@ -1,0 +1,241 @@
+"""How many pages a second the site still serves while logins are hammered.
+
+Starts gunicorn with production settings (DEBUG off, the Argon2id hasher, the shared
+cache, WhiteNoise with collected static files) on 127.0.0.1, then measures:
+
+1. the home page alone, for ``--seconds``;
+2. the home page again while ``--attackers`` threads post logins as fast as the server
+   answers them. Each attempt names a new address and comes "through the proxy" from a
+   new client address, as a botnet would, so allauth's per-address and per-account
+   limits never trigger and every attempt costs one Argon2id check.
+
+Everything is bounded: each phase runs ``--seconds``, requests time out after 10 s, and
+the server is stopped at the end. Only loopback is used. It needs PostgreSQL (the
+production gate refuses SQLite); the database named by ``DATABASE_URL`` is migrated and
+gets one user. Run:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kalytera_bench \\
+        .venv/bin/python bench/login_flood.py [--workers 3] [--seconds 10]
+"""
+
+import argparse
+import http.client
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def production_env(static_root: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kalytera.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": HOST,
+        "SITE_URL": f"https://{HOST}",
+        "MAIL_URL": "smtp://127.0.0.1:9",  # never reached: failed logins send no mail
+        "TRUSTED_PROXY_COUNT": "1",
+        "STATIC_ROOT": static_root,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latencies: list[float] = []
+        self.statuses: dict[int, int] = {}
+        self.errors = 0
+
+    def add(self, status: int, seconds: float) -> None:
+        with self.lock:
+            self.latencies.append(seconds)
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def summary(self, duration: float) -> str:
+        if not self.latencies:
+            return f"no answers ({self.errors} errors)"
+        ordered = sorted(self.latencies)
+        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+        return (
+            f"{len(ordered) / duration:7.1f} req/s, p50 {statistics.median(ordered) * 1000:6.1f} ms, "
+            f"p95 {p95 * 1000:6.1f} ms, statuses {dict(sorted(self.statuses.items()))}, errors {self.errors}"
+        )
+
+
+def request(port: int, method: str, path: str, body: str = "", headers: dict | None = None):
+    connection = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        connection.request(method, path, body=body or None, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read()
+    finally:
+        connection.close()
+
+
+PROXY = {"X-Forwarded-Proto": "https"}
+
+
+def hammer_page(port: int, stop: threading.Event, stats: Stats) -> None:
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            status, _, _ = request(port, "GET", "/", headers={**PROXY, "X-Forwarded-For": "192.0.2.1"})
+            stats.add(status, time.perf_counter() - started)
+        except OSError:
+            stats.errors += 1
+
+
+def hammer_login(port: int, stop: threading.Event, stats: Stats) -> None:
+    """Log in with wrong passwords, each attempt from a new address for a new account."""
+    status, headers, body = request(port, "GET", "/accounts/login/", headers=PROXY)
+    cookie = next(v.split(";", 1)[0] for k, v in headers if k.lower() == "set-cookie" and "csrftoken" in v)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+    while not stop.is_set():
+        client = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+        form = urllib.parse.urlencode(
+            {
+                "csrfmiddlewaretoken": token,
+                "login": f"visitor-{secrets.token_hex(6)}@example.com",
+                "password": "not-the-password",
+            }
+        )
+        started = time.perf_counter()
+        try:
+            status, _, _ = request(
+                port,
+                "POST",
+                "/accounts/login/",
+                body=form,
+                headers={
+                    **PROXY,
+                    "X-Forwarded-For": client,
+                    "Cookie": cookie,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Origin": f"https://{HOST}",
+                    "Referer": f"https://{HOST}/accounts/login/",
+                },
+            )
+            stats.add(status, time.perf_counter() - started)
+        except OSError:
+            stats.errors += 1
+
+
+def server_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) the gunicorn workers have used so far, from /proc.
+
+    Unlike throughput, this hardly changes when other work shares the machine.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def run_phase(port: int, seconds: float, readers: int, attackers: int) -> tuple[Stats, Stats]:
+    stop = threading.Event()
+    pages, logins = Stats(), Stats()
+    threads = [threading.Thread(target=hammer_page, args=(port, stop, pages)) for _ in range(readers)]
+    threads += [threading.Thread(target=hammer_login, args=(port, stop, logins)) for _ in range(attackers)]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=15)
+    return pages, logins
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (the image's default)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--readers", type=int, default=4, help="threads fetching the home page")
+    parser.add_argument("--attackers", type=int, default=8, help="threads posting logins")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database for the benchmark (it is migrated).")
+
+    with tempfile.TemporaryDirectory() as static_root:
+        env = production_env(static_root)
+        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+            subprocess.run(
+                [PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True
+            )
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                *(PYTHON, "-m", "gunicorn", "kalytera.wsgi", "--bind", f"{HOST}:{port}"),
+                *("--workers", str(args.workers), "--worker-class", "sync", "--timeout", "30"),
+                "--no-control-socket",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if request(port, "GET", "/healthz")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    sys.exit("The server did not start.")
+                time.sleep(0.2)
+            print(f"gunicorn, {args.workers} sync workers, production settings, 127.0.0.1:{port}")
+            print(f"CPU cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
+            run_phase(port, 2, args.readers, 0)  # warm-up
+            cpu = server_cpu_seconds(server.pid)
+            alone, _ = run_phase(port, args.seconds, args.readers, 0)
+            cpu_alone, cpu = server_cpu_seconds(server.pid) - cpu, server_cpu_seconds(server.pid)
+            print(f"home page alone            : {alone.summary(args.seconds)}")
+            during, logins = run_phase(port, args.seconds, args.readers, args.attackers)
+            cpu_flood = server_cpu_seconds(server.pid) - cpu
+            print(f"home page during the flood : {during.summary(args.seconds)}")
+            print(f"login attempts in the flood: {logins.summary(args.seconds)}")
+            home_ms = cpu_alone * 1000 / max(1, len(alone.latencies))
+            print(f"server CPU per home page   : {home_ms:.2f} ms")
+            available = args.seconds * (os.cpu_count() or 1)
+            print(
+                f"server CPU in the flood    : {cpu_flood:.1f} s of {available:.0f} s the cores had "
+                f"({cpu_flood / args.seconds:.2f} cores busy)"
+            )
+            print(f"load average after: {os.getloadavg()[0]:.2f}")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    main()
