@@ -294,6 +294,7 @@ PERIODIC_JOBS = [
     ("purge_security_events", 86400),
     ("process_policy_changes", 300),
     ("purge_inquiries", 6 * 3600),
+    ("send_license_reminders", 3600),
 ]
 
 # --- Privacy center ---------------------------------------------------------------------------------------
@@ -333,6 +334,22 @@ CONTACT_FORM_MAX_AGE_HOURS = env.int("CONTACT_FORM_MAX_AGE_HOURS", default=24)
 # Retention, stated in the Privacy Policy: closed inquiries (24 months) and spam.
 CONTACT_RETENTION_CLOSED_DAYS = env.int("CONTACT_RETENTION_CLOSED_DAYS", default=730)
 CONTACT_RETENTION_SPAM_DAYS = env.int("CONTACT_RETENTION_SPAM_DAYS", default=30)
+
+# --- Licensing ---
+# Both secrets live only in the environment: the pepper keys the hashes of license keys and
+# hardware fingerprints, the encryption secret seals the values shown or used again. Rotating
+# either makes existing keys unusable; keep them with the database backups' recovery keys.
+LICENSING_PEPPER = env.str("LICENSING_PEPPER", default="development-pepper-not-secret" if DEBUG else "")
+LICENSING_ENCRYPTION_SECRET = env.str(
+    "LICENSING_ENCRYPTION_SECRET", default="development-encryption-secret-not-secret" if DEBUG else ""
+)
+LICENSING_API_RATE_PER_ADDRESS = env.str("LICENSING_API_RATE_PER_ADDRESS", default="120/m")
+LICENSING_API_RATE_PER_LICENSE = env.str("LICENSING_API_RATE_PER_LICENSE", default="30/m")
+LICENSING_API_MAX_BODY_BYTES = 16 * 1024
+# A check-in writes the machine's last-seen time at most this often (validation stays read-only).
+LICENSING_CHECKIN_WRITE_SECONDS = env.int("LICENSING_CHECKIN_WRITE_SECONDS", default=15 * 60)
+LICENSING_EXPIRING_SOON_DAYS = 30
+LICENSING_CLAIM_RATE = "10/m"
 
 # --- Performance ---------------------------------------------------------------------------------------
 # Mounts the benchmark's reference endpoints under /_benchmark/ (bench/, docs/performance.md).

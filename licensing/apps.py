@@ -6,4 +6,5 @@ class LicensingConfig(AppConfig):
     verbose_name = "Licensing"
 
     def ready(self) -> None:
-        from licensing import signing_checks  # noqa: F401  (registers the system checks)
+        # Register the system checks.
+        from licensing import checks, signing_checks  # noqa: F401

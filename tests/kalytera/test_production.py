@@ -34,6 +34,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         "DATABASE_URL": "postgres://kalytera@127.0.0.1:5432/kalytera",
         "MAIL_URL": "smtp://mail.example:587?tls=1",
         "TRUSTED_PROXY_COUNT": "1",
+        "LICENSING_PEPPER": secrets.token_urlsafe(48),
+        "LICENSING_ENCRYPTION_SECRET": secrets.token_urlsafe(48),
     }
     env.update(overrides)
     return {key: value for key, value in env.items() if value != ""}

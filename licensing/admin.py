@@ -1,0 +1,440 @@
+"""Staff tools for licensing: catalogue, issuing, lookups and the status actions.
+
+Lists stay fast with millions of licenses: no full-table counts (``show_full_result_count``
+off and a paginator that stops counting at a cap), searches that hit an index (key hash,
+key prefix, exact owner email, public id) instead of ``LIKE`` scans, and ordering by an
+indexed column. License rows change only through the services, which write the history.
+"""
+
+import re
+import uuid
+from datetime import UTC, datetime, time
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+
+from accounts.models import User
+from kalytera.mail import queue_email
+from licensing import keys, services
+from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
+from licensing.services import Actor, LicensingError
+
+_PREFIX = re.compile(r"^KLY-[0-9A-Z]{4}$")
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most ``CAP + 1`` rows: "10000+" is as useful as an exact count and costs a fraction."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP + 1].count()
+
+
+class ReleaseInline(admin.TabularInline):
+    model = Release
+    extra = 1
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [ReleaseInline]
+
+
+class PlanForm(forms.ModelForm):
+    class Meta:
+        model = Plan
+        fields = [
+            "product", "code", "name", "kind", "duration_days", "channels", "max_machines", "features",
+            "upgrade_plan_days", "offline_validity_days", "grace_days", "moves_per_year",
+            "hardware_changes_per_year", "is_active",
+        ]  # fmt: skip
+
+    def clean_features(self) -> list[str]:
+        features = self.cleaned_data["features"]
+        if not isinstance(features, list) or not all(
+            isinstance(f, str) and re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", f) for f in features
+        ):
+            raise forms.ValidationError('Write a list of lower-case codes, e.g. ["analytics", "lpr"].')
+        return features
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("kind") in (Plan.Kind.SUBSCRIPTION, Plan.Kind.TRIAL) and not data.get("duration_days"):
+            self.add_error("duration_days", "Subscriptions and trials need a duration.")
+        return data
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    form = PlanForm
+    list_display = ("name", "code", "product", "kind", "channels", "max_machines", "is_active")
+    list_filter = ("product", "kind", "is_active")
+
+
+class ActivationInline(admin.TabularInline):
+    model = Activation
+    fields = (
+        "label",
+        "display_id",
+        "product_version",
+        "first_seen_at",
+        "last_seen_at",
+        "is_active",
+        "released_at",
+    )
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    @admin.display(description="Machine id")
+    def display_id(self, activation: Activation) -> str:
+        return activation.display_id
+
+    @admin.display(description="Support")
+    def support_move(self, activation: Activation) -> str:
+        if not activation.pk or not activation.is_active:
+            return ""
+        url = reverse("admin:licensing_license_release", args=[activation.license_id, activation.pk])
+        return format_html('<a href="{}">Free this seat…</a>', url)
+
+
+class RecentEventsFormSet(BaseInlineFormSet):
+    """The latest events only: a machine refused every hour writes thousands a year."""
+
+    LIMIT = 100
+
+    def get_queryset(self):
+        return super().get_queryset()[: self.LIMIT]
+
+
+class EventInline(admin.TabularInline):
+    model = LicenseEvent
+    formset = RecentEventsFormSet
+    fk_name = "license"
+    verbose_name_plural = "latest events (the full history is under License events)"
+    fields = ("created_at", "kind", "actor", "actor_user", "activation", "detail")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ("-created_at", "-id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor_user", "activation")
+
+
+class IssueForm(forms.Form):
+    owner_email = forms.EmailField(label="Customer email", help_text="The account that receives the license.")
+    plan = forms.ModelChoiceField(queryset=Plan.objects.filter(is_active=True).select_related("product"))
+    max_machines = forms.IntegerField(label="Seats", required=False, min_value=1, max_value=10_000)
+    channels = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    expires_on = forms.DateField(required=False, help_text="Leave empty for the plan's term (YYYY-MM-DD).")
+
+    def clean_owner_email(self) -> User:
+        email = self.cleaned_data["owner_email"].strip().lower()
+        owner = User.objects.filter(email=email).first()
+        if owner is None:
+            raise forms.ValidationError("No account has this address; ask the customer to sign up first.")
+        return owner
+
+
+class BatchForm(forms.Form):
+    reseller = forms.CharField(max_length=200)
+    plan = forms.ModelChoiceField(queryset=Plan.objects.filter(is_active=True).select_related("product"))
+    count = forms.IntegerField(min_value=1, max_value=services.MAX_BATCH)
+
+
+def _end_of_day(day) -> datetime | None:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
+
+
+@admin.register(License)
+class LicenseAdmin(admin.ModelAdmin):
+    list_display = ("reference", "owner_email", "plan", "status", "expires_at", "created_at")
+    list_filter = ("status", "plan__kind", "plan")
+    list_select_related = ("owner", "plan")
+    search_fields = ("owner__email",)  # shows the search box; the lookup itself is get_search_results
+    search_help_text = "A full license key, a key prefix (KLY-XXXX), an owner's exact email or a license id."
+    ordering = ("-created_at",)
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    list_per_page = 50
+    change_list_template = "admin/licensing/license/change_list.html"
+    inlines = [ActivationInline, EventInline]
+    actions = ["suspend", "reinstate", "revoke", "renew"]
+    fields = (
+        "reference", "public_id", "plan", "owner", "status", "max_machines_override", "channels_override",
+        "starts_at", "expires_at", "upgrade_plan_until", "batch", "created_at", "claimed_at",
+    )  # fmt: skip
+    readonly_fields = fields
+    raw_id_fields = ("owner",)
+
+    @admin.display(description="Owner", ordering="owner__email")
+    def owner_email(self, license: License) -> str:
+        return license.owner.email if license.owner else "unassigned"
+
+    def get_search_results(self, request, queryset: QuerySet, search_term: str):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            return queryset.filter(key_hash=keys.lookup_hash(keys.normalize(term))), False
+        except keys.KeyFormatError:
+            pass
+        if _PREFIX.match(term.upper()):
+            return queryset.filter(key_prefix=term.upper()), False
+        if "@" in term:
+            return queryset.filter(owner__email=term.lower()), False
+        try:
+            return queryset.filter(public_id=uuid.UUID(term)), False
+        except ValueError:
+            return queryset.none(), False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # licenses stay on record; revoke instead
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:licensing_license_issue")
+
+    def get_urls(self):
+        extra = [
+            path("issue/", self.admin_site.admin_view(self.issue_view), name="licensing_license_issue"),
+            path("issue-batch/", self.admin_site.admin_view(self.batch_view), name="licensing_license_batch"),
+            path(
+                "<int:license_id>/machines/<int:activation_id>/release/",
+                self.admin_site.admin_view(self.release_view),
+                name="licensing_license_release",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def issue_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        form = IssueForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                issued = services.issue_license(
+                    plan=data["plan"],
+                    owner=data["owner_email"],
+                    actor=Actor.staff(request.user),
+                    max_machines=data["max_machines"],
+                    channels=data["channels"],
+                    expires_at=_end_of_day(data["expires_on"]),
+                )
+            except LicensingError as exc:
+                form.add_error(None, f"{exc.code}: {exc.message}")
+            else:
+                license = issued.license
+                queue_email(
+                    to=[license.owner.email],
+                    template="license_issued",
+                    context={"license": license, "plan": license.plan},
+                    category="service",
+                )
+                self.message_user(
+                    request,
+                    f"License {license.reference} issued to {license.owner.email}; they were told by email "
+                    "and see the key in their account.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:licensing_license_change", license.pk)
+        return self._form_page(request, form, "Issue a license", "Issue license")
+
+    def batch_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        form = BatchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                batch = services.issue_batch(
+                    plan=data["plan"],
+                    reseller=data["reseller"],
+                    count=data["count"],
+                    actor=Actor.staff(request.user),
+                )
+            except LicensingError as exc:
+                form.add_error(None, f"{exc.code}: {exc.message}")
+            else:
+                self.message_user(
+                    request,
+                    f"{batch.size} keys issued. Download them now: the file can be downloaded once.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:licensing_keybatch_changelist")
+        return self._form_page(request, form, "Issue keys for a reseller", "Issue keys")
+
+    def release_view(self, request: HttpRequest, license_id: int, activation_id: int) -> HttpResponse:
+        """Support frees a seat beyond the customer's yearly moves (confirmation, then POST)."""
+        activation = get_object_or_404(
+            Activation.objects.select_related("license"), pk=activation_id, license_id=license_id
+        )
+        if not self.has_change_permission(request, activation.license):
+            return HttpResponseRedirect(reverse("admin:index"))
+        back = reverse("admin:licensing_license_change", args=[license_id])
+        if request.method == "POST":
+            try:
+                services.release_for_customer(activation=activation, actor=Actor.staff(request.user))
+            except LicensingError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+            else:
+                self.message_user(
+                    request, f"{activation} is deactivated; its seat is free.", messages.SUCCESS
+                )
+            return redirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Free the seat of {activation}",
+            "activation": activation,
+            "back": back,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/licensing/release_confirm.html", context)
+
+    def _form_page(self, request, form, title: str, button: str) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "button": button,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/licensing/issue_form.html", context)
+
+    def _apply(self, request, queryset, label: str, action) -> None:
+        done, refused = 0, []
+        for license in queryset.select_related("plan"):
+            try:
+                action(license=license, actor=Actor.staff(request.user))
+                done += 1
+            except LicensingError as exc:
+                refused.append(f"{license.reference}: {exc.message}")
+        if done:
+            self.message_user(request, f"{done} license(s) {label}.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description="Suspend selected licenses", permissions=["change"])
+    def suspend(self, request, queryset) -> None:
+        self._apply(request, queryset, "suspended", services.suspend_license)
+
+    @admin.action(description="Reinstate selected licenses", permissions=["change"])
+    def reinstate(self, request, queryset) -> None:
+        self._apply(request, queryset, "reinstated", services.reinstate_license)
+
+    @admin.action(description="Revoke selected licenses (final)", permissions=["change"])
+    def revoke(self, request, queryset) -> None:
+        self._apply(request, queryset, "revoked", services.revoke_license)
+
+    @admin.action(description="Renew or extend selected licenses by one term", permissions=["change"])
+    def renew(self, request, queryset) -> None:
+        self._apply(request, queryset, "renewed", services.renew_license)
+
+
+@admin.register(KeyBatch)
+class KeyBatchAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "reseller", "plan", "size", "download")
+    list_select_related = ("plan",)
+    readonly_fields = ("reseller", "plan", "size", "created_at", "downloaded_at")
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False  # batches are issued from the license list ("Issue keys for a reseller")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Keys (CSV)")
+    def download(self, batch: KeyBatch) -> str:
+        if batch.downloaded_at:
+            return f"downloaded {batch.downloaded_at:%Y-%m-%d %H:%M}"
+        url = reverse("admin:licensing_keybatch_download", args=[batch.pk])
+        return format_html('<a href="{}">Download once</a>', url)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.download_view)
+        return [
+            path("<int:batch_id>/download/", view, name="licensing_keybatch_download"),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
+        if not request.user.has_perm("licensing.add_keybatch"):
+            return HttpResponseRedirect(reverse("admin:index"))
+        batch = get_object_or_404(KeyBatch, pk=batch_id)
+        if request.method != "POST":
+            context = {**self.admin_site.each_context(request), "title": "Download keys", "batch": batch,
+                       "opts": self.model._meta}  # fmt: skip
+            return TemplateResponse(request, "admin/licensing/batch_download.html", context)
+        try:
+            content = services.take_batch_csv(batch_id=batch.pk)
+        except LicensingError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return redirect("admin:licensing_keybatch_changelist")
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="kalytera-keys-batch-{batch.pk}.csv"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Activation)
+class ActivationAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "license", "product_version", "last_seen_at", "is_active")
+    list_select_related = ("license",)
+    fields = (
+        "license",
+        "label",
+        "product_version",
+        "first_seen_at",
+        "last_seen_at",
+        "is_active",
+        "released_at",
+    )
+    ordering = ("-first_seen_at",)
+
+
+@admin.register(LicenseEvent)
+class LicenseEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "license", "kind", "actor", "actor_user")
+    list_select_related = ("license", "actor_user")
+    list_filter = ("kind",)
+    ordering = ("-created_at",)
+    fields = ("created_at", "license", "activation", "kind", "actor", "actor_user", "detail")
+
+
+@admin.register(UsageDaily)
+class UsageDailyAdmin(ReadOnlyAdmin):
+    list_display = ("day", "product", "product_version", "metric", "reports", "total")
+    list_filter = ("product", "metric")
+    ordering = ("-day",)

@@ -1,0 +1,312 @@
+"""Machine API v1: translates HTTP to the licensing services and back (contract: ``licensing.openapi``).
+
+Every answer is JSON with ``server_time`` and the request's ``nonce``; every failure is an
+error object with a stable code, whatever the input. The license key travels only in the
+body, is never logged, and reaches the rate limiter and the database only as a keyed hash.
+"""
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
+
+from kalytera import ratelimit
+from licensing import certificates, keys, openapi, services
+from licensing.certificates import IssuedDocument
+from licensing.models import Activation, License
+
+Body = dict
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _date(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _answer(
+    body: dict, *, status: int = 200, nonce: str | None = None, headers: dict | None = None
+) -> JsonResponse:
+    body = {**body, "server_time": _timestamp(timezone.now()), "nonce": nonce}
+    response = JsonResponse(body, status=status, headers=headers)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(code: str, message: str, *, nonce: str | None = None, fields=None, headers=None) -> JsonResponse:
+    error: dict = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return _answer({"error": error}, status=openapi.ERROR_CODES[code][0], nonce=nonce, headers=headers)
+
+
+def _license_json(license: License) -> dict:
+    return {
+        "id": str(license.public_id),
+        "plan": license.plan.code,
+        "kind": license.kind,
+        "status": license.status,
+        "channels": license.channels,
+        "features": list(license.plan.features),
+        "max_machines": license.max_machines,
+        "expires_at": _timestamp(license.expires_at),
+        "grace_ends_at": _timestamp(license.grace_ends_at),
+        "upgrade_plan_until": _date(license.upgrade_plan_until),
+        "grace_days": license.plan.grace_days,
+        "offline_validity_days": license.plan.offline_validity_days,
+    }
+
+
+def _activation_json(activation: Activation) -> dict:
+    return {
+        "id": str(activation.public_id),
+        "name": activation.label,
+        "product_version": activation.product_version,
+        "status": "active" if activation.is_active else "released",
+        "first_seen_at": _timestamp(activation.first_seen_at),
+        "last_seen_at": _timestamp(activation.last_seen_at),
+    }
+
+
+def _document_json(document: IssuedDocument | None) -> dict | None:
+    if document is None:
+        return None
+    return {
+        "id": document.document_id,
+        "kid": document.kid,
+        "issued_at": _timestamp(document.issued_at),
+        "armored": document.armored,
+    }
+
+
+def _rate_limited(scope: str, key: str, rate: str, nonce: str | None) -> JsonResponse | None:
+    decision = ratelimit.hit(scope, key, rate)
+    if decision.allowed:
+        return None
+    return _error(
+        "RATE_LIMITED",
+        f"Too many requests; try again in {decision.retry_after} seconds.",
+        nonce=nonce,
+        headers={"Retry-After": str(decision.retry_after)},
+    )
+
+
+def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonResponse]):
+    """A POST endpoint taking a JSON body checked against ``schema``; the checks run cheapest first."""
+
+    @csrf_exempt
+    @sensitive_variables("body", "raw", "display")
+    def view(request: HttpRequest) -> JsonResponse:
+        if request.method != "POST":
+            return _error("METHOD_NOT_ALLOWED", "Use POST with a JSON body.", headers={"Allow": "POST"})
+        limit = settings.LICENSING_API_MAX_BODY_BYTES
+        try:
+            declared = int(request.headers.get("Content-Length") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return _error("PAYLOAD_TOO_LARGE", f"The body may be at most {limit} bytes.")
+        media_type = request.content_type.lower()
+        if media_type != "application/json":
+            return _error(
+                "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json."
+            )
+        try:
+            raw = request.read(limit + 1)  # never more than the limit, whatever the header claimed
+        except OSError:
+            return _error("INVALID_REQUEST", "The body could not be read completely.")
+        if len(raw) > limit:
+            return _error("PAYLOAD_TOO_LARGE", f"The body may be at most {limit} bytes.")
+        try:
+            body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            return _error("INVALID_REQUEST", "The body is not valid JSON (UTF-8).")
+        nonce = _nonce(body.get("nonce") if isinstance(body, dict) else None)
+        limited = _rate_limited(
+            "licensing-api-address",
+            ratelimit.client_ip(request),
+            settings.LICENSING_API_RATE_PER_ADDRESS,
+            nonce,
+        )
+        if limited:
+            return limited
+        problems = openapi.check_body(schema, body)
+        if problems:
+            return _error(
+                "INVALID_REQUEST", "Some fields are missing or wrong.", nonce=nonce, fields=problems
+            )
+        try:
+            display = keys.normalize(body["license_key"])
+        except keys.KeyFormatError as exc:
+            return _error("INVALID_LICENSE_KEY", str(exc), nonce=nonce, fields={"license_key": str(exc)})
+        limited = _rate_limited(
+            "licensing-api-license", keys.lookup_hash(display), settings.LICENSING_API_RATE_PER_LICENSE, nonce
+        )
+        if limited:
+            return limited
+        try:
+            return handler({**body, "license_key": display}, nonce)
+        except services.LicensingError as exc:
+            return _error(exc.code, exc.message, nonce=nonce)
+
+    return view
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _nonce(value) -> str | None:
+    """The nonce to echo: only a well-formed one, so that every answer matches its schema."""
+    if isinstance(value, str) and not openapi.check_value(openapi.NONCE, value):
+        return value
+    return None
+
+
+def _activate(body: Body, nonce: str | None) -> JsonResponse:
+    result = services.activate_machine(
+        key=body["license_key"],
+        fingerprint=body["fingerprint"],
+        components=body.get("components") or [],
+        label=body.get("name", ""),
+        product_version=body.get("product_version", ""),
+    )
+    return _answer(
+        {
+            "outcome": result.outcome,
+            "activation": _activation_json(result.activation),
+            "license": _license_json(result.license),
+            "certificate": _document_json(result.certificate),
+        },
+        status=201 if result.outcome == "created" else 200,
+        nonce=nonce,
+    )
+
+
+def _validate(body: Body, nonce: str | None) -> JsonResponse:
+    result = services.validate(
+        key=body["license_key"],
+        fingerprint=body["fingerprint"],
+        components=body.get("components") or [],
+        product_version=body.get("product_version", ""),
+        usage=body.get("usage"),
+    )
+    return _answer(
+        {
+            "valid": result.valid,
+            "code": result.code,
+            "message": result.message,
+            "license": _license_json(result.license) if result.license else None,
+            "activation": _activation_json(result.activation) if result.activation else None,
+            "certificate": _document_json(result.certificate),
+        },
+        nonce=nonce,
+    )
+
+
+def _deactivate(body: Body, nonce: str | None) -> JsonResponse:
+    result = services.deactivate_machine(key=body["license_key"], fingerprint=body["fingerprint"])
+    return _answer(
+        {"activation": _activation_json(result.activation), "receipt": _document_json(result.receipt)},
+        nonce=nonce,
+    )
+
+
+activations = _json_endpoint(openapi.ACTIVATION_REQUEST, _activate)
+validate = _json_endpoint(openapi.VALIDATE_REQUEST, _validate)
+deactivate = _json_endpoint(openapi.DEACTIVATE_REQUEST, _deactivate)
+
+
+@csrf_exempt
+def signing_keys(request: HttpRequest) -> JsonResponse:
+    nonce = _nonce(request.GET.get("nonce"))
+    if request.method not in ("GET", "HEAD"):
+        return _error("METHOD_NOT_ALLOWED", "Use GET.", nonce=nonce, headers={"Allow": "GET, HEAD"})
+    if "nonce" in request.GET and nonce is None:
+        problem = openapi.check_value(openapi.NONCE, request.GET["nonce"])
+        return _error("INVALID_REQUEST", "The nonce is malformed.", fields={"nonce": problem})
+    limited = _rate_limited(
+        "licensing-api-address", ratelimit.client_ip(request), settings.LICENSING_API_RATE_PER_ADDRESS, nonce
+    )
+    if limited:
+        return limited
+    return _answer({"keys": certificates.published_signing_keys()}, nonce=nonce)
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    return _error("NOT_FOUND", "No such endpoint; see /api/v1/openapi.json.")
+
+
+def openapi_json(request: HttpRequest) -> JsonResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _error("METHOD_NOT_ALLOWED", "Use GET.", headers={"Allow": "GET, HEAD"})
+    return JsonResponse(openapi.document(), json_dumps_params={"indent": 2})
+
+
+def docs(request: HttpRequest):
+    """The API reference for VMS developers, rendered from the same OpenAPI document."""
+    if request.method not in ("GET", "HEAD"):
+        return _error("METHOD_NOT_ALLOWED", "Use GET.", headers={"Allow": "GET, HEAD"})
+    return render(request, "licensing/api_docs.html", _docs_context())
+
+
+def _docs_context() -> dict:
+    document = openapi.document()
+    schemas = document["components"]["schemas"]
+    endpoints = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            request_ref = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            request_name = request_ref.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+            endpoints.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "operation": operation,
+                    "fields": _fields(schemas.get(request_name)) if request_name else [],
+                    "responses": sorted(operation["responses"].items()),
+                    "anchor": operation["operationId"],
+                }
+            )
+    return {
+        "document": document,
+        "endpoints": endpoints,
+        "error_codes": [(code, status, text) for code, (status, text) in openapi.ERROR_CODES.items()],
+        "validation_codes": list(openapi.VALIDATION_CODES.items()),
+    }
+
+
+def _fields(schema: dict | None) -> list[dict]:
+    if not schema:
+        return []
+    return [
+        {
+            "name": name,
+            "required": name in schema.get("required", []),
+            "type": spec["type"],
+            "limits": _limits(spec),
+            "description": spec.get("description", ""),
+        }
+        for name, spec in schema["properties"].items()
+    ]
+
+
+def _limits(spec: dict) -> str:
+    if spec["type"] == "string":
+        if spec["pattern"] == openapi.HEX64:
+            return "64 hex digits"
+        return f"{spec['minLength']} to {spec['maxLength']} characters"
+    if spec["type"] == "array":
+        return f"up to {spec['maxItems']} digests"
+    return f"up to {spec['maxProperties']} counts"

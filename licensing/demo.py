@@ -1,0 +1,77 @@
+"""Demo content: a product with releases and plans, and licenses with machines for the demo customer."""
+
+import hashlib
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from accounts.demo import DEMO_CUSTOMER
+from accounts.models import User
+from licensing import keys, services
+from licensing.models import License, Plan, Product, Release
+from licensing.services import Actor
+
+RELEASES = [("6.0.0", date(2025, 3, 4)), ("6.1.0", date(2025, 10, 14)), ("6.2.0", date(2026, 6, 2))]
+PLANS = [
+    dict(code="pro-1y", name="Professional (1 year)", kind=Plan.Kind.SUBSCRIPTION, duration_days=365,
+         channels=32, max_machines=2, features=["analytics", "lpr"]),
+    dict(code="enterprise-perpetual", name="Enterprise (perpetual)", kind=Plan.Kind.PERPETUAL,
+         duration_days=None, channels=128, max_machines=4, features=["analytics", "lpr", "video_wall"]),
+    dict(code="trial-30d", name="Trial (30 days)", kind=Plan.Kind.TRIAL, duration_days=30, channels=16,
+         max_machines=1, features=["analytics"], grace_days=0, moves_per_year=0),
+]  # fmt: skip
+
+
+def _digest(text: str) -> str:
+    # What a VMS would send: a SHA-256 digest, never the raw identifier.
+    return hashlib.sha256(f"kalytera-demo:{text}".encode()).hexdigest()
+
+
+def seed(stdout) -> list[str]:
+    product, _ = Product.objects.get_or_create(slug="kalytera-vms", defaults={"name": "Kalytera VMS"})
+    for version, released_on in RELEASES:
+        Release.objects.get_or_create(product=product, version=version, defaults={"released_on": released_on})
+    plans = {}
+    for fields in PLANS:
+        plans[fields["code"]], _ = Plan.objects.get_or_create(
+            code=fields["code"], defaults={**fields, "product": product}
+        )
+    customer = User.objects.filter(email=DEMO_CUSTOMER).first()
+    if customer is None:
+        return []
+    existing = License.objects.filter(owner=customer, plan=plans["pro-1y"]).order_by("-expires_at").first()
+    if existing is not None:
+        return [f"Demo license key ({customer.email}): {keys.unseal(existing.key_sealed)}"]
+
+    now = timezone.now()
+    pro = services.issue_license(plan=plans["pro-1y"], owner=customer, actor=Actor.system())
+    services.activate_machine(
+        key=pro.key,
+        fingerprint=_digest("recorder-1"),
+        components=[_digest("recorder-1:board"), _digest("recorder-1:disk"), _digest("recorder-1:nic")],
+        label="Recorder 1 (head office)",
+        product_version="6.2.0",
+    )
+    # A perpetual license whose upgrade plan ended before 6.2.0 was released.
+    perpetual = services.issue_license(
+        plan=plans["enterprise-perpetual"],
+        owner=customer,
+        actor=Actor.system(),
+        now=now - timedelta(days=600),
+    )
+    services.activate_machine(
+        key=perpetual.key, fingerprint=_digest("warehouse"), label="Warehouse NVR", product_version="6.1.0"
+    )
+    # A subscription that lapsed last week: in its grace period.
+    lapsed = services.issue_license(
+        plan=plans["pro-1y"], owner=customer, actor=Actor.system(), now=now - timedelta(days=372)
+    )
+    services.activate_machine(
+        key=lapsed.key, fingerprint=_digest("branch"), label="Branch office", product_version="6.2.0"
+    )
+    # An unassigned key to try the claim page with.
+    spare = services.issue_license(plan=plans["pro-1y"], owner=None, actor=Actor.system())
+    return [
+        f"Demo license key ({customer.email}): {pro.key}",
+        f"Unclaimed demo key (add it at /licenses/claim/): {spare.key}",
+    ]

@@ -1,0 +1,48 @@
+from django import forms
+
+from licensing import keys
+
+
+class ClaimForm(forms.Form):
+    key = forms.CharField(
+        label="License key",
+        max_length=64,
+        help_text="As printed on your order, e.g. KLY-7G3Q-…; dashes and lower case are fine.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+        ),
+    )
+
+    def clean_key(self) -> str:
+        try:
+            return keys.normalize(self.cleaned_data["key"])
+        except keys.KeyFormatError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_key") from exc
+
+
+class OfflineRequestForm(forms.Form):
+    """An activation or deactivation request from an air-gapped server: pasted or uploaded."""
+
+    MAX_BYTES = 16 * 1024
+
+    request_text = forms.CharField(
+        label="Paste the request",
+        required=False,
+        max_length=MAX_BYTES,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        help_text="Everything from -----BEGIN to the END----- line.",
+    )
+    request_file = forms.FileField(label="Or upload the request file", required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        upload = data.get("request_file")
+        if upload is not None:
+            if upload.size > self.MAX_BYTES:
+                raise forms.ValidationError("This file is too large to be a Kalytera request.")
+            data["request"] = upload.read()
+        elif data.get("request_text", "").strip():
+            data["request"] = data["request_text"]
+        else:
+            raise forms.ValidationError("Paste the request or choose its file.")
+        return data

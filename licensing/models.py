@@ -1,0 +1,362 @@
+"""Licensing records: products, plans, licenses, the machines bound to them and their history.
+
+Nothing here holds a raw license key or a raw hardware identifier: keys are stored as a
+keyed hash (for lookup), a short display prefix and an encrypted copy; fingerprints and
+components as keyed hashes (see ``licensing.secrets``).
+"""
+
+import uuid
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Product(models.Model):
+    """A sellable product line, e.g. "Kalytera VMS"."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Release(models.Model):
+    """A published version of a product; perpetual licenses cover releases up to their upgrade-plan end."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="releases")
+    version = models.CharField(max_length=32)
+    released_on = models.DateField()
+
+    class Meta:
+        ordering = ["product", "-released_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "version"], name="release_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.version}"
+
+
+class Plan(models.Model):
+    """The template of a license: what is sold and the rules that apply to it."""
+
+    class Kind(models.TextChoices):
+        SUBSCRIPTION = "subscription", "Subscription"
+        PERPETUAL = "perpetual", "Perpetual"
+        TRIAL = "trial", "Trial"
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="plans")
+    code = models.SlugField(
+        max_length=50, unique=True, help_text="Stable name written into certificates, e.g. pro-1y."
+    )
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    duration_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Runtime of a subscription or trial; empty for perpetual plans."
+    )
+    channels = models.PositiveIntegerField(help_text="Camera channels licensed.")
+    max_machines = models.PositiveIntegerField(default=1, help_text="VMS servers that may be active at once.")
+    features = models.JSONField(default=list, blank=True, help_text='e.g. ["analytics", "lpr"]')
+    upgrade_plan_days = models.PositiveIntegerField(
+        default=365, help_text="Length of the upgrade plan (new releases covered) from the start."
+    )
+    offline_validity_days = models.PositiveIntegerField(
+        default=30, help_text="How long a certificate stays valid without a check-in."
+    )
+    grace_days = models.PositiveIntegerField(
+        default=30, help_text="Days a lapsed subscription keeps working."
+    )
+    moves_per_year = models.PositiveIntegerField(
+        default=3, help_text="Self-service deactivations (moves) in any 365 days."
+    )
+    hardware_changes_per_year = models.PositiveIntegerField(
+        default=3, help_text="Automatic rebinds after a hardware change in any 365 days."
+    )
+    is_active = models.BooleanField(default=True, help_text="Offered for new licenses.")
+
+    class Meta:
+        ordering = ["product", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="perpetual") | Q(duration_days__gte=1),
+                name="plan_duration_for_time_limited_kinds",
+            ),
+            models.CheckConstraint(condition=Q(max_machines__gte=1), name="plan_at_least_one_machine"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class KeyBatch(models.Model):
+    """Unassigned keys issued together for a reseller; their CSV can be downloaded once."""
+
+    reseller = models.CharField(max_length=200)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="batches")
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "key batches"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.size} keys of {self.plan.code} for {self.reseller}"
+
+
+class License(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        REVOKED = "revoked", "Revoked"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="licenses")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="licenses",
+    )
+    batch = models.ForeignKey(
+        KeyBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="licenses"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    channels_override = models.PositiveIntegerField(null=True, blank=True)
+    max_machines_override = models.PositiveIntegerField(null=True, blank=True)
+    starts_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty for perpetual licenses.")
+    upgrade_plan_until = models.DateField(null=True, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(max_length=12, db_index=True, editable=False)
+    key_sealed = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="license_created_idx"),
+            models.Index(fields=["status", "-created_at"], name="license_status_created_idx"),
+            models.Index(fields=["expires_at"], name="license_expires_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_machines_override__isnull=True) | Q(max_machines_override__gte=1),
+                name="license_at_least_one_machine",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        """What people quote to support (``KLY-7K2M``): the key's first group, never the whole key."""
+        return self.key_prefix
+
+    @property
+    def channels(self) -> int:
+        return self.channels_override if self.channels_override is not None else self.plan.channels
+
+    @property
+    def max_machines(self) -> int:
+        return (
+            self.max_machines_override if self.max_machines_override is not None else self.plan.max_machines
+        )
+
+    @property
+    def kind(self) -> str:
+        return self.plan.kind
+
+    @property
+    def grace_ends_at(self) -> datetime | None:
+        if self.expires_at is None:
+            return None
+        return self.expires_at + timedelta(days=self.plan.grace_days)
+
+    def runtime_state(self, now: datetime) -> str:
+        """``valid``, ``grace`` or ``expired`` by the dates alone (status is separate)."""
+        if self.kind == Plan.Kind.PERPETUAL or self.expires_at is None or now < self.expires_at:
+            return "valid"
+        return "grace" if now < self.grace_ends_at else "expired"
+
+    def expiring_soon(self, now: datetime) -> bool:
+        if self.expires_at is None or self.kind == Plan.Kind.PERPETUAL:
+            return False
+        return now <= self.expires_at < now + timedelta(days=settings.LICENSING_EXPIRING_SOON_DAYS)
+
+    def covers_release(self, released_on: date) -> bool:
+        return self.upgrade_plan_until is None or released_on <= self.upgrade_plan_until
+
+
+class Activation(models.Model):
+    """One VMS server bound to a license."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="activations")
+    fingerprint_hash = models.CharField(max_length=64)
+    component_hashes = models.JSONField(default=list, blank=True)
+    # The VMS's own fingerprint digest, encrypted: certificates must carry it so that the
+    # VMS can recognise itself, and the customer page can issue one without the VMS.
+    fingerprint_sealed = models.TextField()
+    label = models.CharField(max_length=100, blank=True)
+    product_version = models.CharField(max_length=32, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    usage_reported_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-is_active", "-first_seen_at"]
+        constraints = [
+            # Backs the row lock: one active binding per machine and license, whatever happens.
+            models.UniqueConstraint(
+                fields=["license", "fingerprint_hash"],
+                condition=Q(is_active=True),
+                name="activation_unique_active_fingerprint",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["license", "is_active"], name="activation_license_active_idx"),
+            models.Index(fields=["-first_seen_at"], name="activation_first_seen_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or f"Machine {str(self.public_id)[:8]}"
+
+    @property
+    def display_id(self) -> str:
+        """A short id customers can match with what the VMS shows."""
+        return self.fingerprint_hash[:8]
+
+
+class TrialUse(models.Model):
+    """A machine that has run a trial of a product: one trial per fingerprint and product."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="trial_uses")
+    fingerprint_hash = models.CharField(max_length=64)
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="trial_uses")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "fingerprint_hash"], name="trial_once_per_machine"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Trial of {self.product} on machine {self.fingerprint_hash[:8]}"
+
+
+class UsedRequestNonce(models.Model):
+    """The nonce of an offline request that was applied: each request works once."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="+")
+    used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Offline request {self.nonce[:8]}"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("License events are append-only.")
+
+    def delete(self):
+        raise TypeError("License events are append-only.")
+
+    def depersonalise(self, user) -> int:
+        """Forget which staff member or customer acted (account purge): the one allowed change."""
+        return models.QuerySet.update(self.filter(actor_user=user), actor_user=None)
+
+
+class LicenseEvent(models.Model):
+    """One entry in the history of a license. Written once, never changed."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        CLAIMED = "claimed", "Claimed"
+        ACTIVATED = "activated", "Machine activated"
+        VALIDATION_FAILED = "validation_failed", "Check-in refused"
+        HARDWARE_CHANGED = "hardware_changed", "Hardware change accepted"
+        HARDWARE_CHANGE_REFUSED = "hardware_change_refused", "Hardware change refused"
+        DEACTIVATED = "deactivated", "Machine deactivated"
+        MOVE_REFUSED = "move_refused", "Deactivation refused"
+        RENEWED = "renewed", "Renewed"
+        REMINDED = "reminded", "Expiry reminder sent"
+        SUSPENDED = "suspended", "Suspended"
+        REINSTATED = "reinstated", "Reinstated"
+        REVOKED = "revoked", "Revoked"
+
+    class Actor(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        STAFF = "staff", "Staff"
+        MACHINE = "machine", "Machine"
+        SYSTEM = "system", "System"
+
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="events")
+    activation = models.ForeignKey(
+        Activation, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.CharField(max_length=20, choices=Actor.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["license", "kind", "created_at"], name="event_license_kind_idx"),
+            models.Index(fields=["license", "-created_at"], name="event_license_created_idx"),
+            models.Index(fields=["-created_at"], name="event_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise TypeError("License events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("License events are append-only.")
+
+
+class UsageDaily(models.Model):
+    """Opt-in usage counts, summed per day, product and version: no link to a license or machine."""
+
+    day = models.DateField()
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="usage")
+    product_version = models.CharField(max_length=32)
+    metric = models.CharField(max_length=32)
+    reports = models.PositiveIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "daily usage"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "product", "product_version", "metric"], name="usage_daily_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product} {self.product_version} {self.metric}"

@@ -1,0 +1,437 @@
+"""The Machine API v1 contract as data: the OpenAPI document and the request checks share it.
+
+Request bodies are checked against the very schemas published here (``check_body``), so
+the document cannot promise something the server does not enforce; the test suite fuzzes
+the live server from this document and compares every answer with it.
+"""
+
+import re
+from typing import Any
+
+from django.conf import settings
+
+HEX64 = "^[0-9a-fA-F]{64}$"
+TEXT = "^[^\\u0000-\\u001f\\u007f]*$"  # printable: no control characters
+VERSION = "^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$"
+METRIC = "^[a-z][a-z0-9_]{0,31}$"
+
+_HEX64_MESSAGE = "Must be 64 hexadecimal characters: a SHA-256 digest computed on the machine."
+_STRING_MESSAGES = {
+    HEX64: _HEX64_MESSAGE,
+    TEXT: "Must not contain control characters.",
+    VERSION: "Must be a version such as 6.2.1 (letters, digits, '.', '+', '-'; at most 32).",
+}
+
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "INVALID_REQUEST": (400, "The body is not valid JSON or does not match the schema; see `fields`."),
+    "INVALID_LICENSE_KEY": (400, "The key is malformed or has a typo (caught by its check character)."),
+    "LICENSE_NOT_FOUND": (404, "No license has this key."),
+    "NOT_ACTIVATED": (404, "This machine holds no active seat on the license."),
+    "NOT_FOUND": (404, "No such API endpoint."),
+    "METHOD_NOT_ALLOWED": (405, "The endpoint does not accept this HTTP method; see the Allow header."),
+    "LICENSE_SUSPENDED": (403, "The license is suspended."),
+    "LICENSE_REVOKED": (403, "The license is revoked."),
+    "LICENSE_EXPIRED": (403, "The license expired and its grace period is over."),
+    "TOO_MANY_MACHINES": (409, "Every seat of the license is taken."),
+    "HARDWARE_CHANGE_LIMIT": (409, "A hardware change was recognised, but the yearly allowance is used up."),
+    "TRIAL_ALREADY_USED": (409, "This machine has already run a trial of the product."),
+    "MOVE_LIMIT": (409, "The yearly allowance of moves (deactivations) is used up."),
+    "PAYLOAD_TOO_LARGE": (413, "The body is larger than the limit."),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "The body must be sent as application/json."),
+    "RATE_LIMITED": (429, "Too many requests; retry after the seconds in the Retry-After header."),
+}
+
+VALIDATION_CODES = {
+    "VALID": "The license is valid for this machine.",
+    "GRACE_PERIOD": "The subscription expired; it keeps working until the grace period ends (valid).",
+    "EXPIRED": "The subscription expired and its grace period is over.",
+    "SUSPENDED": "The license is suspended.",
+    "REVOKED": "The license is revoked.",
+    "NOT_ACTIVATED": "This machine is not activated on the license.",
+    "VERSION_NOT_COVERED": "The version was released after the upgrade plan of the perpetual license ended.",
+    "LICENSE_NOT_FOUND": "No license has this key.",
+}
+
+
+def _string(max_length: int, pattern: str = TEXT, min_length: int = 1, **extra) -> dict:
+    return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": pattern, **extra}
+
+
+LICENSE_KEY = _string(64, description="The license key, e.g. KLY-0000-0000-0000-0000-0000-0000-0000.")
+FINGERPRINT = _string(64, HEX64, min_length=64, description="The machine's own SHA-256 digest (hex).")
+COMPONENTS = {
+    "type": "array",
+    "maxItems": 16,
+    "items": _string(64, HEX64, min_length=64),
+    "description": "One digest per hardware part (board, disk, NIC...), computed like the fingerprint.",
+}
+NONCE = _string(128, description="Any value; echoed in the answer so the VMS can match it to its request.")
+PRODUCT_VERSION = _string(32, VERSION, description="The VMS version running on the machine.")
+USAGE = {
+    "type": "object",
+    "maxProperties": 16,
+    "propertyNames": {"pattern": METRIC},
+    "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+    "description": (
+        "Opt-in counts such as cameras in use; added to daily totals without a link to the license."
+    ),
+}
+
+ACTIVATION_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["license_key", "fingerprint"],
+    "properties": {
+        "license_key": LICENSE_KEY,
+        "fingerprint": FINGERPRINT,
+        "components": COMPONENTS,
+        "name": _string(100, min_length=0, description="A label for the machine, shown to the customer."),
+        "product_version": PRODUCT_VERSION,
+        "nonce": NONCE,
+    },
+}
+VALIDATE_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["license_key", "fingerprint"],
+    "properties": {
+        "license_key": LICENSE_KEY,
+        "fingerprint": FINGERPRINT,
+        "components": COMPONENTS,
+        "product_version": PRODUCT_VERSION,
+        "usage": USAGE,
+        "nonce": NONCE,
+    },
+}
+DEACTIVATE_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["license_key", "fingerprint"],
+    "properties": {"license_key": LICENSE_KEY, "fingerprint": FINGERPRINT, "nonce": NONCE},
+}
+
+
+# --- Checking request bodies against the schemas above ------------------------------------------
+
+
+def check_body(schema: dict, body: Any) -> dict[str, str]:
+    """Field errors of ``body`` against one of the request schemas (empty when it conforms)."""
+    if not isinstance(body, dict):
+        return {"": "The body must be a JSON object."}
+    errors: dict[str, str] = {}
+    for name in body:
+        if name not in schema["properties"]:
+            errors[name] = "Unknown field."
+    for name in schema["required"]:
+        if name not in body:
+            errors[name] = "This field is required."
+    for name, spec in schema["properties"].items():
+        if name in body and name not in errors:
+            problem = check_value(spec, body[name])
+            if problem:
+                errors[name] = problem
+    return errors
+
+
+def check_value(spec: dict, value: Any) -> str:
+    kind = spec["type"]
+    if kind == "string":
+        return _check_string(spec, value)
+    if kind == "integer":
+        if not isinstance(value, int) or isinstance(value, bool):
+            return "Must be a whole number."
+        if not spec["minimum"] <= value <= spec["maximum"]:
+            return f"Must be between {spec['minimum']} and {spec['maximum']}."
+        return ""
+    if kind == "array":
+        if not isinstance(value, list):
+            return "Must be a list."
+        if len(value) > spec["maxItems"]:
+            return f"At most {spec['maxItems']} items."
+        for index, item in enumerate(value):
+            problem = check_value(spec["items"], item)
+            if problem:
+                return f"Item {index + 1}: {problem}"
+        return ""
+    if not isinstance(value, dict):
+        return "Must be an object."
+    if len(value) > spec["maxProperties"]:
+        return f"At most {spec['maxProperties']} entries."
+    for name, item in value.items():
+        if not re.fullmatch(spec["propertyNames"]["pattern"], name):
+            return "Names must be lower-case letters, digits and '_' (at most 32)."
+        problem = check_value(spec["additionalProperties"], item)
+        if problem:
+            return f"{name}: {problem}"
+    return ""
+
+
+def _check_string(spec: dict, value: Any) -> str:
+    if not isinstance(value, str):
+        return "Must be a string."
+    if not spec["minLength"] <= len(value) <= spec["maxLength"]:
+        if spec["minLength"] == spec["maxLength"]:
+            return _STRING_MESSAGES.get(spec["pattern"], f"Must be {spec['maxLength']} characters.")
+        return f"Must be {spec['minLength']} to {spec['maxLength']} characters."
+    # Lone surrogates decode from JSON but cannot be stored or compared as UTF-8.
+    if not value.isascii() and not _utf8_ok(value):
+        return "Must be valid Unicode text."
+    if not re.fullmatch(_python_pattern(spec["pattern"]), value):
+        return _STRING_MESSAGES[spec["pattern"]]
+    return ""
+
+
+def _utf8_ok(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _python_pattern(pattern: str) -> str:
+    return pattern.removeprefix("^").removesuffix("$")
+
+
+# --- The OpenAPI document -----------------------------------------------------------------------
+
+_TIME = {"type": "string", "format": "date-time", "description": "The server's clock (UTC)."}
+_NONCE_ECHO = {"type": "string", "nullable": True, "description": "The request's nonce, or null."}
+_NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
+
+
+def _envelope(properties: dict, required: list[str]) -> dict:
+    return {
+        "type": "object",
+        "required": [*required, "server_time", "nonce"],
+        "properties": {**properties, "server_time": _TIME, "nonce": _NONCE_ECHO},
+    }
+
+
+LICENSE_FIELDS = [
+    "id",
+    "plan",
+    "kind",
+    "status",
+    "channels",
+    "features",
+    "max_machines",
+    "expires_at",
+    "grace_ends_at",
+    "upgrade_plan_until",
+    "grace_days",
+    "offline_validity_days",
+]
+
+COMPONENT_SCHEMAS = {
+    "Error": _envelope(
+        {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "enum": sorted(ERROR_CODES)},
+                    "message": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            }
+        },
+        ["error"],
+    ),
+    "Activation": {
+        "type": "object",
+        "required": ["id", "name", "product_version", "status", "first_seen_at", "last_seen_at"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "name": {"type": "string"},
+            "product_version": {"type": "string"},
+            "status": {"type": "string", "enum": ["active", "released"]},
+            "first_seen_at": {"type": "string", "format": "date-time"},
+            "last_seen_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "License": {
+        "type": "object",
+        "required": LICENSE_FIELDS,
+        "properties": {
+            "id": {"type": "string", "format": "uuid", "description": "The public license id (not the key)."},
+            "plan": {"type": "string"},
+            "kind": {"type": "string", "enum": ["subscription", "perpetual", "trial"]},
+            "status": {"type": "string", "enum": ["active", "suspended", "revoked"]},
+            "channels": {"type": "integer"},
+            "features": {"type": "array", "items": {"type": "string"}},
+            "max_machines": {"type": "integer"},
+            "expires_at": _NULLABLE_TIME,
+            "grace_ends_at": _NULLABLE_TIME,
+            "upgrade_plan_until": {"type": "string", "format": "date", "nullable": True},
+            "grace_days": {"type": "integer"},
+            "offline_validity_days": {"type": "integer"},
+        },
+    },
+    "SignedDocument": {
+        "type": "object",
+        "required": ["id", "kid", "issued_at", "armored"],
+        "properties": {
+            "id": {"type": "string"},
+            "kid": {"type": "string", "description": "The signing key; see GET /api/v1/signing-keys."},
+            "issued_at": {"type": "string", "format": "date-time"},
+            "armored": {"type": "string", "description": "The document as text; save it as a .lic file."},
+        },
+    },
+    "ActivationRequest": ACTIVATION_REQUEST,
+    "ValidateRequest": VALIDATE_REQUEST,
+    "DeactivateRequest": DEACTIVATE_REQUEST,
+}
+COMPONENT_SCHEMAS["ActivationResponse"] = _envelope(
+    {
+        "outcome": {"type": "string", "enum": ["created", "existing", "rebound"]},
+        "activation": {"$ref": "#/components/schemas/Activation"},
+        "license": {"$ref": "#/components/schemas/License"},
+        "certificate": {"$ref": "#/components/schemas/SignedDocument"},
+    },
+    ["outcome", "activation", "license", "certificate"],
+)
+COMPONENT_SCHEMAS["ValidationResponse"] = _envelope(
+    {
+        "valid": {"type": "boolean"},
+        "code": {"type": "string", "enum": list(VALIDATION_CODES)},
+        "message": {"type": "string"},
+        "license": {"allOf": [{"$ref": "#/components/schemas/License"}], "nullable": True},
+        "activation": {"allOf": [{"$ref": "#/components/schemas/Activation"}], "nullable": True},
+        "certificate": {"allOf": [{"$ref": "#/components/schemas/SignedDocument"}], "nullable": True},
+    },
+    ["valid", "code", "message", "license", "activation", "certificate"],
+)
+COMPONENT_SCHEMAS["DeactivationResponse"] = _envelope(
+    {
+        "activation": {"$ref": "#/components/schemas/Activation"},
+        "receipt": {"$ref": "#/components/schemas/SignedDocument"},
+    },
+    ["activation", "receipt"],
+)
+COMPONENT_SCHEMAS["SigningKeysResponse"] = _envelope(
+    {
+        "keys": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["kid", "alg", "public_key", "status"],
+                "properties": {
+                    "kid": {"type": "string"},
+                    "alg": {"type": "string", "enum": ["Ed25519"]},
+                    "public_key": {"type": "string", "description": "The raw 32-byte key, base64url."},
+                    "status": {"type": "string", "enum": ["active", "retired"]},
+                    "created": {"type": "string", "format": "date-time"},
+                },
+            },
+        }
+    },
+    ["keys"],
+)
+
+OPERATIONS = {
+    "/api/v1/activations": {
+        "summary": "Activate a machine",
+        "description": (
+            "Binds the machine to the license (201), or returns its existing activation (200, "
+            "idempotent), or rebinds the activation whose hardware components still match at least "
+            "half and at least two of the recorded ones (200, outcome `rebound`, within the yearly "
+            "allowance of hardware changes). Returns a fresh signed certificate."
+        ),
+        "request": "ActivationRequest",
+        "success": {"201": ("A new seat was taken.", "ActivationResponse"),
+                    "200": ("The machine was active already, or rebound.", "ActivationResponse")},
+        "errors": ["INVALID_REQUEST", "INVALID_LICENSE_KEY", "LICENSE_NOT_FOUND", "LICENSE_SUSPENDED",
+                   "LICENSE_REVOKED", "LICENSE_EXPIRED", "TOO_MANY_MACHINES", "HARDWARE_CHANGE_LIMIT",
+                   "TRIAL_ALREADY_USED", "RATE_LIMITED"],
+    },
+    "/api/v1/validate": {
+        "summary": "Check in",
+        "description": (
+            "Answers 200 with `valid` and a `code` for every well-formed request, and a fresh "
+            "certificate when valid. The machine's last check-in is recorded."
+        ),
+        "request": "ValidateRequest",
+        "success": {"200": ("The verdict; see `code`.", "ValidationResponse")},
+        "errors": ["INVALID_REQUEST", "INVALID_LICENSE_KEY", "RATE_LIMITED"],
+    },
+    "/api/v1/deactivate": {
+        "summary": "Deactivate a machine",
+        "description": (
+            "Releases the machine's seat (a move, within the yearly allowance) and returns a signed "
+            "deactivation receipt."
+        ),
+        "request": "DeactivateRequest",
+        "success": {"200": ("The seat was released.", "DeactivationResponse")},
+        "errors": ["INVALID_REQUEST", "INVALID_LICENSE_KEY", "LICENSE_NOT_FOUND", "NOT_ACTIVATED",
+                   "MOVE_LIMIT", "RATE_LIMITED"],
+    },
+    "/api/v1/signing-keys": {
+        "summary": "Public signing keys",
+        "description": "The Ed25519 public keys that sign certificates and receipts, active key first.",
+        "request": None,
+        "success": {"200": ("The keys.", "SigningKeysResponse")},
+        "errors": ["INVALID_REQUEST", "RATE_LIMITED"],
+    },
+}  # fmt: skip
+
+# Every endpoint may also answer these when the request itself is unacceptable.
+TRANSPORT_ERRORS = {"POST": ["METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"],
+                    "GET": ["METHOD_NOT_ALLOWED"]}  # fmt: skip
+
+
+def document() -> dict:
+    """The OpenAPI 3 document served at /api/v1/openapi.json."""
+    paths = {}
+    for path, op in OPERATIONS.items():
+        method = "post" if op["request"] else "get"
+        responses: dict[str, dict] = {}
+        for status, (description, schema) in op["success"].items():
+            responses[status] = _response(description, schema)
+        by_status: dict[int, list[str]] = {}
+        for code in [*op["errors"], *TRANSPORT_ERRORS[method.upper()]]:
+            by_status.setdefault(ERROR_CODES[code][0], []).append(code)
+        for status, codes in sorted(by_status.items()):
+            responses[str(status)] = _response(
+                "Error codes: " + ", ".join(f"`{c}`" for c in codes) + ".", "Error"
+            )
+        operation = {
+            "operationId": path.rsplit("/", 1)[1].replace("-", "_"),
+            "summary": op["summary"],
+            "description": op["description"],
+            "responses": responses,
+        }
+        if op["request"]:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{op['request']}"}}
+                },
+            }
+        else:
+            operation["parameters"] = [
+                {"name": "nonce", "in": "query", "required": False, "schema": NONCE, "description": "Echoed."}
+            ]
+        paths[path] = {method: operation}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Kalytera Machine API",
+            "version": "1",
+            "description": (
+                "How a Kalytera VMS server activates, checks in and deactivates. The license key in "
+                "the body authenticates each call. Every answer carries `server_time` and echoes the "
+                "request's `nonce`."
+            ),
+        },
+        "servers": [{"url": settings.SITE_URL}],
+        "paths": paths,
+        "components": {"schemas": COMPONENT_SCHEMAS},
+    }
+
+
+def _response(description: str, schema: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }

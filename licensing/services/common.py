@@ -1,0 +1,186 @@
+"""Errors, actors and the small rules every licensing workflow shares."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from licensing import certificates, crypto, keys
+from licensing.certificates import IssuedDocument
+from licensing.models import Activation, License, LicenseEvent, Plan
+
+YEAR = timedelta(days=365)
+MAX_COMPONENTS = 16
+MIN_MATCHING_COMPONENTS = 2
+
+
+class LicensingError(Exception):
+    """A refused licensing action. ``code`` is stable (API and CLI); the message is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, for the event history."""
+
+    kind: str
+    user: object | None = None
+
+    @classmethod
+    def machine(cls) -> "Actor":
+        return cls(LicenseEvent.Actor.MACHINE)
+
+    @classmethod
+    def customer(cls, user) -> "Actor":
+        return cls(LicenseEvent.Actor.CUSTOMER, user)
+
+    @classmethod
+    def staff(cls, user) -> "Actor":
+        return cls(LicenseEvent.Actor.STAFF, user)
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls(LicenseEvent.Actor.SYSTEM)
+
+
+@dataclass(frozen=True)
+class IssuedLicense:
+    license: License
+    key: str  # shown once to whoever issued it; only its hash and a sealed copy are stored
+
+
+@dataclass(frozen=True)
+class ActivationResult:
+    activation: Activation
+    license: License
+    outcome: str  # "created", "existing" or "rebound"
+    certificate: IssuedDocument
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    valid: bool
+    code: str
+    message: str
+    license: License | None = None
+    activation: Activation | None = None
+    certificate: IssuedDocument | None = None
+
+
+@dataclass(frozen=True)
+class Deactivation:
+    activation: Activation
+    receipt: IssuedDocument | None
+
+
+# --- Small helpers ------------------------------------------------------------------------------
+
+
+def fingerprint_hash(digest: str) -> str:
+    """The stored form of a VMS fingerprint or component digest (never the digest itself)."""
+    return crypto.keyed_hash("fingerprint", digest.lower())
+
+
+def record(
+    license: License,
+    kind: str,
+    actor: Actor,
+    *,
+    activation: Activation | None = None,
+    now: datetime | None = None,
+    **detail,
+) -> LicenseEvent:
+    return LicenseEvent.objects.create(
+        license=license,
+        activation=activation,
+        kind=kind,
+        actor=actor.kind,
+        actor_user=actor.user,
+        detail=detail,
+        created_at=now or timezone.now(),
+    )
+
+
+def parse_key(key: str) -> str:
+    try:
+        return keys.normalize(key)
+    except keys.KeyFormatError as exc:
+        raise LicensingError("INVALID_LICENSE_KEY", str(exc)) from exc
+
+
+def locked_license(key: str) -> License:
+    display = parse_key(key)
+    try:
+        return (
+            License.objects.select_for_update(of=("self",))
+            .select_related("plan__product")
+            .get(key_hash=keys.lookup_hash(display))
+        )
+    except License.DoesNotExist:
+        raise LicensingError("LICENSE_NOT_FOUND", "No license has this key.") from None
+
+
+def events_in_last_year(license: License, kind: str, now: datetime) -> int:
+    """Self-service uses of an allowance in the last 365 days; what support does is not counted."""
+    return (
+        license.events.filter(kind=kind, created_at__gt=now - YEAR)
+        .exclude(actor=LicenseEvent.Actor.STAFF)
+        .count()
+    )
+
+
+def moves_left(license: License, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    used = events_in_last_year(license, LicenseEvent.Kind.DEACTIVATED, now)
+    return max(0, license.plan.moves_per_year - used)
+
+
+def refuse_unusable(license: License, now: datetime) -> None:
+    if license.status == License.Status.REVOKED:
+        raise LicensingError("LICENSE_REVOKED", "This license has been revoked.")
+    if license.status == License.Status.SUSPENDED:
+        raise LicensingError("LICENSE_SUSPENDED", "This license is suspended; contact support.")
+    if license.runtime_state(now) == "expired":
+        raise LicensingError("LICENSE_EXPIRED", "This license has expired; renew it to activate machines.")
+
+
+def certificate_for(license: License, fingerprint: str, now: datetime) -> IssuedDocument:
+    plan = license.plan
+    return certificates.issue_certificate(
+        license_id=str(license.public_id),
+        plan=plan.code,
+        kind=plan.kind,
+        channels=license.channels,
+        features=list(plan.features),
+        fingerprint=fingerprint.lower(),
+        expires_at=license.expires_at,
+        upgrade_plan_until=license.upgrade_plan_until,
+        grace_days=plan.grace_days,
+        offline_validity_days=plan.offline_validity_days,
+        now=now,
+    )
+
+
+def matching_components(stored: list[str], offered: set[str]) -> int:
+    """How many of an activation's components the new machine still has, if that counts as a match.
+
+    A match needs at least two parts and at least half of the parts recorded at activation:
+    one shared disk is no evidence, replacing the board and a NIC of four parts still is.
+    """
+    matched = len(set(stored) & offered)
+    if matched >= MIN_MATCHING_COMPONENTS and matched * 2 >= len(stored):
+        return matched
+    return 0
+
+
+def refuse_second_trial(user, plan: Plan) -> None:
+    if plan.kind != Plan.Kind.TRIAL or user is None:
+        return
+    # Serialise trials per account: two parallel claims must not both pass the check below.
+    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    if License.objects.filter(owner=user, plan__kind=Plan.Kind.TRIAL, plan__product=plan.product_id).exists():
+        raise LicensingError("TRIAL_ALREADY_USED", f"This account has already had a trial of {plan.product}.")

@@ -1,0 +1,257 @@
+"""What licensing staff do: issue, suspend, reinstate, revoke, renew."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from licensing import keys
+from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan
+from licensing.services.common import (
+    Actor,
+    IssuedLicense,
+    LicensingError,
+    record,
+    refuse_second_trial,
+)
+
+# --- Staff --------------------------------------------------------------------------------------
+
+
+def _new_license(
+    *,
+    plan: Plan,
+    owner,
+    now: datetime,
+    max_machines: int | None = None,
+    channels: int | None = None,
+    expires_at: datetime | None = None,
+    batch=None,
+) -> IssuedLicense:
+    key = keys.generate()
+    if plan.kind == Plan.Kind.PERPETUAL:
+        expires_at = None
+    elif expires_at is None:
+        expires_at = now + timedelta(days=plan.duration_days)
+    if expires_at is not None and expires_at <= now:
+        raise LicensingError("INVALID_EXPIRY", "The expiry date must lie in the future.")
+    upgrade_plan_until = (now + timedelta(days=plan.upgrade_plan_days)).date()
+    if expires_at is not None:
+        upgrade_plan_until = expires_at.date()  # a subscription covers every release of its term
+    license = License(
+        plan=plan,
+        owner=owner,
+        batch=batch,
+        max_machines_override=max_machines,
+        channels_override=channels,
+        starts_at=now,
+        expires_at=expires_at,
+        upgrade_plan_until=upgrade_plan_until,
+        key_hash=keys.lookup_hash(key),
+        key_prefix=keys.display_prefix(key),
+        key_sealed=keys.seal(key),
+        created_at=now,
+        claimed_at=now if owner is not None else None,
+    )
+    return IssuedLicense(license, key)
+
+
+def _check_overrides(max_machines: int | None, channels: int | None) -> None:
+    if max_machines is not None and not 1 <= max_machines <= 10_000:
+        raise LicensingError("INVALID_SEATS", "Seats must be between 1 and 10000.")
+    if channels is not None and not 1 <= channels <= 100_000:
+        raise LicensingError("INVALID_CHANNELS", "Channels must be between 1 and 100000.")
+
+
+@transaction.atomic
+def issue_license(
+    *,
+    plan: Plan,
+    owner,
+    actor: Actor,
+    max_machines: int | None = None,
+    channels: int | None = None,
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> IssuedLicense:
+    """Issue one license, to a customer (``owner``) or unassigned (``owner=None``)."""
+    now = now or timezone.now()
+    if not plan.is_active:
+        raise LicensingError("PLAN_INACTIVE", f"The plan {plan.code} is no longer offered.")
+    _check_overrides(max_machines, channels)
+    refuse_second_trial(owner, plan)
+    issued = _new_license(
+        plan=plan, owner=owner, now=now, max_machines=max_machines, channels=channels, expires_at=expires_at
+    )
+    issued.license.save()
+    record(issued.license, LicenseEvent.Kind.ISSUED, actor, now=now, plan=plan.code)
+    return issued
+
+
+MAX_BATCH = 1000
+
+
+@transaction.atomic
+def issue_batch(*, plan: Plan, reseller: str, count: int, actor: Actor, now: datetime | None = None):
+    """Issue ``count`` unassigned keys for a reseller; their CSV is fetched once with ``take_batch_csv``."""
+
+    now = now or timezone.now()
+    if not 1 <= count <= MAX_BATCH:
+        raise LicensingError("INVALID_BATCH_SIZE", f"A batch holds between 1 and {MAX_BATCH} keys.")
+    if not plan.is_active:
+        raise LicensingError("PLAN_INACTIVE", f"The plan {plan.code} is no longer offered.")
+    batch = KeyBatch.objects.create(reseller=reseller, plan=plan, size=count, created_at=now)
+    licenses = License.objects.bulk_create(
+        [_new_license(plan=plan, owner=None, now=now, batch=batch).license for _ in range(count)]
+    )
+    LicenseEvent.objects.bulk_create(
+        LicenseEvent(
+            license=license,
+            kind=LicenseEvent.Kind.ISSUED,
+            actor=actor.kind,
+            actor_user=actor.user,
+            detail={"plan": plan.code, "reseller": reseller},
+            created_at=now,
+        )
+        for license in licenses
+    )
+    return batch
+
+
+def take_batch_csv(*, batch_id: int, now: datetime | None = None) -> str:
+    """The batch's keys as CSV, exactly once: a second call finds the batch taken."""
+    import csv
+    import io
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        taken = KeyBatch.objects.filter(pk=batch_id, downloaded_at__isnull=True).update(downloaded_at=now)
+        if not taken:
+            raise LicensingError(
+                "BATCH_ALREADY_DOWNLOADED",
+                "The keys of this batch were downloaded already; they are not kept.",
+            )
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["license_key", "license_id", "plan", "expires_at"])
+        for license in License.objects.filter(batch_id=batch_id).select_related("plan").order_by("pk"):
+            expires = license.expires_at.date().isoformat() if license.expires_at else ""
+            writer.writerow([keys.unseal(license.key_sealed), license.public_id, license.plan.code, expires])
+        return out.getvalue()
+
+
+def _change_status(
+    *, license: License, to: str, kind: str, actor: Actor, allowed_from: set[str], reason: str
+):
+    with transaction.atomic():
+        locked = License.objects.select_for_update().get(pk=license.pk)
+        if locked.status not in allowed_from:
+            raise LicensingError(
+                "INVALID_STATUS_CHANGE", f"A {locked.get_status_display().lower()} license cannot be {kind}."
+            )
+        locked.status = to
+        locked.save(update_fields=["status"])
+        record(locked, kind, actor, reason=reason)
+        return locked
+
+
+def suspend_license(*, license: License, actor: Actor, reason: str = "") -> License:
+    return _change_status(
+        license=license,
+        to=License.Status.SUSPENDED,
+        kind=LicenseEvent.Kind.SUSPENDED,
+        actor=actor,
+        allowed_from={License.Status.ACTIVE},
+        reason=reason,
+    )
+
+
+def reinstate_license(*, license: License, actor: Actor, reason: str = "") -> License:
+    return _change_status(
+        license=license,
+        to=License.Status.ACTIVE,
+        kind=LicenseEvent.Kind.REINSTATED,
+        actor=actor,
+        allowed_from={License.Status.SUSPENDED},
+        reason=reason,
+    )
+
+
+def revoke_license(*, license: License, actor: Actor, reason: str = "") -> License:
+    """Final: a revoked license never works again (issue a new one instead)."""
+    return _change_status(
+        license=license,
+        to=License.Status.REVOKED,
+        kind=LicenseEvent.Kind.REVOKED,
+        actor=actor,
+        allowed_from={License.Status.ACTIVE, License.Status.SUSPENDED},
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def renew_license(
+    *, license: License, actor: Actor, until: datetime | None = None, now: datetime | None = None
+) -> License:
+    """Extend a license by one plan term (or to ``until``).
+
+    Subscriptions and trials run on from their expiry, or from now when already lapsed, so a
+    late renewal never pays for days in the past. Perpetual licenses extend their upgrade plan.
+    """
+    now = now or timezone.now()
+    locked = License.objects.select_for_update(of=("self",)).select_related("plan").get(pk=license.pk)
+    if locked.status == License.Status.REVOKED:
+        raise LicensingError("INVALID_STATUS_CHANGE", "A revoked license cannot be renewed.")
+    plan = locked.plan
+    if plan.kind == Plan.Kind.PERPETUAL:
+        start = max(locked.upgrade_plan_until or now.date(), now.date())
+        new_end = until.date() if until else start + timedelta(days=plan.upgrade_plan_days)
+        if locked.upgrade_plan_until and new_end <= locked.upgrade_plan_until:
+            raise LicensingError("INVALID_EXPIRY", "The new upgrade-plan end must lie after the current one.")
+        previous = locked.upgrade_plan_until
+        locked.upgrade_plan_until = new_end
+        locked.save(update_fields=["upgrade_plan_until"])
+        record(
+            locked,
+            LicenseEvent.Kind.RENEWED,
+            actor,
+            now=now,
+            upgrade_plan_until=new_end.isoformat(),
+            previous=previous.isoformat() if previous else None,
+        )
+        return locked
+    start = max(locked.expires_at or now, now)
+    new_expiry = until or start + timedelta(days=plan.duration_days)
+    if new_expiry <= (locked.expires_at or now):
+        raise LicensingError("INVALID_EXPIRY", "The new expiry must lie after the current one.")
+    previous = locked.expires_at
+    locked.expires_at = new_expiry
+    locked.upgrade_plan_until = new_expiry.date()
+    locked.save(update_fields=["expires_at", "upgrade_plan_until"])
+    record(
+        locked,
+        LicenseEvent.Kind.RENEWED,
+        actor,
+        now=now,
+        expires_at=new_expiry.isoformat(),
+        previous=previous.isoformat() if previous else None,
+    )
+    return locked
+
+
+def release_for_customer(*, activation: Activation, actor: Actor, now: datetime | None = None) -> Activation:
+    """Support frees a machine's seat for a customer, beyond the yearly allowance of moves.
+
+    Recorded as a deactivation by staff; it does not use up the customer's own allowance.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        License.objects.select_for_update(of=("self",)).get(pk=activation.license_id)
+        locked = Activation.objects.select_for_update().get(pk=activation.pk)
+        if not locked.is_active:
+            raise LicensingError("NOT_ACTIVATED", "This machine is deactivated already.")
+        locked.is_active = False
+        locked.released_at = now
+        locked.save(update_fields=["is_active", "released_at"])
+        record(locked.license, LicenseEvent.Kind.DEACTIVATED, actor, activation=locked, now=now, support=True)
+        return locked

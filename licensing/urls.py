@@ -1,0 +1,30 @@
+from django.urls import path, re_path
+
+from licensing import api, views
+
+app_name = "licensing"
+
+urlpatterns = [
+    path("licenses/", views.license_list, name="list"),
+    path("licenses/claim/", views.claim, name="claim"),
+    path("licenses/<uuid:license_id>/", views.license_detail, name="detail"),
+    path("licenses/<uuid:license_id>/key/", views.show_key, name="show_key"),
+    path("licenses/<uuid:license_id>/offline/", views.offline_request, name="offline"),
+    path(
+        "licenses/<uuid:license_id>/machines/<uuid:activation_id>/deactivate/",
+        views.deactivate,
+        name="deactivate",
+    ),
+    path(
+        "licenses/<uuid:license_id>/machines/<uuid:activation_id>/certificate.lic",
+        views.certificate,
+        name="certificate",
+    ),
+    path("api/v1/activations", api.activations, name="api_activations"),
+    path("api/v1/validate", api.validate, name="api_validate"),
+    path("api/v1/deactivate", api.deactivate, name="api_deactivate"),
+    path("api/v1/signing-keys", api.signing_keys, name="api_signing_keys"),
+    path("api/v1/openapi.json", api.openapi_json, name="api_openapi"),
+    path("api/v1/docs", api.docs, name="api_docs"),
+    re_path(r"^api/v1(?:/(?P<rest>.*))?$", api.not_found),
+]

@@ -1,0 +1,208 @@
+"""The customer's license pages. Every license is loaded through ``_owned_license``: others get 404."""
+
+from allauth.account.decorators import reauthentication_required
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from kalytera import ratelimit
+from kalytera_client import offline
+from licensing import services
+from licensing.forms import ClaimForm, OfflineRequestForm
+from licensing.models import Activation, License
+from licensing.services import Actor, LicensingError
+
+
+def _owned_license(request: HttpRequest, license_id) -> License:
+    return get_object_or_404(
+        License.objects.select_related("plan__product"), public_id=license_id, owner=request.user
+    )
+
+
+def _owned_activation(license: License, activation_id) -> Activation:
+    return get_object_or_404(license.activations.all(), public_id=activation_id)
+
+
+def contact_url(license: License) -> str:
+    """The contact form, prefilled for a licensing inquiry about this license (by its display prefix)."""
+    return f"/contact/?topic=licensing&license={license.key_prefix}"
+
+
+def _standing(license: License, now) -> tuple[str, str]:
+    """What the customer must know first about a license: a label and its badge style."""
+    if license.status == License.Status.REVOKED:
+        return "Revoked", "bad"
+    if license.status == License.Status.SUSPENDED:
+        return "Suspended", "bad"
+    state = license.runtime_state(now)
+    if state == "expired":
+        return "Expired", "bad"
+    if state == "grace":
+        return f"In grace until {license.grace_ends_at:%Y-%m-%d}", "warn"
+    if license.expiring_soon(now):
+        return f"Expires soon ({license.expires_at:%Y-%m-%d})", "warn"
+    return "Active", "ok"
+
+
+@login_required
+@require_GET
+def license_list(request: HttpRequest) -> HttpResponse:
+    licenses = (
+        License.objects.filter(owner=request.user)
+        .select_related("plan__product")
+        .annotate(machines_used=Count("activations", filter=Q(activations__is_active=True)))
+        .order_by("-created_at")
+    )
+    now = timezone.now()
+    rows = [(license, *_standing(license, now)) for license in licenses]
+    return render(request, "licensing/license_list.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def claim(request: HttpRequest) -> HttpResponse:
+    form = ClaimForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        decision = ratelimit.hit("licensing-claim", str(request.user.pk), settings.LICENSING_CLAIM_RATE)
+        if not decision.allowed:
+            form.add_error(None, f"Too many attempts; try again in {decision.retry_after} seconds.")
+            response = render(request, "licensing/claim.html", {"form": form}, status=429)
+            response["Retry-After"] = str(decision.retry_after)
+            return response
+        try:
+            license = services.claim_license(user=request.user, key=form.cleaned_data["key"])
+        except LicensingError as exc:
+            if exc.code == "ALREADY_CLAIMED":
+                messages.info(request, exc.message)
+                return redirect("licensing:list")
+            form.add_error("key", exc.message)
+        else:
+            messages.success(request, f"License {license.reference} is now in your account.")
+            return redirect("licensing:detail", license_id=license.public_id)
+    return render(request, "licensing/claim.html", {"form": form})
+
+
+@login_required
+@require_GET
+def license_detail(request: HttpRequest, license_id) -> HttpResponse:
+    license = _owned_license(request, license_id)
+    now = timezone.now()
+    activations = list(license.activations.all())
+    events = license.events.select_related("activation").order_by("-created_at", "-id")
+    moves_left = services.moves_left(license, now)
+    return render(
+        request,
+        "licensing/license_detail.html",
+        {
+            "license": license,
+            "activations": activations,
+            "machines_used": sum(1 for a in activations if a.is_active),
+            "events": events,
+            "moves_left": moves_left,
+            "contact_url": contact_url(license),
+            "standing": _standing(license, now),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deactivate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
+    license = _owned_license(request, license_id)
+    activation = _owned_activation(license, activation_id)
+    if not activation.is_active:
+        messages.info(request, f"{activation} is already deactivated.")
+        return redirect("licensing:detail", license_id=license.public_id)
+    context = {
+        "license": license,
+        "activation": activation,
+        "moves_left": services.moves_left(license),
+        "contact_url": contact_url(license),
+    }
+    if request.method == "POST":
+        try:
+            services.release_machine(
+                license=license, activation_id=activation.public_id, actor=Actor.customer(request.user)
+            )
+        except LicensingError as exc:
+            context["error"] = exc
+            context["moves_left"] = services.moves_left(license)
+            return render(request, "licensing/deactivate.html", context, status=409)
+        messages.success(request, f"{activation} is deactivated; its seat is free for another machine.")
+        return redirect("licensing:detail", license_id=license.public_id)
+    return render(request, "licensing/deactivate.html", context)
+
+
+@login_required
+@require_GET
+def certificate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
+    license = _owned_license(request, license_id)
+    activation = _owned_activation(license, activation_id)
+    activation.license = license
+    try:
+        document = services.machine_certificate(activation=activation)
+    except LicensingError as exc:
+        messages.error(request, exc.message)
+        return redirect("licensing:detail", license_id=license.public_id)
+    response = HttpResponse(document.armored, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="kalytera-{activation.public_id}.lic"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+@never_cache
+def show_key(request: HttpRequest, license_id) -> HttpResponse:
+    license = _owned_license(request, license_id)  # 404 for others before any reauthentication prompt
+    return _show_key(request, license)
+
+
+@reauthentication_required
+def _show_key(request: HttpRequest, license: License) -> HttpResponse:
+    return render(
+        request, "licensing/show_key.html", {"license": license, "key": services.reveal_key(license=license)}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def offline_request(request: HttpRequest, license_id) -> HttpResponse:
+    """Air-gapped servers: apply an uploaded request and hand back the certificate or receipt."""
+    license = _owned_license(request, license_id)
+    form = OfflineRequestForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            parsed = _parse_offline(form.cleaned_data["request"])
+            actor = Actor.customer(request.user)
+            if isinstance(parsed, offline.ActivationRequest):
+                document = services.activate_offline(license=license, request=parsed, actor=actor).certificate
+                filename = "kalytera-certificate.lic"
+            else:
+                document = services.deactivate_offline(license=license, request=parsed, actor=actor).receipt
+                filename = "kalytera-deactivation-receipt.lic"
+        except offline.OfflineRequestError as exc:
+            form.add_error(None, exc.message)
+        except LicensingError as exc:
+            form.add_error(None, exc.message)
+        else:
+            response = HttpResponse(document.armored, content_type="application/octet-stream")
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "licensing/offline.html", {"license": license, "form": form})
+
+
+def _parse_offline(text: str | bytes):
+    try:
+        return offline.parse_request(text, expected_type=offline.ACTIVATION_REQUEST)
+    except offline.OfflineRequestError as exc:
+        if exc.code != offline.OfflineRequestError.WRONG_TYPE:
+            raise
+        return offline.parse_request(text, expected_type=offline.DEACTIVATION_REQUEST)

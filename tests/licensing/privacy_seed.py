@@ -1,0 +1,22 @@
+"""Licensing data for the privacy tests' person: a license with a machine and its history."""
+
+import hashlib
+
+from licensing import services
+from licensing.models import Plan, Product
+
+
+def seed(user) -> None:
+    product, _ = Product.objects.get_or_create(slug="privacy-vms", defaults={"name": "Kalytera VMS"})
+    plan, _ = Plan.objects.get_or_create(
+        code="privacy-pro",
+        defaults={"product": product, "name": "Professional", "kind": Plan.Kind.SUBSCRIPTION,
+                  "duration_days": 365, "channels": 16, "max_machines": 2},
+    )  # fmt: skip
+    key = services.issue_license(plan=plan, owner=user, actor=services.Actor.system()).key
+    services.activate_machine(
+        key=key,
+        fingerprint=hashlib.sha256(b"privacy-seed-machine").hexdigest(),
+        label="Front desk NVR",
+        product_version="6.2.0",
+    )

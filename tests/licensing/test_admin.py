@@ -1,0 +1,275 @@
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from licensing import services
+from licensing.admin import CappedCountPaginator
+from licensing.models import KeyBatch, License, LicenseEvent
+from tests import personas
+from tests.licensing.conftest import digest
+
+
+@pytest.fixture
+def staff(licensing_user, staff_client_for):
+    return staff_client_for(licensing_user)
+
+
+def changelist(**params):
+    return reverse("admin:licensing_license_changelist"), params
+
+
+def test_the_licensing_group_may_work_with_licensing_records_but_not_delete_them(licensing_user):
+    for perm in (
+        "view_license",
+        "change_license",
+        "add_plan",
+        "add_release",
+        "view_activation",
+        "view_licenseevent",
+    ):
+        assert licensing_user.has_perm(f"licensing.{perm}"), perm
+    for perm in ("delete_license", "change_licenseevent", "delete_licenseevent", "change_activation"):
+        assert not licensing_user.has_perm(f"licensing.{perm}"), perm
+
+
+@pytest.mark.parametrize("persona", ["support_user", "legal_user"])
+def test_other_staff_groups_cannot_open_licenses(staff_client_for, persona, request, owned_license):
+    client = staff_client_for(request.getfixturevalue(persona))
+    assert client.get(reverse("admin:licensing_license_changelist")).status_code == 403
+    assert client.get(reverse("admin:licensing_license_issue")).status_code in (302, 403)
+
+
+def test_customers_never_see_the_staff_admin(customer_client):
+    assert customer_client.get(reverse("admin:licensing_license_changelist")).status_code == 404
+
+
+@pytest.mark.parametrize("how", ["key", "prefix", "email", "id"])
+def test_licenses_are_found_by_key_prefix_owner_email_or_id(staff, owned_license, issue, how):
+    license, key = owned_license
+    issue(None)  # another license that must not match
+    term = {
+        "key": key.lower(),
+        "prefix": license.key_prefix,
+        "email": license.owner.email.upper(),
+        "id": str(license.public_id),
+    }[how]
+    url, _ = changelist()
+    response = staff.get(url, {"q": term})
+    assert list(response.context["cl"].result_list) == [license]
+
+
+def test_a_search_that_is_none_of_those_finds_nothing(staff, owned_license):
+    url, _ = changelist()
+    response = staff.get(url, {"q": "carla"})
+    assert list(response.context["cl"].result_list) == []
+
+
+def test_the_list_never_counts_the_whole_table(staff, owned_license, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url, _ = changelist()
+    with CaptureQueriesContext(connection) as context:
+        assert staff.get(url, {"status__exact": "active"}).status_code == 200
+    counts = [q["sql"] for q in context.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counts
+    assert all("LIMIT" in sql.upper() for sql in counts if "licensing_license" in sql), counts
+
+
+def test_the_capped_paginator_stops_counting_at_its_cap(owned_license, issue):
+    issue(None)
+    issue(None)
+    paginator = CappedCountPaginator(License.objects.order_by("pk"), 1)
+    paginator.CAP = 2
+    assert paginator.count == 3  # "more than the cap", without counting the rest
+
+
+def test_staff_issue_a_license_to_a_customer_who_is_told_by_email(staff, plan, customer, deliver_outbox):
+    response = staff.post(
+        reverse("admin:licensing_license_issue"),
+        {
+            "owner_email": customer.email.upper(),
+            "plan": plan.pk,
+            "max_machines": 5,
+            "expires_on": "2030-01-31",
+        },
+    )
+    assert response.status_code == 302
+    license = License.objects.get()
+    assert (license.owner, license.max_machines, license.expires_at.date().isoformat()) == (
+        customer, 5, "2030-01-31"
+    )  # fmt: skip
+    event = license.events.get()
+    assert (event.kind, event.actor) == ("issued", "staff")
+    sent = deliver_outbox()
+    assert sent[-1].to == [customer.email]
+    assert license.reference in sent[-1].body
+
+
+def test_issuing_to_an_unknown_address_is_refused(staff, plan):
+    response = staff.post(
+        reverse("admin:licensing_license_issue"), {"owner_email": "nobody@x.example", "plan": plan.pk}
+    )
+    assert response.status_code == 200
+    assert "No account has this address" in response.content.decode()
+    assert not License.objects.exists()
+
+
+def test_a_reseller_batch_can_be_downloaded_exactly_once(staff, plan):
+    response = staff.post(
+        reverse("admin:licensing_license_batch"), {"reseller": "Acme", "plan": plan.pk, "count": 3}
+    )
+    assert response.status_code == 302
+    batch = KeyBatch.objects.get()
+    url = reverse("admin:licensing_keybatch_download", args=[batch.pk])
+    assert staff.get(url).status_code == 200  # the confirmation page changes nothing
+    download = staff.post(url)
+    assert download.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(download.content.decode())))
+    assert len(rows) == 3
+    for row in rows:
+        license = License.objects.get(public_id=row["license_id"])
+        assert (
+            services.claim_license(
+                user=personas.make_customer(f"{row['license_id']}@r.example"), key=row["license_key"]
+            )
+            == license
+        )
+    again = staff.post(url, follow=True)
+    assert "downloaded already" in again.content.decode()
+    assert "text/csv" not in again["Content-Type"]
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "kind"),
+    [("suspend", "suspended", "suspended"), ("revoke", "revoked", "revoked")],
+)
+def test_status_actions_change_the_license_and_write_events(staff, owned_license, action, status, kind):
+    license, _ = owned_license
+    url, _ = changelist()
+    staff.post(url, {"action": action, "_selected_action": [license.pk]})
+    license.refresh_from_db()
+    assert license.status == status
+    event = license.events.latest("created_at")
+    assert (event.kind, event.actor) == (kind, "staff")
+
+
+def test_renew_action_extends_and_reinstate_restores(staff, owned_license):
+    license, _ = owned_license
+    expiry = license.expires_at
+    url, _ = changelist()
+    staff.post(url, {"action": "renew", "_selected_action": [license.pk]})
+    license.refresh_from_db()
+    assert license.expires_at > expiry
+    services.suspend_license(license=license, actor=services.Actor.system())
+    staff.post(url, {"action": "reinstate", "_selected_action": [license.pk]})
+    license.refresh_from_db()
+    assert license.status == "active"
+    kinds = set(license.events.values_list("kind", flat=True))
+    assert {LicenseEvent.Kind.RENEWED, LicenseEvent.Kind.REINSTATED} <= kinds
+
+
+def test_an_action_that_does_not_apply_is_reported_not_applied(staff, owned_license):
+    license, _ = owned_license
+    url, _ = changelist()
+    response = staff.post(url, {"action": "reinstate", "_selected_action": [license.pk]}, follow=True)
+    assert "cannot be reinstated" in response.content.decode()
+
+
+def test_the_license_page_shows_machines_without_hardware_identifiers(staff, owned_license):
+    license, key = owned_license
+    services.activate_machine(key=key, fingerprint=digest("rack"), label="Rack 7")
+    html = staff.get(reverse("admin:licensing_license_change", args=[license.pk])).content.decode()
+    assert "Rack 7" in html
+    assert digest("rack") not in html
+    assert key not in html
+
+
+def test_licenses_cannot_be_deleted_in_the_admin(staff, owned_license):
+    license, _ = owned_license
+    assert staff.get(reverse("admin:licensing_license_delete", args=[license.pk])).status_code == 403
+
+
+def test_the_issue_forms_and_batch_list_render_for_licensing_staff(staff, plan):
+    for name in ("admin:licensing_license_issue", "admin:licensing_license_batch"):
+        response = staff.get(reverse(name))
+        assert response.status_code == 200
+        assert plan.name in response.content.decode()
+    assert staff.get(reverse("admin:licensing_license_add")).status_code == 302
+    services.issue_batch(plan=plan, reseller="Acme", count=2, actor=services.Actor.system())
+    listing = staff.get(reverse("admin:licensing_keybatch_changelist")).content.decode()
+    assert "Download once" in listing
+
+
+def test_a_get_on_the_batch_download_changes_nothing(staff, plan):
+    batch = services.issue_batch(plan=plan, reseller="Acme", count=1, actor=services.Actor.system())
+    staff.get(reverse("admin:licensing_keybatch_download", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.downloaded_at is None
+
+
+def test_the_license_page_shows_the_latest_events_only(staff, owned_license, settings):
+    from licensing.admin import RecentEventsFormSet
+    from licensing.services.common import Actor, record
+
+    license, _ = owned_license
+    for _ in range(RecentEventsFormSet.LIMIT + 20):
+        record(license, LicenseEvent.Kind.VALIDATION_FAILED, Actor.machine(), code="NOT_ACTIVATED")
+    url = reverse("admin:licensing_license_change", args=[license.pk])
+    response = staff.get(url)
+    formset = next(f for f in response.context["inline_admin_formsets"] if f.formset.model is LicenseEvent)
+    assert len(formset.formset.forms) == RecentEventsFormSet.LIMIT
+
+
+def test_saving_the_read_only_license_page_changes_nothing(staff, owned_license):
+    from licensing.services.common import Actor, record
+
+    license, key = owned_license
+    services.activate_machine(key=key, fingerprint=digest("rack"))
+    for _ in range(3):
+        record(license, LicenseEvent.Kind.VALIDATION_FAILED, Actor.machine(), code="EXPIRED")
+    url = reverse("admin:licensing_license_change", args=[license.pk])
+    page = staff.get(url)
+    data = {"_save": "Save"}
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name, field in management.fields.items():
+            data[f"{formset.prefix}-{name}"] = management.initial.get(name, field.initial)
+        for form in formset.forms:
+            data[f"{form.prefix}-id"] = form.instance.pk
+            data[f"{form.prefix}-license"] = license.pk
+    response = staff.post(url, data)
+    assert response.status_code == 302
+    assert license.events.count() == 5  # issued, activated and three refusals: nothing added or lost
+
+
+def test_support_frees_a_seat_without_using_the_customers_moves(staff, make_plan, issue, customer):
+    license, key = issue(customer, plan_=make_plan(moves_per_year=2))
+    activation = services.activate_machine(key=key, fingerprint=digest("a")).activation
+    services.deactivate_machine(key=key, fingerprint=digest("a"))  # one self-service move
+    stuck = services.activate_machine(key=key, fingerprint=digest("b")).activation
+    assert services.moves_left(license) == 1
+    url = reverse("admin:licensing_license_release", args=[license.pk, stuck.pk])
+    assert "Free the seat" in staff.get(url).content.decode()
+    stuck.refresh_from_db()
+    assert stuck.is_active  # the GET only asks
+    assert staff.post(url).status_code == 302
+    stuck.refresh_from_db()
+    assert not stuck.is_active
+    event = license.events.filter(kind=LicenseEvent.Kind.DEACTIVATED).latest("created_at")
+    assert (event.actor, event.detail) == ("staff", {"support": True})
+    assert services.moves_left(license) == 1  # the support move did not count against the customer
+    assert activation.pk != stuck.pk
+
+
+def test_only_licensing_staff_may_free_seats(staff_client_for, support_user, owned_license):
+    license, key = owned_license
+    activation = services.activate_machine(key=key, fingerprint=digest("a")).activation
+    client = staff_client_for(support_user)
+    url = reverse("admin:licensing_license_release", args=[license.pk, activation.pk])
+    client.post(url)
+    activation.refresh_from_db()
+    assert activation.is_active

@@ -1,0 +1,99 @@
+"""Air-gapped servers: requests carried to the license page, certificates and receipts carried back."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from kalytera_client import identity, offline
+from licensing import certificates
+from licensing.models import Activation, LicenseEvent
+
+MACHINE = identity.derive("air-gapped-server", {"board": "B-1", "disk": "D-1", "nic": "N-1"})
+
+
+def url(license):
+    return reverse("licensing:offline", kwargs={"license_id": license.public_id})
+
+
+def test_an_activation_request_gives_a_certificate_for_that_machine(customer_client, owned_license):
+    license, _ = owned_license
+    text = offline.activation_request(MACHINE, name="Vault NVR", product_version="6.2.0")
+    response = customer_client.post(url(license), {"request_text": text})
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="kalytera-certificate.lic"'
+    claims = certificates.verify(response.content.decode())
+    assert claims["fingerprint"] == MACHINE.fingerprint
+    activation = Activation.objects.get(license=license)
+    assert (activation.label, activation.product_version) == ("Vault NVR", "6.2.0")
+    event = license.events.get(kind=LicenseEvent.Kind.ACTIVATED)
+    assert (event.actor, event.actor_user) == ("customer", license.owner)
+
+
+def test_a_request_works_once(customer_client, owned_license):
+    license, _ = owned_license
+    text = offline.activation_request(MACHINE)
+    customer_client.post(url(license), {"request_text": text})
+    again = customer_client.post(url(license), {"request_text": text})
+    assert again.status_code == 200
+    assert "used already" in again.content.decode()
+
+
+def test_an_uploaded_deactivation_request_frees_the_seat_with_a_receipt(customer_client, owned_license):
+    license, _ = owned_license
+    customer_client.post(url(license), {"request_text": offline.activation_request(MACHINE)})
+    upload = SimpleUploadedFile("request.txt", offline.deactivation_request(MACHINE).encode())
+    response = customer_client.post(url(license), {"request_file": upload})
+    assert response["Content-Disposition"].endswith('receipt.lic"')
+    receipt = certificates.verify(response.content.decode(), expected_type=certificates.DEACTIVATION_RECEIPT)
+    assert receipt["fingerprint"] == MACHINE.fingerprint
+    assert not Activation.objects.get().is_active
+
+
+def test_the_same_seat_limit_applies_as_online(customer_client, make_plan, issue, customer):
+    license, _ = issue(customer, plan_=make_plan(max_machines=1))
+    customer_client.post(url(license), {"request_text": offline.activation_request(MACHINE)})
+    other = identity.derive("second-server")
+    refused = customer_client.post(url(license), {"request_text": offline.activation_request(other)})
+    assert "All 1 machines" in refused.content.decode()
+    assert Activation.objects.filter(license=license, is_active=True).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Paste the request"),
+        ("hello", "not a Kalytera request"),
+        ("cut", "copy all of it"),
+        ("old", "more than 30 days old"),
+    ],
+)
+def test_unusable_requests_are_explained(customer_client, owned_license, text, message):
+    license, _ = owned_license
+    request = offline.activation_request(MACHINE, now=timezone.now() - timedelta(days=40))
+    good = offline.activation_request(MACHINE)
+    lines = good.splitlines()
+    text = {"cut": "\n".join([*lines[:2], *lines[-1:]]), "old": request}.get(text, text)
+    response = customer_client.post(url(license), {"request_text": text})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Activation.objects.exists()
+
+
+def test_the_offline_page_belongs_to_the_owner_only(client, owned_license, other_customer):
+    license, _ = owned_license
+    assert client.get(url(license)).status_code == 302  # anonymous: to the login page
+    client.force_login(other_customer)
+    assert client.get(url(license)).status_code == 404
+    assert client.post(url(license), {"request_text": offline.activation_request(MACHINE)}).status_code == 404
+    assert not Activation.objects.exists()
+
+
+def test_the_offline_page_explains_itself_on_get(customer_client, owned_license):
+    license, _ = owned_license
+    html = customer_client.get(url(license)).content.decode()
+    assert html.count("<h1") == 1
+    assert 'enctype="multipart/form-data"' in html
+    assert not Activation.objects.exists()

@@ -1,0 +1,277 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from licensing import certificates, services
+from licensing.models import LicenseEvent
+from tests import personas
+from tests.licensing.conftest import digest
+
+
+@pytest.fixture
+def machine(owned_license):
+    _license, key = owned_license
+    result = services.activate_machine(
+        key=key, fingerprint=digest("nvr"), label="Lobby NVR", product_version="6.2.0"
+    )
+    return result.activation
+
+
+def machine_url(name, license, activation):
+    return reverse(
+        f"licensing:{name}", kwargs={"license_id": license.public_id, "activation_id": activation.public_id}
+    )
+
+
+def license_pages(license, activation):
+    ids = {"license_id": license.public_id}
+    both = {**ids, "activation_id": activation.public_id}
+    return [
+        reverse("licensing:detail", kwargs=ids),
+        reverse("licensing:show_key", kwargs=ids),
+        reverse("licensing:deactivate", kwargs=both),
+        reverse("licensing:certificate", kwargs=both),
+    ]
+
+
+def test_every_license_page_is_404_for_another_customer(client, owned_license, machine, other_customer):
+    license, _ = owned_license
+    client.force_login(other_customer)
+    for url in license_pages(license, machine):
+        assert client.get(url).status_code == 404, url
+    assert client.post(license_pages(license, machine)[2]).status_code == 404
+    assert machine.__class__.objects.get(pk=machine.pk).is_active
+
+
+@pytest.mark.parametrize("persona", ["support_user", "licensing_user", "superuser"])
+def test_staff_do_not_see_customer_license_pages_either(client, owned_license, machine, persona, request):
+    license, _ = owned_license
+    client.force_login(request.getfixturevalue(persona))
+    for url in license_pages(license, machine):
+        assert client.get(url).status_code == 404, url
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, owned_license, machine):
+    license, _ = owned_license
+    for url in [reverse("licensing:list"), reverse("licensing:claim"), *license_pages(license, machine)]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_the_list_shows_plan_status_machines_and_dates(customer_client, owned_license, machine):
+    license, _ = owned_license
+    html = customer_client.get(reverse("licensing:list")).content.decode()
+    assert license.reference in html
+    assert license.plan.name in html
+    assert "1 of 2" in html
+    assert license.expires_at.strftime("%Y-%m-%d") in html
+    assert html.count("<h1") == 1
+
+
+def test_licenses_expiring_soon_or_in_grace_are_marked(customer_client, issue, customer):
+    _soon, _ = issue(customer, expires_at=timezone.now() + timedelta(days=10))
+    lapsed, _ = issue(customer, expires_at=timezone.now() + timedelta(days=1))
+    lapsed.expires_at = timezone.now() - timedelta(days=2)
+    lapsed.save(update_fields=["expires_at"])
+    html = customer_client.get(reverse("licensing:list")).content.decode()
+    assert "Expires soon" in html
+    assert "In grace until" in html
+
+
+def test_the_list_does_not_show_other_customers_licenses(customer_client, issue, other_customer):
+    theirs, _ = issue(other_customer)
+    assert theirs.reference not in customer_client.get(reverse("licensing:list")).content.decode()
+
+
+def _page_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(url).status_code == 200
+    return len(context)
+
+
+def test_query_counts_do_not_grow_with_licenses_machines_or_events(
+    customer_client, customer, make_plan, issue, django_assert_num_queries
+):
+    plan = make_plan(max_machines=20, moves_per_year=50)
+    license, key = issue(customer, plan_=plan)
+    services.activate_machine(key=key, fingerprint=digest("first"))
+    detail = reverse("licensing:detail", kwargs={"license_id": license.public_id})
+    list_url = reverse("licensing:list")
+    customer_client.get(list_url)  # the first request of a session also records the session
+    few = (_page_queries(customer_client, list_url), _page_queries(customer_client, detail))
+    for n in range(6):
+        issue(customer, plan_=plan)
+        services.activate_machine(key=key, fingerprint=digest(f"m{n}"), label=f"M{n}")
+        services.deactivate_machine(key=key, fingerprint=digest(f"m{n}"))
+        services.validate(key=key, fingerprint=digest(f"unknown{n}"))
+    with django_assert_num_queries(few[0]):
+        customer_client.get(list_url)
+    with django_assert_num_queries(few[1]):
+        customer_client.get(detail)
+    assert license.events.count() > 12
+
+
+def test_the_detail_page_lists_machines_and_the_full_history(customer_client, owned_license, machine):
+    license, _ = owned_license
+    html = customer_client.get(
+        reverse("licensing:detail", kwargs={"license_id": license.public_id})
+    ).content.decode()
+    assert "Lobby NVR" in html
+    assert "6.2.0" in html
+    assert machine.display_id in html
+    for kind in ("Issued", "Machine activated"):
+        assert kind in html
+    assert digest("nvr") not in html
+
+
+def test_claiming_a_key_adds_it_to_the_account(customer_client, issue, customer):
+    license, key = issue(None)
+    response = customer_client.post(reverse("licensing:claim"), {"key": key.lower().replace("-", " ")})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("licensing:detail", kwargs={"license_id": license.public_id})
+    license.refresh_from_db()
+    assert license.owner == customer
+
+
+def test_a_typo_in_the_key_is_explained(customer_client, issue):
+    _, key = issue(None)
+    typo = key[:-2] + key[-1] + key[-2] if key[-1] != key[-2] else key[:-1] + "Z"
+    response = customer_client.post(reverse("licensing:claim"), {"key": typo})
+    assert response.status_code == 200
+    assert "typo" in response.content.decode()
+
+
+def test_someone_elses_key_is_refused_without_saying_whose(customer_client, issue, other_customer):
+    _, key = issue(other_customer)
+    response = customer_client.post(reverse("licensing:claim"), {"key": key})
+    html = response.content.decode()
+    assert "another account" in html
+    assert other_customer.email not in html
+
+
+def test_claim_attempts_are_rate_limited(customer_client, settings, db):
+    settings.LICENSING_CLAIM_RATE = "2/m"
+    from licensing import keys
+
+    for _ in range(2):
+        customer_client.post(reverse("licensing:claim"), {"key": keys.generate()})
+    response = customer_client.post(reverse("licensing:claim"), {"key": keys.generate()})
+    assert response.status_code == 429
+    assert response["Retry-After"]
+
+
+def test_deactivating_asks_for_confirmation_then_frees_the_seat(customer_client, owned_license, machine):
+    license, _ = owned_license
+    url = reverse(
+        "licensing:deactivate", kwargs={"license_id": license.public_id, "activation_id": machine.public_id}
+    )
+    confirm = customer_client.get(url)
+    assert confirm.status_code == 200
+    assert "3 are left" in confirm.content.decode()
+    machine.refresh_from_db()
+    assert machine.is_active  # GET changes nothing
+    response = customer_client.post(url)
+    assert response.status_code == 302
+    machine.refresh_from_db()
+    assert not machine.is_active
+    event = license.events.get(kind=LicenseEvent.Kind.DEACTIVATED)
+    assert (event.actor, event.actor_user) == ("customer", license.owner)
+
+
+def test_beyond_the_yearly_moves_the_page_points_to_licensing_support(
+    customer_client, make_plan, issue, customer
+):
+    license, key = issue(customer, plan_=make_plan(moves_per_year=0))
+    activation = services.activate_machine(key=key, fingerprint=digest("stuck")).activation
+    url = reverse(
+        "licensing:deactivate",
+        kwargs={"license_id": license.public_id, "activation_id": activation.public_id},
+    )
+    contact = f"/contact/?topic=licensing&amp;license={license.key_prefix}"
+    assert contact in customer_client.get(url).content.decode()
+    refused = customer_client.post(url)
+    assert refused.status_code == 409
+    assert contact in refused.content.decode()
+    activation.refresh_from_db()
+    assert activation.is_active
+    detail = customer_client.get(reverse("licensing:detail", kwargs={"license_id": license.public_id}))
+    assert contact in detail.content.decode()
+
+
+def test_the_certificate_download_is_signed_for_the_machine(customer_client, owned_license, machine):
+    license, _ = owned_license
+    url = reverse(
+        "licensing:certificate", kwargs={"license_id": license.public_id, "activation_id": machine.public_id}
+    )
+    response = customer_client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('.lic"')
+    claims = certificates.verify(response.content.decode())
+    assert claims["fingerprint"] == digest("nvr")
+    assert claims["license_id"] == str(license.public_id)
+
+
+def test_no_certificate_for_a_deactivated_machine_or_suspended_license(
+    customer_client, owned_license, machine
+):
+    license, key = owned_license
+    url = reverse(
+        "licensing:certificate", kwargs={"license_id": license.public_id, "activation_id": machine.public_id}
+    )
+    services.suspend_license(license=license, actor=services.Actor.system())
+    assert customer_client.get(url).status_code == 302
+    services.reinstate_license(license=license, actor=services.Actor.system())
+    services.deactivate_machine(key=key, fingerprint=digest("nvr"))
+    assert customer_client.get(url).status_code == 302
+
+
+def test_the_key_is_shown_again_only_after_reauthentication(client, owned_license, customer):
+    license, key = owned_license
+    client.force_login(customer)
+    url = reverse("licensing:show_key", kwargs={"license_id": license.public_id})
+    first = client.get(url)
+    assert first.status_code == 302
+    assert first["Location"].startswith(reverse("account_reauthenticate"))
+    client.post(first["Location"], {"password": personas.PASSWORD})
+    shown = client.get(url)
+    assert shown.status_code == 200
+    assert key in shown.content.decode()
+    assert "no-store" in shown["Cache-Control"] or "no-cache" in shown["Cache-Control"]
+
+
+@pytest.mark.parametrize("name", ["list", "detail", "show_key", "certificate"])
+def test_read_only_pages_refuse_post(customer_client, owned_license, machine, name):
+    license, _ = owned_license
+    kwargs = {"license_id": license.public_id}
+    if name == "certificate":
+        kwargs["activation_id"] = machine.public_id
+    if name == "list":
+        kwargs = {}
+    assert customer_client.post(reverse(f"licensing:{name}", kwargs=kwargs)).status_code == 405
+
+
+def test_pages_have_one_heading_and_no_inline_script_or_style(customer_client, owned_license, machine):
+    license, _ = owned_license
+    urls = [reverse("licensing:list"), reverse("licensing:claim"), license_pages(license, machine)[0],
+            license_pages(license, machine)[2]]  # fmt: skip
+    for url in urls:
+        html = customer_client.get(url).content.decode()
+        assert html.count("<h1") == 1, url
+        assert "<script" not in html and "style=" not in html, url
+
+
+def test_the_history_explains_hardware_changes_and_refused_check_ins(customer_client, owned_license):
+    license, key = owned_license
+    parts = [digest("board"), digest("disk"), digest("nic")]
+    services.activate_machine(key=key, fingerprint=digest("old"), components=parts)
+    services.activate_machine(key=key, fingerprint=digest("new"), components=[*parts[:2], digest("nic2")])
+    services.validate(key=key, fingerprint=digest("stranger"))
+    url = reverse("licensing:detail", kwargs={"license_id": license.public_id})
+    html = customer_client.get(url).content.decode()
+    assert "2 of 3 hardware parts recognised" in html
+    assert "Check-in refused" in html and "NOT_ACTIVATED" in html
