@@ -81,13 +81,17 @@ def manage(env: dict[str, str], *command: str) -> str:
 class Server:
     """gunicorn with ``workers`` sync workers; stopped with its whole process group."""
 
-    def __init__(self, env: dict[str, str], *, workers: int = 2, port: int | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], *, workers: int = 2, port: int | None = None, log: Path | None = None
+    ) -> None:
         self.env = env
+        self.log = log  # where the server's output goes (default: this terminal)
         self.workers = workers
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Server":
+        output = self.log.open("wb") if self.log else None
         self.process = subprocess.Popen(
             [
                 *(PYTHON, "-m", "gunicorn", "kalytera.wsgi", "--bind", f"{HOST}:{self.port}"),
@@ -96,8 +100,12 @@ class Server:
             ],
             cwd=ROOT,
             env=self.env,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
             start_new_session=True,
         )
+        if output:
+            output.close()  # the server keeps its own copy
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             try:

@@ -107,7 +107,8 @@ def postgres_restart(args: argparse.Namespace) -> None:
         from bench import seed
 
         data = seed.probe(10)
-        with Server(env, workers=2) as server:
+        server_log = Path(workdir) / "server.log"
+        with Server(env, workers=2, log=server_log) as server:
             phase = {"name": "before"}
             outcomes: dict[str, Counter] = {"before": Counter(), "outage": Counter(), "after": Counter()}
             lock = threading.Lock()
@@ -179,6 +180,8 @@ def postgres_restart(args: argparse.Namespace) -> None:
             n for counts in outcomes.values() for key, n in counts.items() if "500" in key or "other" in key
         )
         print(f"  500s or 503s without Retry-After: {bad}")
+        logged = server_log.read_text(errors="replace").count("Service Unavailable: /")
+        print(f"  the server logged {logged} refused requests, each with the database error")
         print(f"  load average {os.getloadavg()[0]:.2f}")
         if bad or partial or recovered is None:
             sys.exit(1)
