@@ -123,6 +123,8 @@ def test_sign_up_verify_log_in_set_up_totp_and_end_another_session(
     other.close()
 
     assert console_errors == []
+    # The whole journey set no cookie beyond the session and the CSRF cookie.
+    assert {cookie["name"] for cookie in page.context.cookies()} <= {"sessionid", "csrftoken"}
 
 
 def test_passkey_is_added_and_signs_in_under_the_strict_csp(page: Page, live_server, console_errors):
@@ -163,6 +165,7 @@ def test_passkey_is_added_and_signs_in_under_the_strict_csp(page: Page, live_ser
     page.get_by_role("button", name="Sign in with a passkey").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     assert console_errors == []
+    assert {cookie["name"] for cookie in page.context.cookies()} <= {"sessionid", "csrftoken"}
 
 
 def test_console_listener_catches_csp_violations(page: Page, live_server, console_errors):
