@@ -86,3 +86,12 @@ def test_missing_smtp_server_is_reported_by_the_deploy_check(settings):
     assert [error.id for error in check_mail_configured(None)] == ["kalytera.E002"]
     settings.MAILERS = mailer_settings("smtp://mail.example")
     assert check_mail_configured(None) == []
+
+
+def test_malformed_password_check_rate_is_reported(settings):
+    from kalytera.checks import check_password_check_rate
+
+    settings.PASSWORD_CHECK_RATE_LIMIT = "40 per second"
+    assert [error.id for error in check_password_check_rate(None)] == ["kalytera.E003"]
+    settings.PASSWORD_CHECK_RATE_LIMIT = "40/s"
+    assert check_password_check_rate(None) == []
