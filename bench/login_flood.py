@@ -7,7 +7,11 @@ cache, WhiteNoise with collected static files) on 127.0.0.1, then measures:
 2. the home page again while ``--attackers`` threads post logins as fast as the server
    answers them. Each attempt names a new address and comes "through the proxy" from a
    new client address, as a botnet would, so allauth's per-address and per-account
-   limits never trigger and every attempt costs one Argon2id check.
+   limits never trigger and every attempt costs one Argon2id check (up to the site-wide
+   ``PASSWORD_CHECK_RATE_LIMIT``).
+
+It also prints the CPU time the server processes used, read from /proc: unlike the
+throughput, that number hardly moves when other work shares the machine.
 
 Everything is bounded: each phase runs ``--seconds``, requests time out after 10 s, and
 the server is stopped at the end. Only loopback is used. It needs PostgreSQL (the
