@@ -15,10 +15,10 @@ throughput, that number hardly moves when other work shares the machine.
 
 Everything is bounded: each phase runs ``--seconds``, requests time out after 10 s, and
 the server is stopped at the end. Only loopback is used. It needs PostgreSQL (the
-production gate refuses SQLite); the database named by ``DATABASE_URL`` is migrated and
-gets one user. Run:
+production gate refuses SQLite); the database named by ``DATABASE_URL`` is migrated.
+Set ``REDIS_URL`` to measure with Redis as the cache. Run:
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kalytera_bench \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kalytera_bench REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python bench/login_flood.py [--workers 3] [--seconds 10]
 """
 
