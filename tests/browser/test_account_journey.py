@@ -68,6 +68,7 @@ def test_sign_up_verify_log_in_set_up_totp_and_end_another_session(
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_label("I am 16 years of age or older.").check()
+    page.get_by_label("I accept the Terms of Service and have read the Privacy Policy.").check()
     page.get_by_role("button", name="Sign Up").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Enter Email Verification Code"))
     page.get_by_label("Code").fill(code_in(last_mail_to(EMAIL)))
