@@ -341,12 +341,17 @@ class LicenseEvent(models.Model):
 
 
 class UsageDaily(models.Model):
-    """Opt-in usage counts, summed per day, product and version: no link to a license or machine."""
+    """Opt-in usage counts, summed per day, product, version and size bucket.
+
+    No link to a license, machine or account: a row says "12 servers of version 6.2 reported
+    9 to 16 cameras on this day", never which servers.
+    """
 
     day = models.DateField()
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="usage")
     product_version = models.CharField(max_length=32)
     metric = models.CharField(max_length=32)
+    bucket = models.CharField(max_length=16, default="", help_text="Range of the reported count, e.g. 9-16.")
     reports = models.PositiveIntegerField(default=0)
     total = models.BigIntegerField(default=0)
 
@@ -354,9 +359,46 @@ class UsageDaily(models.Model):
         verbose_name_plural = "daily usage"
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "product", "product_version", "metric"], name="usage_daily_unique"
+                fields=["day", "product", "product_version", "metric", "bucket"], name="usage_daily_unique"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.product} {self.product_version} {self.metric}"
+
+
+class CheckInDaily(models.Model):
+    """Check-ins (validations) per day, product and version: a counter, never a row per request."""
+
+    day = models.DateField()
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="check_ins")
+    product_version = models.CharField(max_length=32)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "daily check-ins"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "product", "product_version"], name="check_in_daily_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product} {self.product_version}: {self.count}"
+
+
+class LicenseReminder(models.Model):
+    """A reminder that was sent. The unique constraint makes each one go out once, whoever runs the job."""
+
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20)
+    due_on = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["license", "kind", "due_on"], name="reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder due {self.due_on}"
