@@ -132,6 +132,10 @@ class License(models.Model):
         KeyBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="licenses"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    # The product of a trial license (empty otherwise): backs "one trial per account and product".
+    trial_of = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
     channels_override = models.PositiveIntegerField(null=True, blank=True)
     max_machines_override = models.PositiveIntegerField(null=True, blank=True)
     starts_at = models.DateTimeField(default=timezone.now)
@@ -154,6 +158,11 @@ class License(models.Model):
             models.CheckConstraint(
                 condition=Q(max_machines_override__isnull=True) | Q(max_machines_override__gte=1),
                 name="license_at_least_one_machine",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "trial_of"],
+                condition=Q(owner__isnull=False, trial_of__isnull=False),
+                name="license_one_trial_per_account",
             ),
         ]
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kalytera import ratelimit
 from kalytera_client import offline
 from licensing import services
-from licensing.forms import ClaimForm, OfflineRequestForm
+from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.models import Activation, License
 from licensing.services import Actor, LicensingError, reminders
 
@@ -103,6 +103,27 @@ def claim(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"License {license.reference} is now in your account.")
             return redirect("licensing:detail", license_id=license.public_id)
     return render(request, "licensing/claim.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+def trial(request: HttpRequest) -> HttpResponse:
+    """Start a trial: one per account and product. The key is shown once, in the answer to the POST."""
+    tried = services.tried_products(request.user)
+    plans = services.trial_plans().exclude(product__in=tried)
+    form = TrialForm(request.POST if request.method == "POST" else None, plans=plans)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.start_trial(user=request.user, plan=form.cleaned_data["plan"])
+        except LicensingError as exc:
+            form.add_error("plan", exc.message)
+        else:
+            return render(
+                request, "licensing/trial_started.html", {"license": issued.license, "key": issued.key}
+            )
+    status = 400 if form.errors else 200
+    return render(request, "licensing/trial.html", {"form": form, "has_plans": plans.exists()}, status=status)
 
 
 @login_required

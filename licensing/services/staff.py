@@ -42,6 +42,7 @@ def _new_license(
         plan=plan,
         owner=owner,
         batch=batch,
+        trial_of=plan.product if plan.kind == Plan.Kind.TRIAL else None,
         max_machines_override=max_machines,
         channels_override=channels,
         starts_at=now,
