@@ -12,19 +12,21 @@ from datetime import UTC, datetime, time
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from accounts.models import User
 from kalytera.mail import queue_email
-from licensing import keys, services
+from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
 
@@ -216,6 +218,11 @@ class LicenseAdmin(admin.ModelAdmin):
             path("issue/", self.admin_site.admin_view(self.issue_view), name="licensing_license_issue"),
             path("issue-batch/", self.admin_site.admin_view(self.batch_view), name="licensing_license_batch"),
             path(
+                "statistics/",
+                self.admin_site.admin_view(self.statistics_view),
+                name="licensing_license_statistics",
+            ),
+            path(
                 "<int:license_id>/machines/<int:activation_id>/release/",
                 self.admin_site.admin_view(self.release_view),
                 name="licensing_license_release",
@@ -280,6 +287,20 @@ class LicenseAdmin(admin.ModelAdmin):
                 )
                 return redirect("admin:licensing_keybatch_changelist")
         return self._form_page(request, form, "Issue keys for a reseller", "Issue keys")
+
+    def statistics_view(self, request: HttpRequest) -> HttpResponse:
+        """Charts of how the product is used: sums only, nothing that names a customer or machine."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Licensing statistics",
+            "figures": statistics.figures(timezone.now().date()),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/licensing/statistics.html", context)
 
     def release_view(self, request: HttpRequest, license_id: int, activation_id: int) -> HttpResponse:
         """Support frees a seat beyond the customer's yearly moves (confirmation, then POST)."""
