@@ -9,6 +9,7 @@ indexed column. License rows change only through the services, which write the h
 import re
 import uuid
 from datetime import UTC, datetime, time
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
@@ -161,6 +162,42 @@ class BatchForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=services.MAX_BATCH)
 
 
+class RenewForm(forms.Form):
+    TERM, MONTHS, DATE = "term", "months", "date"
+    how = forms.ChoiceField(
+        label="Renew",
+        choices=[
+            (TERM, "By one term of each license's plan"),
+            (MONTHS, "By a number of months"),
+            (DATE, "To one date (aligns the selected licenses)"),
+        ],
+        widget=forms.RadioSelect,
+        initial=TERM,
+    )
+    months = forms.IntegerField(required=False, min_value=1, max_value=120)
+    until = forms.DateField(
+        label="New end date",
+        required=False,
+        help_text="YYYY-MM-DD; the expiry, or the upgrade-plan end of perpetual licenses.",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("how") == self.MONTHS and not data.get("months"):
+            self.add_error("months", "Enter the number of months.")
+        if data.get("how") == self.DATE and not data.get("until"):
+            self.add_error("until", "Enter the new end date.")
+        return data
+
+    def renewal(self) -> dict:
+        data = self.cleaned_data
+        if data["how"] == self.MONTHS:
+            return {"months": data["months"]}
+        if data["how"] == self.DATE:
+            return {"until": _end_of_day(data["until"])}
+        return {}
+
+
 def _end_of_day(day) -> datetime | None:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
 
@@ -178,7 +215,7 @@ class LicenseAdmin(admin.ModelAdmin):
     list_per_page = 50
     change_list_template = "admin/licensing/license/change_list.html"
     inlines = [ActivationInline, EventInline]
-    actions = ["suspend", "reinstate", "revoke", "renew"]
+    actions = ["suspend", "reinstate", "revoke", "renew", "renew_with_form"]
     fields = (
         "reference", "public_id", "plan", "owner", "status", "max_machines_override", "channels_override",
         "starts_at", "expires_at", "upgrade_plan_until", "batch", "created_at", "claimed_at",
@@ -367,6 +404,22 @@ class LicenseAdmin(admin.ModelAdmin):
     @admin.action(description="Renew or extend selected licenses by one term", permissions=["change"])
     def renew(self, request, queryset) -> None:
         self._apply(request, queryset, "renewed", services.renew_license)
+
+    @admin.action(description="Renew, extend or align selected licenses…", permissions=["change"])
+    def renew_with_form(self, request, queryset):
+        form = RenewForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self._apply(request, queryset, "renewed", partial(services.renew_license, **form.renewal()))
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Renew {queryset.count()} license(s)",
+            "form": form,
+            "licenses": queryset.select_related("plan"),
+            "action": "renew_with_form",
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/licensing/renew_form.html", context)
 
 
 @admin.register(KeyBatch)

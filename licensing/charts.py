@@ -42,8 +42,7 @@ def bar_chart(*, title: str, labels: list[str], series: list[Series], unit: str 
             height = BAR_AREA * value / peak
             bars.append(
                 format_html(
-                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}">'
-                    "<title>{}: {} {}{}</title></rect>",
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {} {}{}</title></rect>',
                     _n(left + n * bar_width),
                     _n(TOP + BAR_AREA - height),
                     _n(bar_width * 0.95),
