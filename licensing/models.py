@@ -304,7 +304,7 @@ class LicenseEvent(models.Model):
         DEACTIVATED = "deactivated", "Machine deactivated"
         MOVE_REFUSED = "move_refused", "Deactivation refused"
         RENEWED = "renewed", "Renewed"
-        REMINDED = "reminded", "Expiry reminder sent"
+        REMINDED = "reminded", "Reminder sent"
         SUSPENDED = "suspended", "Suspended"
         REINSTATED = "reinstated", "Reinstated"
         REVOKED = "revoked", "Revoked"
