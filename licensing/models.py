@@ -382,13 +382,16 @@ class CheckInDaily(models.Model):
     day = models.DateField()
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="check_ins")
     product_version = models.CharField(max_length=32)
+    # Check-ins spread over a few rows per day and version, so that busy days do not queue
+    # every check-in behind one row lock; readers sum the shards.
+    shard = models.PositiveSmallIntegerField(default=0)
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "daily check-ins"
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "product", "product_version"], name="check_in_daily_unique"
+                fields=["day", "product", "product_version", "shard"], name="check_in_daily_unique"
             ),
         ]
 

@@ -16,6 +16,7 @@ from licensing.models import CheckInDaily, UsageDaily
 # Upper bounds of the size buckets a reported count falls in; beyond the last: "257+".
 BUCKETS = (0, 8, 16, 32, 64, 128, 256)
 UNKNOWN_VERSION = "unknown"
+CHECK_IN_SHARDS = 8
 
 
 def bucket(value: int) -> str:
@@ -28,12 +29,15 @@ def bucket(value: int) -> str:
     return f"{lower}+"
 
 
-def count_check_in(*, day: date, product_id: int, version: str) -> None:
-    _increment(
-        CheckInDaily,
-        {"day": day, "product_id": product_id, "product_version": version or UNKNOWN_VERSION},
-        count=1,
-    )
+def count_check_in(*, day: date, product_id: int, version: str, machine: int) -> None:
+    """One more check-in today; ``machine`` (any number stable per machine) only picks the shard."""
+    key = {
+        "day": day,
+        "product_id": product_id,
+        "product_version": version or UNKNOWN_VERSION,
+        "shard": machine % CHECK_IN_SHARDS,
+    }
+    _increment(CheckInDaily, key, count=1)
 
 
 def add_usage(*, day: date, product_id: int, version: str, usage: dict[str, int]) -> None:

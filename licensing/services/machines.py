@@ -248,6 +248,7 @@ def validate(
             day=now.date(),
             product_id=license.plan.product_id,
             version=product_version or activation.product_version,
+            machine=activation.pk,
         )
         if usage:
             _add_usage(activation, license, product_version, usage, now)

@@ -40,6 +40,15 @@ def test_every_check_in_raises_the_days_counter_without_a_row_per_request(machin
     assert (row.count, row.product_version, row.day) == (3, "6.2.0", timezone.now().date())
 
 
+def test_check_ins_of_many_machines_spread_over_shards_and_add_up(owned_license, make_plan, issue, customer):
+    _, key = issue(customer, plan_=make_plan(max_machines=20))
+    for n in range(20):
+        services.activate_machine(key=key, fingerprint=digest(f"m{n}"))
+        services.validate(key=key, fingerprint=digest(f"m{n}"), product_version="6.2.0")
+    assert CheckInDaily.objects.count() == usage.CHECK_IN_SHARDS
+    assert sum(CheckInDaily.objects.values_list("count", flat=True)) == 20
+
+
 def test_reported_usage_is_summed_by_version_and_bucket_once_a_day_per_machine(machine):
     _, key = machine
     check_in(key, usage={"cameras": 12, "users": 3})
