@@ -141,7 +141,7 @@ def test_the_offline_page_and_the_api_run_the_same_service_code(
 
 
 @given(st.data())
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_edited_requests_are_refused_with_a_message_and_change_nothing(customer_client, owned_license, data):
     license, _ = owned_license
     text = offline.activation_request(MACHINE)
