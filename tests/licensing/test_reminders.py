@@ -169,3 +169,11 @@ def test_concurrent_job_runs_send_each_reminder_exactly_once(expiring, upgrade_e
     assert sent == 4
     assert LicenseReminder.objects.count() == 4
     assert OutboundEmail.objects.count() == 4
+
+
+def test_plain_text_reminders_are_not_html_escaped(expiring, make_plan, deliver_outbox):
+    expiring(5, plan_=make_plan(name="Pro & Analytics"))
+    send_reminders()
+    message = deliver_outbox()[0]
+    assert "Pro & Analytics" in message.subject
+    assert "Pro & Analytics" in message.body
