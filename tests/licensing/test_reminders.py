@@ -4,6 +4,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -177,3 +178,23 @@ def test_plain_text_reminders_are_not_html_escaped(expiring, make_plan, deliver_
     message = deliver_outbox()[0]
     assert "Pro & Analytics" in message.subject
     assert "Pro & Analytics" in message.body
+
+
+@pytest.mark.parametrize(
+    ("kind", "due"),
+    [
+        ("expiry-30", lambda license: license.expires_at - timedelta(days=30)),
+        ("expiry-7", lambda license: license.expires_at - timedelta(days=7)),
+        ("expiry-1", lambda license: license.expires_at - timedelta(days=1)),
+        ("expired", lambda license: license.expires_at),
+        ("grace-ended", lambda license: license.grace_ends_at),
+    ],
+)
+def test_each_reminder_falls_due_exactly_at_its_boundary(expiring, kind, due):
+    license = expiring(40)
+    moment = due(license)
+    send_reminders(now=moment - timedelta(seconds=1))
+    assert not LicenseReminder.objects.filter(kind=kind).exists()
+    with time_machine.travel(moment, tick=False):
+        assert send_reminders() == 1
+    assert LicenseReminder.objects.filter(kind=kind, due_on=moment.date()).exists()
