@@ -1,5 +1,7 @@
 """Anonymous usage figures and the staff statistics page."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -139,3 +141,22 @@ def test_a_chart_escapes_its_labels_and_states_its_figures():
     assert "<b>" not in svg and "&lt;x&gt;" in svg
     assert "6.2 &lt;x&gt;: machines 4 (machines)." in svg
     assert charts.describe([], []) == "No data yet."
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_check_ins_on_a_new_day_lose_no_count(machine):
+    _, key = machine
+    racers = 8
+    start = threading.Barrier(racers)
+
+    def run(_) -> None:
+        start.wait()
+        try:
+            check_in(key)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        list(pool.map(run, range(racers)))
+    assert sum(CheckInDaily.objects.values_list("count", flat=True)) == racers
