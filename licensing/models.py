@@ -153,6 +153,7 @@ class License(models.Model):
             models.Index(fields=["-created_at"], name="license_created_idx"),
             models.Index(fields=["status", "-created_at"], name="license_status_created_idx"),
             models.Index(fields=["expires_at"], name="license_expires_idx"),
+            models.Index(fields=["upgrade_plan_until"], name="license_upgrade_plan_idx"),
         ]
         constraints = [
             models.CheckConstraint(
