@@ -15,7 +15,8 @@ from django.utils.safestring import SafeString
 WIDTH = 640
 BAR_AREA = 200
 LABEL_SPACE = 56
-TOP = 16
+TOP = 30  # room for the scale and the legend above the bars
+CHAR_WIDTH = 6.5  # rough width of one character at font-size 11, to decide whether labels fit
 COLOURS = ("#2563eb", "#9ca3af")  # first series: blue; second series (e.g. capacity): grey
 
 _ids = count(1)
@@ -34,6 +35,8 @@ def bar_chart(*, title: str, labels: list[str], series: list[Series], unit: str 
     groups = max(len(labels), 1)
     group_width = (WIDTH - 40) / groups
     bar_width = max(group_width * 0.8 / max(len(series), 1), 1)
+    # Labels stand level under their bars when they fit, else slant so that long ones stay readable.
+    rotate = max((len(label) for label in labels), default=0) * CHAR_WIDTH > group_width
     bars = []
     for index, label in enumerate(labels):
         left = 20 + index * group_width + group_width * 0.1
@@ -55,17 +58,7 @@ def bar_chart(*, title: str, labels: list[str], series: list[Series], unit: str 
                 )
             )
         if groups <= 16 or index % max(groups // 12, 1) == 0:
-            bars.append(
-                format_html(
-                    '<text x="{}" y="{}" font-size="11" text-anchor="end" '
-                    'transform="rotate(-40 {} {})">{}</text>',
-                    _n(left + group_width * 0.4),
-                    TOP + BAR_AREA + 14,
-                    _n(left + group_width * 0.4),
-                    TOP + BAR_AREA + 14,
-                    label,
-                )
-            )
+            bars.append(_label(label, left + group_width * 0.4, group_width, rotate=rotate))
     axis = format_html(
         '<line x1="20" y1="{}" x2="{}" y2="{}" stroke="#374151"/>'
         '<text x="20" y="{}" font-size="11">{}</text>',
@@ -77,10 +70,11 @@ def bar_chart(*, title: str, labels: list[str], series: list[Series], unit: str 
     )
     legend = format_html_join(
         "",
-        '<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}" font-size="11">{}</text>',
+        '<rect x="{}" y="2" width="10" height="10" fill="{}"/><text x="{}" y="11" font-size="11">{}</text>',
         (
-            (WIDTH - 180, TOP + n * 14 - 10, COLOURS[n % len(COLOURS)], WIDTH - 165, TOP + n * 14, s.name)
+            (x, COLOURS[n % len(COLOURS)], x + 14, s.name)
             for n, s in enumerate(series)
+            for x in [WIDTH - 20 - (len(series) - n) * 130]
         )
         if len(series) > 1
         else (),
@@ -98,6 +92,20 @@ def bar_chart(*, title: str, labels: list[str], series: list[Series], unit: str 
         format_html_join("", "{}", ((bar,) for bar in bars)),
         legend,
     )
+
+
+def _label(text: str, x: float, room: float, *, rotate: bool) -> SafeString:
+    y = TOP + BAR_AREA + 14
+    if rotate:
+        return format_html(
+            '<text x="{}" y="{}" font-size="11" text-anchor="end" transform="rotate(-40 {} {})">{}</text>',
+            _n(x),
+            y,
+            _n(x),
+            y,
+            text,
+        )
+    return format_html('<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>', _n(x), y, text)
 
 
 def _n(value: float) -> str:
