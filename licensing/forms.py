@@ -55,6 +55,5 @@ class TrialForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["plan"].queryset = plans
         self.fields["plan"].label_from_instance = lambda plan: (
-            f"{plan.product.name}: {plan.name}, {plan.duration_days} days, "
-            f"{plan.channels} channels, {plan.max_machines} machine{'s' if plan.max_machines > 1 else ''}"
+            f"{plan.product.name}: {plan.name}, {plan.channels} channels"
         )
