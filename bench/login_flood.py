@@ -7,32 +7,62 @@ cache, WhiteNoise with collected static files) on 127.0.0.1, then measures:
 2. the home page again while ``--attackers`` threads post logins as fast as the server
    answers them. Each attempt names a new address and comes "through the proxy" from a
    new client address, as a botnet would, so allauth's per-address and per-account
-   limits never trigger and every attempt costs one Argon2id check.
+   limits never trigger and every attempt costs one Argon2id check (up to the site-wide
+   ``PASSWORD_CHECK_RATE_LIMIT``).
+
+It also prints the CPU time the server processes used, read from /proc: unlike the
+throughput, that number hardly moves when other work shares the machine.
 
 Everything is bounded: each phase runs ``--seconds``, requests time out after 10 s, and
 the server is stopped at the end. Only loopback is used. It needs PostgreSQL (the
-production gate refuses SQLite); the database named by ``DATABASE_URL`` is migrated and
-gets one user. Run:
+production gate refuses SQLite); the database named by ``DATABASE_URL`` is migrated.
+Set ``REDIS_URL`` to measure with Redis as the cache. Run:
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kalytera_bench \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kalytera_bench REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python bench/login_flood.py [--workers 3] [--seconds 10]
 """
 
 import argparse
+import http.client
 import os
 import re
 import secrets
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+HOST = "127.0.0.1"
 
-from bench.common import HOST, PROXY, Server, manage, production_env, request
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def production_env(static_root: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kalytera.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": HOST,
+        "SITE_URL": f"https://{HOST}",
+        "MAIL_URL": "smtp://127.0.0.1:9",  # never reached: failed logins send no mail
+        "TRUSTED_PROXY_COUNT": "1",
+        "STATIC_ROOT": static_root,
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 class Stats:
@@ -56,6 +86,19 @@ class Stats:
             f"{len(ordered) / duration:7.1f} req/s, p50 {statistics.median(ordered) * 1000:6.1f} ms, "
             f"p95 {p95 * 1000:6.1f} ms, statuses {dict(sorted(self.statuses.items()))}, errors {self.errors}"
         )
+
+
+def request(port: int, method: str, path: str, body: str = "", headers: dict | None = None):
+    connection = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        connection.request(method, path, body=body or None, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read()
+    finally:
+        connection.close()
+
+
+PROXY = {"X-Forwarded-Proto": "https"}
 
 
 def hammer_page(port: int, stop: threading.Event, stats: Stats) -> None:
@@ -103,18 +146,45 @@ def hammer_login(port: int, stop: threading.Event, stats: Stats) -> None:
             stats.errors += 1
 
 
-def run_phase(port: int, seconds: float, readers: int, attackers: int) -> tuple[Stats, Stats]:
+def server_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) the gunicorn workers have used so far, from /proc.
+
+    Unlike throughput, this hardly changes when other work shares the machine.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def drive(kind: str, port: int, seconds: float, clients: int) -> Stats:
+    """Run ``clients`` threads of one kind for ``seconds`` (in a process of its own)."""
     stop = threading.Event()
-    pages, logins = Stats(), Stats()
-    threads = [threading.Thread(target=hammer_page, args=(port, stop, pages)) for _ in range(readers)]
-    threads += [threading.Thread(target=hammer_login, args=(port, stop, logins)) for _ in range(attackers)]
+    stats = Stats()
+    target = hammer_page if kind == "page" else hammer_login
+    threads = [threading.Thread(target=target, args=(port, stop, stats)) for _ in range(clients)]
     for thread in threads:
         thread.start()
     time.sleep(seconds)
     stop.set()
     for thread in threads:
         thread.join(timeout=15)
-    return pages, logins
+    stats.lock = None  # not picklable, and no longer needed
+    return stats
+
+
+def run_phase(port: int, seconds: float, readers: int, attackers: int) -> tuple[Stats, Stats]:
+    # Readers and attackers each get a process, so neither waits on the other's interpreter lock.
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pages = pool.submit(drive, "page", port, seconds, readers)
+        logins = pool.submit(drive, "login", port, seconds, attackers) if attackers else None
+        return pages.result(), (logins.result() if logins else Stats())
 
 
 def main() -> None:
@@ -127,21 +197,43 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database for the benchmark (it is migrated).")
 
-    with tempfile.TemporaryDirectory() as workdir:
-        env = production_env(workdir)  # failed logins send no mail
-        manage(env, "migrate", "--noinput")
-        manage(env, "collectstatic", "--noinput")
-        with Server(env, workers=args.workers) as server:
-            port = server.port
+    with tempfile.TemporaryDirectory() as static_root:
+        env = production_env(static_root)
+        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+            subprocess.run(
+                [PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True
+            )
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                *(PYTHON, "-m", "gunicorn", "kalytera.wsgi", "--bind", f"{HOST}:{port}"),
+                *("--workers", str(args.workers), "--worker-class", "sync", "--timeout", "30"),
+                "--no-control-socket",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if request(port, "GET", "/healthz")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    sys.exit("The server did not start.")
+                time.sleep(0.2)
             print(f"gunicorn, {args.workers} sync workers, production settings, 127.0.0.1:{port}")
             print(f"CPU cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
             run_phase(port, 2, args.readers, 0)  # warm-up
-            cpu = server.cpu_seconds()
+            cpu = server_cpu_seconds(server.pid)
             alone, _ = run_phase(port, args.seconds, args.readers, 0)
-            cpu_alone, cpu = server.cpu_seconds() - cpu, server.cpu_seconds()
+            cpu_alone, cpu = server_cpu_seconds(server.pid) - cpu, server_cpu_seconds(server.pid)
             print(f"home page alone            : {alone.summary(args.seconds)}")
             during, logins = run_phase(port, args.seconds, args.readers, args.attackers)
-            cpu_flood = server.cpu_seconds() - cpu
+            cpu_flood = server_cpu_seconds(server.pid) - cpu
             print(f"home page during the flood : {during.summary(args.seconds)}")
             print(f"login attempts in the flood: {logins.summary(args.seconds)}")
             home_ms = cpu_alone * 1000 / max(1, len(alone.latencies))
@@ -152,6 +244,12 @@ def main() -> None:
                 f"({cpu_flood / args.seconds:.2f} cores busy)"
             )
             print(f"load average after: {os.getloadavg()[0]:.2f}")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ Ids are stable: operators and tests refer to them.
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
+from kalytera.ratelimit import Rate
+
 PER_PROCESS_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
@@ -40,6 +42,15 @@ def check_mail_configured(app_configs, **kwargs) -> list[Error]:
                 id="kalytera.E002",
             )
         ]
+    return []
+
+
+@register()
+def check_password_check_rate(app_configs, **kwargs) -> list[Error]:
+    try:
+        Rate.parse(settings.PASSWORD_CHECK_RATE_LIMIT)
+    except ValueError as error:
+        return [Error(str(error), hint="Fix PASSWORD_CHECK_RATE_LIMIT, e.g. 40/s.", id="kalytera.E003")]
     return []
 
 

@@ -1,4 +1,4 @@
-"""Helpers that turn environment values into Django settings, and the production gate.
+"""Functions that turn environment values into Django settings, and the production gate.
 
 Kept apart from ``settings.py`` so that the rules can be tested on their own.
 """

@@ -9,22 +9,25 @@ indexed column. License rows change only through the services, which write the h
 import re
 import uuid
 from datetime import UTC, datetime, time
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from accounts.models import User
 from kalytera.mail import queue_email
-from licensing import keys, services
+from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
 
@@ -159,6 +162,42 @@ class BatchForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=services.MAX_BATCH)
 
 
+class RenewForm(forms.Form):
+    TERM, MONTHS, DATE = "term", "months", "date"
+    how = forms.ChoiceField(
+        label="Renew",
+        choices=[
+            (TERM, "By one term of each license's plan"),
+            (MONTHS, "By a number of months"),
+            (DATE, "To one date (aligns the selected licenses)"),
+        ],
+        widget=forms.RadioSelect,
+        initial=TERM,
+    )
+    months = forms.IntegerField(required=False, min_value=1, max_value=120)
+    until = forms.DateField(
+        label="New end date",
+        required=False,
+        help_text="YYYY-MM-DD; the expiry, or the upgrade-plan end of perpetual licenses.",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("how") == self.MONTHS and not data.get("months"):
+            self.add_error("months", "Enter the number of months.")
+        if data.get("how") == self.DATE and not data.get("until"):
+            self.add_error("until", "Enter the new end date.")
+        return data
+
+    def renewal(self) -> dict:
+        data = self.cleaned_data
+        if data["how"] == self.MONTHS:
+            return {"months": data["months"]}
+        if data["how"] == self.DATE:
+            return {"until": _end_of_day(data["until"])}
+        return {}
+
+
 def _end_of_day(day) -> datetime | None:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
 
@@ -176,7 +215,7 @@ class LicenseAdmin(admin.ModelAdmin):
     list_per_page = 50
     change_list_template = "admin/licensing/license/change_list.html"
     inlines = [ActivationInline, EventInline]
-    actions = ["suspend", "reinstate", "revoke", "renew"]
+    actions = ["suspend", "reinstate", "revoke", "renew", "renew_with_form"]
     fields = (
         "reference", "public_id", "plan", "owner", "status", "max_machines_override", "channels_override",
         "starts_at", "expires_at", "upgrade_plan_until", "batch", "created_at", "claimed_at",
@@ -215,6 +254,11 @@ class LicenseAdmin(admin.ModelAdmin):
         extra = [
             path("issue/", self.admin_site.admin_view(self.issue_view), name="licensing_license_issue"),
             path("issue-batch/", self.admin_site.admin_view(self.batch_view), name="licensing_license_batch"),
+            path(
+                "statistics/",
+                self.admin_site.admin_view(self.statistics_view),
+                name="licensing_license_statistics",
+            ),
             path(
                 "<int:license_id>/machines/<int:activation_id>/release/",
                 self.admin_site.admin_view(self.release_view),
@@ -281,6 +325,20 @@ class LicenseAdmin(admin.ModelAdmin):
                 return redirect("admin:licensing_keybatch_changelist")
         return self._form_page(request, form, "Issue keys for a reseller", "Issue keys")
 
+    def statistics_view(self, request: HttpRequest) -> HttpResponse:
+        """Charts of how the product is used: sums only, nothing that names a customer or machine."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Licensing statistics",
+            "figures": statistics.figures(timezone.now().date()),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/licensing/statistics.html", context)
+
     def release_view(self, request: HttpRequest, license_id: int, activation_id: int) -> HttpResponse:
         """Support frees a seat beyond the customer's yearly moves (confirmation, then POST)."""
         activation = get_object_or_404(
@@ -346,6 +404,22 @@ class LicenseAdmin(admin.ModelAdmin):
     @admin.action(description="Renew or extend selected licenses by one term", permissions=["change"])
     def renew(self, request, queryset) -> None:
         self._apply(request, queryset, "renewed", services.renew_license)
+
+    @admin.action(description="Renew, extend or align selected licenses…", permissions=["change"])
+    def renew_with_form(self, request, queryset):
+        form = RenewForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self._apply(request, queryset, "renewed", partial(services.renew_license, **form.renewal()))
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Renew {queryset.count()} license(s)",
+            "form": form,
+            "licenses": queryset.select_related("plan"),
+            "action": "renew_with_form",
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/licensing/renew_form.html", context)
 
 
 @admin.register(KeyBatch)

@@ -1,12 +1,12 @@
 """Demo content: a product with releases and plans, and licenses with machines for the demo customer."""
 
-import hashlib
 from datetime import date, timedelta
 
 from django.utils import timezone
 
 from accounts.demo import DEMO_CUSTOMER
 from accounts.models import User
+from kalytera_client import identity
 from licensing import keys, services
 from licensing.models import License, Plan, Product, Release
 from licensing.services import Actor
@@ -22,9 +22,35 @@ PLANS = [
 ]  # fmt: skip
 
 
-def _digest(text: str) -> str:
-    # What a VMS would send: a SHA-256 digest, never the raw identifier.
-    return hashlib.sha256(f"kalytera-demo:{text}".encode()).hexdigest()
+def _machine(name: str) -> identity.MachineIdentity:
+    # What the VMS sends, derived by the reference client from made-up raw identifiers.
+    return identity.derive(
+        f"demo-{name}", {"board": f"MB-{name}", "disk0": f"SN-{name}", "nic0": f"NIC-{name}"}
+    )
+
+
+def _activate(key: str, name: str, label: str, version: str, **kwargs) -> None:
+    machine = _machine(name)
+    services.activate_machine(
+        key=key,
+        fingerprint=machine.fingerprint,
+        components=list(machine.components),
+        label=label,
+        product_version=version,
+        **kwargs,
+    )
+
+
+def _check_in_history(key: str, name: str, version: str, cameras: int, now) -> None:
+    """A month of daily check-ins with usage counts, so the staff statistics have figures to show."""
+    for days_ago in range(30, -1, -1):
+        services.validate(
+            key=key,
+            fingerprint=_machine(name).fingerprint,
+            product_version=version,
+            usage={"cameras": cameras + days_ago % 3},
+            now=now - timedelta(days=days_ago),
+        )
 
 
 def seed(stdout) -> list[str]:
@@ -44,14 +70,11 @@ def seed(stdout) -> list[str]:
         return [f"Demo license key ({customer.email}): {keys.unseal(existing.key_sealed)}"]
 
     now = timezone.now()
-    pro = services.issue_license(plan=plans["pro-1y"], owner=customer, actor=Actor.system())
-    services.activate_machine(
-        key=pro.key,
-        fingerprint=_digest("recorder-1"),
-        components=[_digest("recorder-1:board"), _digest("recorder-1:disk"), _digest("recorder-1:nic")],
-        label="Recorder 1 (head office)",
-        product_version="6.2.0",
+    pro = services.issue_license(
+        plan=plans["pro-1y"], owner=customer, actor=Actor.system(), now=now - timedelta(days=40)
     )
+    _activate(pro.key, "recorder-1", "Recorder 1 (head office)", "6.2.0", now=now - timedelta(days=31))
+    _check_in_history(pro.key, "recorder-1", "6.2.0", 24, now)
     # A perpetual license whose upgrade plan ended before 6.2.0 was released.
     perpetual = services.issue_license(
         plan=plans["enterprise-perpetual"],
@@ -59,16 +82,13 @@ def seed(stdout) -> list[str]:
         actor=Actor.system(),
         now=now - timedelta(days=600),
     )
-    services.activate_machine(
-        key=perpetual.key, fingerprint=_digest("warehouse"), label="Warehouse NVR", product_version="6.1.0"
-    )
+    _activate(perpetual.key, "warehouse", "Warehouse NVR", "6.1.0", now=now - timedelta(days=31))
+    _check_in_history(perpetual.key, "warehouse", "6.1.0", 60, now)
     # A subscription that lapsed last week: in its grace period.
     lapsed = services.issue_license(
         plan=plans["pro-1y"], owner=customer, actor=Actor.system(), now=now - timedelta(days=372)
     )
-    services.activate_machine(
-        key=lapsed.key, fingerprint=_digest("branch"), label="Branch office", product_version="6.2.0"
-    )
+    _activate(lapsed.key, "branch", "Branch office", "6.2.0", now=now - timedelta(days=10))
     # An unassigned key to try the claim page with.
     spare = services.issue_license(plan=plans["pro-1y"], owner=None, actor=Actor.system())
     return [

@@ -46,3 +46,14 @@ class OfflineRequestForm(forms.Form):
         else:
             raise forms.ValidationError("Paste the request or choose its file.")
         return data
+
+
+class TrialForm(forms.Form):
+    plan = forms.ModelChoiceField(queryset=None, label="Trial", empty_label=None, to_field_name="code")
+
+    def __init__(self, *args, plans, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = plans
+        self.fields["plan"].label_from_instance = lambda plan: (
+            f"{plan.product.name}: {plan.name}, {plan.channels} channels"
+        )

@@ -132,6 +132,10 @@ class License(models.Model):
         KeyBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="licenses"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    # The product of a trial license (empty otherwise): backs "one trial per account and product".
+    trial_of = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
     channels_override = models.PositiveIntegerField(null=True, blank=True)
     max_machines_override = models.PositiveIntegerField(null=True, blank=True)
     starts_at = models.DateTimeField(default=timezone.now)
@@ -149,11 +153,17 @@ class License(models.Model):
             models.Index(fields=["-created_at"], name="license_created_idx"),
             models.Index(fields=["status", "-created_at"], name="license_status_created_idx"),
             models.Index(fields=["expires_at"], name="license_expires_idx"),
+            models.Index(fields=["upgrade_plan_until"], name="license_upgrade_plan_idx"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(max_machines_override__isnull=True) | Q(max_machines_override__gte=1),
                 name="license_at_least_one_machine",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "trial_of"],
+                condition=Q(owner__isnull=False, trial_of__isnull=False),
+                name="license_one_trial_per_account",
             ),
         ]
 
@@ -295,7 +305,7 @@ class LicenseEvent(models.Model):
         DEACTIVATED = "deactivated", "Machine deactivated"
         MOVE_REFUSED = "move_refused", "Deactivation refused"
         RENEWED = "renewed", "Renewed"
-        REMINDED = "reminded", "Expiry reminder sent"
+        REMINDED = "reminded", "Reminder sent"
         SUSPENDED = "suspended", "Suspended"
         REINSTATED = "reinstated", "Reinstated"
         REVOKED = "revoked", "Revoked"
@@ -341,12 +351,17 @@ class LicenseEvent(models.Model):
 
 
 class UsageDaily(models.Model):
-    """Opt-in usage counts, summed per day, product and version: no link to a license or machine."""
+    """Opt-in usage counts, summed per day, product, version and size bucket.
+
+    No link to a license, machine or account: a row says "12 servers of version 6.2 reported
+    9 to 16 cameras on this day", never which servers.
+    """
 
     day = models.DateField()
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="usage")
     product_version = models.CharField(max_length=32)
     metric = models.CharField(max_length=32)
+    bucket = models.CharField(max_length=16, default="", help_text="Range of the reported count, e.g. 9-16.")
     reports = models.PositiveIntegerField(default=0)
     total = models.BigIntegerField(default=0)
 
@@ -354,9 +369,49 @@ class UsageDaily(models.Model):
         verbose_name_plural = "daily usage"
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "product", "product_version", "metric"], name="usage_daily_unique"
+                fields=["day", "product", "product_version", "metric", "bucket"], name="usage_daily_unique"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.product} {self.product_version} {self.metric}"
+
+
+class CheckInDaily(models.Model):
+    """Check-ins (validations) per day, product and version: a counter, never a row per request."""
+
+    day = models.DateField()
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="check_ins")
+    product_version = models.CharField(max_length=32)
+    # Check-ins spread over a few rows per day and version, so that busy days do not queue
+    # every check-in behind one row lock; readers sum the shards.
+    shard = models.PositiveSmallIntegerField(default=0)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "daily check-ins"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "product", "product_version", "shard"], name="check_in_daily_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product} {self.product_version}: {self.count}"
+
+
+class LicenseReminder(models.Model):
+    """A reminder that was sent. The unique constraint makes each one go out once, whoever runs the job."""
+
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20)
+    due_on = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["license", "kind", "due_on"], name="reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder due {self.due_on}"

@@ -7,6 +7,7 @@ app_name = "licensing"
 urlpatterns = [
     path("licenses/", views.license_list, name="list"),
     path("licenses/claim/", views.claim, name="claim"),
+    path("licenses/trial/", views.trial, name="trial"),
     path("licenses/<uuid:license_id>/", views.license_detail, name="detail"),
     path("licenses/<uuid:license_id>/key/", views.show_key, name="show_key"),
     path("licenses/<uuid:license_id>/offline/", views.offline_request, name="offline"),

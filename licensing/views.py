@@ -1,5 +1,7 @@
 """The customer's license pages. Every license is loaded through ``_owned_license``: others get 404."""
 
+from datetime import timedelta
+
 from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
@@ -14,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kalytera import ratelimit
 from kalytera_client import offline
 from licensing import services
-from licensing.forms import ClaimForm, OfflineRequestForm
+from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.models import Activation, License
-from licensing.services import Actor, LicensingError
+from licensing.services import Actor, LicensingError, reminders
 
 
 def _owned_license(request: HttpRequest, license_id) -> License:
@@ -60,8 +62,23 @@ def license_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at")
     )
     now = timezone.now()
-    rows = [(license, *_standing(license, now)) for license in licenses]
+    offline = _offline_counts(request.user, now)
+    rows = [(license, *_standing(license, now), offline.get(license.pk, 0)) for license in licenses]
     return render(request, "licensing/license_list.html", {"rows": rows})
+
+
+def _is_offline(activation: Activation, plan, now) -> bool:
+    """An active machine that missed its check-in: its certificate has run out by now."""
+    return activation.is_active and activation.last_seen_at < now - timedelta(days=plan.offline_validity_days)
+
+
+def _offline_counts(user, now) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    machines = Activation.objects.filter(license__owner=user, is_active=True).select_related("license__plan")
+    for activation in machines.only("is_active", "last_seen_at", "license__plan__offline_validity_days"):
+        if _is_offline(activation, activation.license.plan, now):
+            counts[activation.license_id] = counts.get(activation.license_id, 0) + 1
+    return counts
 
 
 @login_required
@@ -89,11 +106,34 @@ def claim(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+def trial(request: HttpRequest) -> HttpResponse:
+    """Start a trial: one per account and product. The key is shown once, in the answer to the POST."""
+    tried = services.tried_products(request.user)
+    plans = services.trial_plans().exclude(product__in=tried)
+    form = TrialForm(request.POST if request.method == "POST" else None, plans=plans)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.start_trial(user=request.user, plan=form.cleaned_data["plan"])
+        except LicensingError as exc:
+            form.add_error("plan", exc.message)
+        else:
+            return render(
+                request, "licensing/trial_started.html", {"license": issued.license, "key": issued.key}
+            )
+    status = 400 if form.errors else 200
+    return render(request, "licensing/trial.html", {"form": form, "has_plans": plans.exists()}, status=status)
+
+
+@login_required
 @require_GET
 def license_detail(request: HttpRequest, license_id) -> HttpResponse:
     license = _owned_license(request, license_id)
     now = timezone.now()
     activations = list(license.activations.all())
+    for activation in activations:
+        activation.offline = _is_offline(activation, license.plan, now)
     events = license.events.select_related("activation").order_by("-created_at", "-id")
     moves_left = services.moves_left(license, now)
     return render(
@@ -107,6 +147,7 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
             "moves_left": moves_left,
             "contact_url": contact_url(license),
             "standing": _standing(license, now),
+            "reminders": reminders.upcoming(license, now),
         },
     )
 

@@ -44,6 +44,25 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _staff_groups_after_flush(request) -> None:
+    """Transactional tests end with a flush that also removes the staff groups a migration
+    made; the next such test gets them back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args[:1] == (True,)))
+    if not (
+        transactional or "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    ):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.contrib.auth.models import Group
+
+    from accounts.services import STAFF_GROUPS
+
+    for name in STAFF_GROUPS:
+        Group.objects.get_or_create(name=name)
+
+
 # --- People -------------------------------------------------------------------------------
 
 

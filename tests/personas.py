@@ -34,10 +34,18 @@ def in_group(user: User, name: str) -> bool:
 
 
 def totp_code(secret: str) -> str:
-    """The code an authenticator app shows now for ``secret``."""
+    """The code an authenticator app shows now for ``secret``.
+
+    Waits for the next period when the current one is about to end, so the code is still
+    valid when the server checks it.
+    """
     import time
 
     from allauth.mfa import app_settings
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
+    period = app_settings.TOTP_PERIOD
+    left = period - time.time() % period
+    if left < 3:
+        time.sleep(left + 0.1)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // period))

@@ -39,6 +39,7 @@ from licensing.services.staff import (
     suspend_license,
     take_batch_csv,
 )
+from licensing.services.trials import start_trial, trial_plans, tried_products
 
 __all__ = [
     "MAX_BATCH",
@@ -65,7 +66,10 @@ __all__ = [
     "renew_license",
     "reveal_key",
     "revoke_license",
+    "start_trial",
     "suspend_license",
     "take_batch_csv",
+    "trial_plans",
+    "tried_products",
     "validate",
 ]

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from licensing import certificates, crypto, keys
@@ -181,6 +182,6 @@ def refuse_second_trial(user, plan: Plan) -> None:
     if plan.kind != Plan.Kind.TRIAL or user is None:
         return
     # Serialise trials per account: two parallel claims must not both pass the check below.
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
-    if License.objects.filter(owner=user, plan__kind=Plan.Kind.TRIAL, plan__product=plan.product_id).exists():
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    if License.objects.filter(owner=user, trial_of=plan.product_id).exists():
         raise LicensingError("TRIAL_ALREADY_USED", f"This account has already had a trial of {plan.product}.")

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from kalytera_client.offline import ActivationRequest, DeactivationRequest
 from licensing import certificates, crypto, keys
+from licensing import usage as figures
 from licensing.certificates import IssuedDocument
 from licensing.models import (
     Activation,
@@ -19,7 +20,6 @@ from licensing.models import (
     Plan,
     Release,
     TrialUse,
-    UsageDaily,
     UsedRequestNonce,
 )
 from licensing.services.common import (
@@ -244,6 +244,12 @@ def validate(
         message = _hardware_change_hint(license, components) or message
     if activation is not None:
         _touch(activation, product_version, now)
+        figures.count_check_in(
+            day=now.date(),
+            product_id=license.plan.product_id,
+            version=product_version or activation.product_version,
+            machine=activation.pk,
+        )
         if usage:
             _add_usage(activation, license, product_version, usage, now)
     if not valid:
@@ -316,13 +322,8 @@ def _add_usage(activation: Activation, license: License, version: str, usage: di
     reported = Activation.objects.filter(
         Q(usage_reported_on__isnull=True) | Q(usage_reported_on__lt=today), pk=activation.pk
     ).update(usage_reported_on=today)
-    if not reported:
-        return
-    for metric, value in usage.items():
-        row, _ = UsageDaily.objects.get_or_create(
-            day=today, product_id=license.plan.product_id, product_version=version or "unknown", metric=metric
-        )
-        UsageDaily.objects.filter(pk=row.pk).update(reports=F("reports") + 1, total=F("total") + value)
+    if reported:
+        figures.add_usage(day=today, product_id=license.plan.product_id, version=version, usage=usage)
 
 
 def _record_failure(license: License, activation: Activation | None, code: str, now: datetime) -> None:

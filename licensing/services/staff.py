@@ -1,5 +1,6 @@
 """What licensing staff do: issue, suspend, reinstate, revoke, renew."""
 
+from calendar import monthrange
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -42,6 +43,7 @@ def _new_license(
         plan=plan,
         owner=owner,
         batch=batch,
+        trial_of=plan.product if plan.kind == Plan.Kind.TRIAL else None,
         max_machines_override=max_machines,
         channels_override=channels,
         starts_at=now,
@@ -191,21 +193,34 @@ def revoke_license(*, license: License, actor: Actor, reason: str = "") -> Licen
 
 @transaction.atomic
 def renew_license(
-    *, license: License, actor: Actor, until: datetime | None = None, now: datetime | None = None
+    *,
+    license: License,
+    actor: Actor,
+    until: datetime | None = None,
+    months: int | None = None,
+    now: datetime | None = None,
 ) -> License:
-    """Extend a license by one plan term (or to ``until``).
+    """Extend a license by one plan term, by ``months``, or to ``until``.
 
     Subscriptions and trials run on from their expiry, or from now when already lapsed, so a
     late renewal never pays for days in the past. Perpetual licenses extend their upgrade plan.
+    Renewing several licenses ``until`` one date aligns them (the keys of one site, say).
     """
     now = now or timezone.now()
+    if months is not None and not 1 <= months <= 120:
+        raise LicensingError("INVALID_EXPIRY", "Extend by 1 to 120 months.")
     locked = License.objects.select_for_update(of=("self",)).select_related("plan").get(pk=license.pk)
     if locked.status == License.Status.REVOKED:
         raise LicensingError("INVALID_STATUS_CHANGE", "A revoked license cannot be renewed.")
     plan = locked.plan
     if plan.kind == Plan.Kind.PERPETUAL:
         start = max(locked.upgrade_plan_until or now.date(), now.date())
-        new_end = until.date() if until else start + timedelta(days=plan.upgrade_plan_days)
+        if until:
+            new_end = until.date()
+        elif months:
+            new_end = add_months(start, months)
+        else:
+            new_end = start + timedelta(days=plan.upgrade_plan_days)
         if locked.upgrade_plan_until and new_end <= locked.upgrade_plan_until:
             raise LicensingError("INVALID_EXPIRY", "The new upgrade-plan end must lie after the current one.")
         previous = locked.upgrade_plan_until
@@ -221,7 +236,12 @@ def renew_license(
         )
         return locked
     start = max(locked.expires_at or now, now)
-    new_expiry = until or start + timedelta(days=plan.duration_days)
+    if until:
+        new_expiry = until
+    elif months:
+        new_expiry = add_months(start, months)
+    else:
+        new_expiry = start + timedelta(days=plan.duration_days)
     if new_expiry <= (locked.expires_at or now):
         raise LicensingError("INVALID_EXPIRY", "The new expiry must lie after the current one.")
     previous = locked.expires_at
@@ -237,6 +257,13 @@ def renew_license(
         previous=previous.isoformat() if previous else None,
     )
     return locked
+
+
+def add_months(moment, months: int):
+    """The same day ``months`` later, or the month's last day when it is shorter (31 Jan + 1 = 28 Feb)."""
+    years, month = divmod(moment.month - 1 + months, 12)
+    year = moment.year + years
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, monthrange(year, month + 1)[1]))
 
 
 def release_for_customer(*, activation: Activation, actor: Actor, now: datetime | None = None) -> Activation:

@@ -93,6 +93,7 @@ def test_code_pages_of_signup_login_and_reset_are_accessible(client, customer):
             "password1": "a-long-and-unusual-passphrase",
             "password2": "a-long-and-unusual-passphrase",
             "age_confirmed": "on",
+            "policies_accepted": "on",
         },
     )
     assert_good_page(client.get(reverse("account_email_verification_sent")))

@@ -6,6 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kalytera_client import identity, offline
 from licensing import certificates
@@ -97,3 +99,67 @@ def test_the_offline_page_explains_itself_on_get(customer_client, owned_license)
     assert html.count("<h1") == 1
     assert 'enctype="multipart/form-data"' in html
     assert not Activation.objects.exists()
+
+
+def test_a_request_for_a_machine_of_another_license_changes_nothing(
+    customer_client, owned_license, issue, customer
+):
+    license, _ = owned_license
+    other, _ = issue(customer)
+    customer_client.post(url(other), {"request_text": offline.activation_request(MACHINE)})
+    foreign = offline.deactivation_request(MACHINE)
+    response = customer_client.post(url(license), {"request_text": foreign})
+    assert "not active on this license" in response.content.decode()
+    assert Activation.objects.get(license=other).is_active
+    assert not license.events.filter(kind=LicenseEvent.Kind.DEACTIVATED).exists()
+
+
+def test_a_replayed_deactivation_request_changes_nothing(customer_client, owned_license):
+    license, _ = owned_license
+    customer_client.post(url(license), {"request_text": offline.activation_request(MACHINE)})
+    text = offline.deactivation_request(MACHINE)
+    customer_client.post(url(license), {"request_text": text})
+    customer_client.post(url(license), {"request_text": offline.activation_request(MACHINE)})
+    again = customer_client.post(url(license), {"request_text": text})
+    assert "used already" in again.content.decode()
+    assert Activation.objects.filter(license=license, is_active=True).count() == 1
+
+
+def test_the_offline_page_and_the_api_run_the_same_service_code(
+    customer_client, owned_license, client, monkeypatch
+):
+    from licensing.services import machines
+
+    license, key = owned_license
+    calls = []
+    real = machines._activate
+    monkeypatch.setattr(machines, "_activate", lambda **kw: calls.append(kw["actor"].kind) or real(**kw))
+    customer_client.post(url(license), {"request_text": offline.activation_request(MACHINE)})
+    body = {"license_key": key, "fingerprint": identity.derive("online-server").fingerprint}
+    assert client.post("/api/v1/activations", body, content_type="application/json").status_code == 201
+    assert calls == ["customer", "machine"]
+
+
+@given(st.data())
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_edited_requests_are_refused_with_a_message_and_change_nothing(customer_client, owned_license, data):
+    license, _ = owned_license
+    text = offline.activation_request(MACHINE)
+    position = data.draw(st.integers(0, len(text) - 1))
+    replacement = data.draw(st.text(min_size=0, max_size=3))
+    # The form strips surrounding whitespace, as the customer's paste may carry some.
+    edited = (text[:position] + replacement + text[position + data.draw(st.integers(0, 3)) :]).strip()
+    try:
+        offline.parse_request(edited, expected_type=offline.ACTIVATION_REQUEST)
+        return  # an edit of whitespace only: still the same, valid request
+    except offline.OfflineRequestError:
+        pass
+    try:
+        offline.parse_request(edited, expected_type=offline.DEACTIVATION_REQUEST)
+        return
+    except offline.OfflineRequestError:
+        pass
+    response = customer_client.post(url(license), {"request_text": edited})
+    assert response.status_code == 200
+    assert 'class="form-errors"' in response.content.decode()
+    assert not Activation.objects.filter(license=license).exists()

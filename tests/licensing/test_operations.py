@@ -7,8 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from kalytera import personal_data
+from kalytera_client import identity
 from licensing import checks, keys, services
-from licensing.models import Activation, License, LicenseEvent
+from licensing.models import Activation, CheckInDaily, License, LicenseEvent, UsageDaily
 from tests.licensing.conftest import digest
 
 
@@ -76,6 +77,13 @@ def test_demo_content_gives_the_demo_customer_licenses_with_machines(db):
     assert License.objects.get(key_hash=keys.lookup_hash(key)).owner.email == accounts_demo.DEMO_CUSTOMER
     assert demo.seed(StringIO())[0] == lines[0]  # idempotent, and prints the same key again
     assert licenses.count() == 3
+    # Machines as the reference client derives them, and a month of figures for the statistics.
+    recorder = identity.derive("demo-recorder-1", {"board": "MB-recorder-1", "disk0": "SN-recorder-1"})
+    assert Activation.objects.filter(
+        fingerprint_hash=services.fingerprint_hash(recorder.fingerprint)
+    ).exists()
+    assert CheckInDaily.objects.values("day").distinct().count() == 31
+    assert UsageDaily.objects.filter(metric="cameras").exists()
 
 
 def test_licensing_data_is_registered_for_export_and_purge(owned_license, customer):

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from licensing import certificates, services
-from licensing.models import LicenseEvent
+from licensing.models import Activation, LicenseEvent
 from tests import personas
 from tests.licensing.conftest import digest
 
@@ -275,3 +275,13 @@ def test_the_history_explains_hardware_changes_and_refused_check_ins(customer_cl
     html = customer_client.get(url).content.decode()
     assert "2 of 3 hardware parts recognised" in html
     assert "Check-in refused" in html and "NOT_ACTIVATED" in html
+
+
+def test_machines_that_missed_their_check_in_are_shown_offline(customer_client, owned_license, machine):
+    license, _ = owned_license
+    detail = f"/licenses/{license.public_id}/"
+    assert "Offline" not in customer_client.get(detail).content.decode()
+    stale = timezone.now() - timedelta(days=license.plan.offline_validity_days + 1)
+    Activation.objects.filter(license=license).update(last_seen_at=stale)
+    assert "Offline" in customer_client.get(detail).content.decode()
+    assert "1 offline" in customer_client.get("/licenses/").content.decode()

@@ -2,12 +2,12 @@
 
 from django.core.management.base import BaseCommand
 
-from licensing.services.reminders import send_expiry_reminders
+from licensing.services.reminders import send_reminders
 
 
 class Command(BaseCommand):
-    help = "Email the owners of subscriptions that expire soon or have entered their grace period."
+    help = "Email the owners of licenses whose expiry, grace period or upgrade plan ends soon."
 
     def handle(self, *args, **options) -> None:
-        sent = send_expiry_reminders()
-        self.stdout.write(f"{sent} expiry reminder(s) queued.")
+        sent = send_reminders()
+        self.stdout.write(f"{sent} reminder(s) queued.")
