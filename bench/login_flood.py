@@ -23,14 +23,10 @@ Set ``REDIS_URL`` to measure with Redis as the cache. Run:
 """
 
 import argparse
-import http.client
 import os
 import re
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,30 +35,9 @@ import urllib.parse
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def production_env(static_root: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "kalytera.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": HOST,
-        "SITE_URL": f"https://{HOST}",
-        "MAIL_URL": "smtp://127.0.0.1:9",  # never reached: failed logins send no mail
-        "TRUSTED_PROXY_COUNT": "1",
-        "STATIC_ROOT": static_root,
-        "LOG_LEVEL": "WARNING",
-    }
+from bench.common import HOST, PROXY, Server, manage, production_env, request
 
 
 class Stats:
@@ -86,19 +61,6 @@ class Stats:
             f"{len(ordered) / duration:7.1f} req/s, p50 {statistics.median(ordered) * 1000:6.1f} ms, "
             f"p95 {p95 * 1000:6.1f} ms, statuses {dict(sorted(self.statuses.items()))}, errors {self.errors}"
         )
-
-
-def request(port: int, method: str, path: str, body: str = "", headers: dict | None = None):
-    connection = http.client.HTTPConnection(HOST, port, timeout=10)
-    try:
-        connection.request(method, path, body=body or None, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.getheaders(), response.read()
-    finally:
-        connection.close()
-
-
-PROXY = {"X-Forwarded-Proto": "https"}
 
 
 def hammer_page(port: int, stop: threading.Event, stats: Stats) -> None:
@@ -146,23 +108,6 @@ def hammer_login(port: int, stop: threading.Event, stats: Stats) -> None:
             stats.errors += 1
 
 
-def server_cpu_seconds(master_pid: int) -> float:
-    """CPU time (user + system) the gunicorn workers have used so far, from /proc.
-
-    Unlike throughput, this hardly changes when other work shares the machine.
-    """
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    for pid in children:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
-
-
 def drive(kind: str, port: int, seconds: float, clients: int) -> Stats:
     """Run ``clients`` threads of one kind for ``seconds`` (in a process of its own)."""
     stop = threading.Event()
@@ -197,43 +142,21 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database for the benchmark (it is migrated).")
 
-    with tempfile.TemporaryDirectory() as static_root:
-        env = production_env(static_root)
-        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-            subprocess.run(
-                [PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True
-            )
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                *(PYTHON, "-m", "gunicorn", "kalytera.wsgi", "--bind", f"{HOST}:{port}"),
-                *("--workers", str(args.workers), "--worker-class", "sync", "--timeout", "30"),
-                "--no-control-socket",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if request(port, "GET", "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    sys.exit("The server did not start.")
-                time.sleep(0.2)
+    with tempfile.TemporaryDirectory() as workdir:
+        env = production_env(workdir)  # failed logins send no mail
+        manage(env, "migrate", "--noinput")
+        manage(env, "collectstatic", "--noinput")
+        with Server(env, workers=args.workers) as server:
+            port = server.port
             print(f"gunicorn, {args.workers} sync workers, production settings, 127.0.0.1:{port}")
             print(f"CPU cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
             run_phase(port, 2, args.readers, 0)  # warm-up
-            cpu = server_cpu_seconds(server.pid)
+            cpu = server.cpu_seconds()
             alone, _ = run_phase(port, args.seconds, args.readers, 0)
-            cpu_alone, cpu = server_cpu_seconds(server.pid) - cpu, server_cpu_seconds(server.pid)
+            cpu_alone, cpu = server.cpu_seconds() - cpu, server.cpu_seconds()
             print(f"home page alone            : {alone.summary(args.seconds)}")
             during, logins = run_phase(port, args.seconds, args.readers, args.attackers)
-            cpu_flood = server_cpu_seconds(server.pid) - cpu
+            cpu_flood = server.cpu_seconds() - cpu
             print(f"home page during the flood : {during.summary(args.seconds)}")
             print(f"login attempts in the flood: {logins.summary(args.seconds)}")
             home_ms = cpu_alone * 1000 / max(1, len(alone.latencies))
@@ -244,12 +167,6 @@ def main() -> None:
                 f"({cpu_flood / args.seconds:.2f} cores busy)"
             )
             print(f"load average after: {os.getloadavg()[0]:.2f}")
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":

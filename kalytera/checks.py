@@ -4,7 +4,7 @@ Ids are stable: operators and tests refer to them.
 """
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 from kalytera.ratelimit import Rate
 
@@ -51,4 +51,17 @@ def check_password_check_rate(app_configs, **kwargs) -> list[Error]:
         Rate.parse(settings.PASSWORD_CHECK_RATE_LIMIT)
     except ValueError as error:
         return [Error(str(error), hint="Fix PASSWORD_CHECK_RATE_LIMIT, e.g. 40/s.", id="kalytera.E003")]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_benchmark_endpoints_off(app_configs, **kwargs) -> list[Warning]:
+    if settings.BENCHMARK_ENDPOINTS:
+        return [
+            Warning(
+                "The benchmark's reference endpoints are mounted under /_benchmark/.",
+                hint="Unset BENCHMARK_ENDPOINTS: only the benchmark harness needs them.",
+                id="kalytera.W003",
+            )
+        ]
     return []

@@ -56,7 +56,7 @@ def cache_settings(redis_url: str, key_prefix: str = "kalytera") -> dict:
     if redis_url:
         return {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "kalytera.cache.RedisCache",
                 "LOCATION": redis_url,
                 "KEY_PREFIX": key_prefix,
             }

@@ -351,6 +351,11 @@ LICENSING_CHECKIN_WRITE_SECONDS = env.int("LICENSING_CHECKIN_WRITE_SECONDS", def
 LICENSING_EXPIRING_SOON_DAYS = 30
 LICENSING_CLAIM_RATE = "10/m"
 
+# --- Performance ---------------------------------------------------------------------------------------
+# Mounts the benchmark's reference endpoints under /_benchmark/ (bench/, docs/performance.md).
+# Only the benchmark harness sets it, on the server it starts; a system check warns otherwise.
+BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)
+
 if not DEBUG:
     enforce_production_settings(
         secret_key=SECRET_KEY,

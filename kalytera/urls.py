@@ -17,6 +17,9 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 
+if settings.BENCHMARK_ENDPOINTS:  # the benchmark's reference endpoints, never in a deployment
+    urlpatterns.append(path("_benchmark/", include("kalytera.benchmark")))
+
 handler400 = "kalytera.views.bad_request"
 handler403 = "kalytera.views.permission_denied"
 handler404 = "kalytera.views.page_not_found"

@@ -1,9 +1,10 @@
 import logging
+import sys
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -81,11 +82,32 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return render(request, "errors/404.html", status=404)
 
 
+# Seconds a client is asked to wait when the database is unreachable (a restart or fail-over).
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """500, or 503 with ``Retry-After`` when the database is unreachable.
+
+    Django calls this handler inside its ``except`` block, for failures in views and in
+    middleware alike, so the exception being handled says whether the cause is a lost
+    database connection: that is temporary, and clients (VMS servers above all) should
+    retry rather than treat it as a fault. JSON under ``/api/``, as the API speaks.
+    """
     # No context processors: the failure may lie in what they touch (database, session).
     from django.template.loader import get_template
 
-    return HttpResponse(get_template("errors/500.html").render(), status=500)
+    if not isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        return HttpResponse(get_template("errors/500.html").render(), status=500)
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"error": {"code": "UNAVAILABLE", "message": "The service is briefly unavailable; retry later."}},
+            status=503,
+        )
+    else:
+        response = HttpResponse(get_template("errors/503.html").render(), status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def too_many_requests(request: HttpRequest, exception=None) -> HttpResponse:

@@ -6,6 +6,7 @@ from datetime import datetime
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
@@ -44,6 +45,21 @@ def start_draft(*, policy: Policy, based_on: PolicyVersion | None = None) -> Pol
     )
 
 
+# The public page of each policy is kept in the shared cache (legal.views.policy_page).
+POLICY_PAGE_CACHE_SECONDS = 60
+
+
+def policy_page_cache_key(slug: str) -> str:
+    return f"legal:policy-page:{slug}"
+
+
+def forget_policy_page(policy_id: int) -> None:
+    """Drop the cached page of a policy whose versions changed, in every process at once."""
+    slug = Policy.objects.filter(pk=policy_id).values_list("slug", flat=True).first()
+    if slug is not None:
+        cache.delete(policy_page_cache_key(slug))
+
+
 @transaction.atomic
 def publish_version(
     *, version: PolicyVersion, by, effective_at: datetime | None = None, now: datetime | None = None
@@ -79,6 +95,7 @@ def publish_version(
     locked.save(
         update_fields=["number", "status", "effective_at", "published_at", "published_by", "updated_at"]
     )
+    transaction.on_commit(lambda: forget_policy_page(locked.policy_id))
     logger.info("%s published by %s, effective %s", locked, by, effective_at.isoformat())
     return locked
 
@@ -100,6 +117,7 @@ def withdraw_version(*, version: PolicyVersion, by, now: datetime | None = None)
     number = locked.number
     PolicyVersion.objects.filter(pk=locked.pk).withdraw(at=now)
     locked.refresh_from_db()
+    transaction.on_commit(lambda: forget_policy_page(locked.policy_id))
     logger.info("%s, scheduled as version %s, withdrawn by %s", locked, number, by)
     return locked
 

@@ -1,9 +1,12 @@
 """Public policy pages, the archive, comparisons, feeds, and the acceptance flow."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
@@ -33,18 +36,30 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
-def policy_page_context(version: PolicyVersion, *, preview: bool = False) -> dict:
-    """What the policy page shows for ``version``; the admin preview uses the same."""
+def policy_page_context(
+    version: PolicyVersion,
+    *,
+    preview: bool = False,
+    in_force: bool | None = None,
+    upcoming: list[PolicyVersion] | None = None,
+) -> dict:
+    """What the policy page shows for ``version``; the admin preview uses the same.
+
+    ``in_force`` and ``upcoming`` when the caller has them already (the cached page).
+    """
     policy = version.policy
     now = timezone.now()
-    upcoming = [] if preview else [v for v in policy.upcoming_versions(now) if v.material]
+    if upcoming is None:
+        upcoming = [] if preview else _material_upcoming(policy, now)
+    if in_force is None:
+        in_force = version.is_in_effect(now) and policy.version_in_force(now) == version
     return {
         "policy": policy,
         "version": version,
         "body": render_markdown(version.body),
         "upcoming": upcoming,
         "preview": preview,
-        "is_current": preview or (version.is_in_effect(now) and policy.version_in_force(now) == version),
+        "is_current": preview or in_force,
     }
 
 
@@ -54,13 +69,52 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "legal/index.html", {"policies": [(p, v) for p, v in policies if v]})
 
 
-@require_GET
-def policy_page(request: HttpRequest, slug: str) -> HttpResponse:
+def _material_upcoming(policy: Policy, now) -> list[PolicyVersion]:
+    # The notices show titles and dates only: the bodies (the bulk of each row) stay behind.
+    return [v for v in policy.upcoming_versions(now).defer("body") if v.material]
+
+
+def _page_in_force(slug: str) -> tuple[PolicyVersion, list[PolicyVersion], int]:
+    """The version in force, the announced material changes and how long both hold.
+
+    Kept in the shared cache, so that the most visited page of the site costs no query.
+    An entry lives at most ``POLICY_PAGE_CACHE_SECONDS`` and never past the moment the
+    next version takes effect; publishing or withdrawing a version drops it at once.
+    """
+    key = services.policy_page_cache_key(slug)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     policy = _policy(slug)
-    version = policy.version_in_force()
+    now = timezone.now()
+    version = policy.version_in_force(now)
     if version is None:
         raise Http404("This policy has no published version yet.")
-    return render(request, "legal/policy.html", policy_page_context(version))
+    lifetime = float(services.POLICY_PAGE_CACHE_SECONDS)
+    following = policy.upcoming_versions(now).values_list("effective_at", flat=True).first()
+    if following is not None:
+        lifetime = min(lifetime, (following - now).total_seconds())
+    page = (version, _material_upcoming(policy, now), int(lifetime))
+    if page[2] >= 1:
+        cache.set(key, page, page[2])
+    return page
+
+
+@require_GET
+def policy_page(request: HttpRequest, slug: str) -> HttpResponse:
+    version, upcoming, lifetime = _page_in_force(slug)
+    context = policy_page_context(version, in_force=True, upcoming=upcoming)
+    if settings.SESSION_COOKIE_NAME in request.COOKIES or lifetime < 1:
+        return render(request, "legal/policy.html", context)
+    # Without a session the page is the same for every visitor (no form, no message, no
+    # name): rendered once, kept as long as the versions it shows.
+    shown = "-".join(str(v.pk) for v in [version, *upcoming])
+    key = f"{services.policy_page_cache_key(slug)}:html:{shown}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("legal/policy.html", context, request=request)
+        cache.set(key, html, lifetime)
+    return HttpResponse(html)
 
 
 @require_GET

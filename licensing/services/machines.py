@@ -306,6 +306,8 @@ def _verdict(
 def _touch(activation: Activation, product_version: str, now: datetime) -> None:
     """Write the check-in time only when it is stale or the version changed: one conditional UPDATE."""
     cutoff = now - timedelta(seconds=settings.LICENSING_CHECKIN_WRITE_SECONDS)
+    if activation.last_seen_at >= cutoff and product_version in ("", activation.product_version):
+        return  # the row just read is fresh: the usual check-in writes nothing and sends no UPDATE
     changes: dict = {"last_seen_at": now}
     stale = Q(last_seen_at__lt=cutoff)
     if product_version:

@@ -1,0 +1,49 @@
+"""Requests that meet an unreachable database get a clean 503 asking the client to retry."""
+
+import pytest
+from django.db import InterfaceError, OperationalError
+from django.test import Client
+
+from kalytera import views
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def browser() -> Client:
+    return Client(raise_request_exception=False)
+
+
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError])
+def test_a_page_answers_503_with_retry_after_when_the_database_is_lost(browser, monkeypatch, error):
+    monkeypatch.setattr(views, "render", lambda *args, **kwargs: (_ for _ in ()).throw(error("gone")))
+    response = browser.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(views.DATABASE_RETRY_AFTER_SECONDS)
+    assert b"<h1>Briefly unavailable</h1>" in response.content
+    assert response.content.count(b"<h1") == 1
+
+
+def test_an_api_call_gets_a_json_error_with_a_stable_code(rf):
+    request = rf.post("/api/v1/validate")
+    try:
+        raise OperationalError("connection refused")
+    except OperationalError:
+        response = views.server_error(request)
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response["Retry-After"] == "30"
+    assert b'"code": "UNAVAILABLE"' in response.content
+
+
+def test_other_failures_stay_a_500(browser, monkeypatch):
+    monkeypatch.setattr(views, "render", lambda *args, **kwargs: (_ for _ in ()).throw(ValueError("bug")))
+    response = browser.get("/")
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+    assert b"Something went wrong on our side" in response.content
+
+
+def test_a_failure_outside_any_exception_is_a_500(rf):
+    response = views.server_error(rf.get("/"))
+    assert response.status_code == 500

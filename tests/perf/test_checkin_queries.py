@@ -1,0 +1,54 @@
+"""A VMS check-in (validate) writes to the machine's row only when something changed."""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from licensing import services
+from licensing.models import Activation, Plan, Product
+
+pytestmark = pytest.mark.django_db
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.fixture
+def key(db, settings) -> str:
+    settings.LICENSING_CHECKIN_WRITE_SECONDS = 900
+    product = Product.objects.create(slug="kalytera-vms", name="Kalytera VMS")
+    plan = Plan.objects.create(
+        product=product,
+        code="pro-1y",
+        name="Pro",
+        kind=Plan.Kind.SUBSCRIPTION,
+        duration_days=365,
+        channels=32,
+    )
+    key = services.issue_license(plan=plan, owner=None, actor=services.Actor.system()).key
+    services.activate_machine(key=key, fingerprint=digest("server"), product_version="6.2.0")
+    return key
+
+
+def activation_writes(**check_in) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        services.validate(fingerprint=digest("server"), **check_in)
+    return sum(q["sql"].startswith('UPDATE "licensing_activation"') for q in queries.captured_queries)
+
+
+def test_a_fresh_check_in_sends_no_update_of_the_machine(key):
+    assert activation_writes(key=key, product_version="6.2.0") == 0
+    assert activation_writes(key=key) == 0
+
+
+def test_a_stale_check_in_or_a_new_version_is_written(key):
+    later = timezone.now() + timedelta(minutes=20)
+    assert activation_writes(key=key, now=later) == 1
+    assert Activation.objects.get().last_seen_at == later
+    assert activation_writes(key=key, product_version="6.3.0", now=later) == 1
+    assert Activation.objects.get().product_version == "6.3.0"
