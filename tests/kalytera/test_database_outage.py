@@ -10,14 +10,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def browser() -> Client:
+def visitor() -> Client:
     return Client(raise_request_exception=False)
 
 
 @pytest.mark.parametrize("error", [OperationalError, InterfaceError])
-def test_a_page_answers_503_with_retry_after_when_the_database_is_lost(browser, monkeypatch, error):
+def test_a_page_answers_503_with_retry_after_when_the_database_is_lost(visitor, monkeypatch, error):
     monkeypatch.setattr(views, "render", lambda *args, **kwargs: (_ for _ in ()).throw(error("gone")))
-    response = browser.get("/")
+    response = visitor.get("/")
     assert response.status_code == 503
     assert response["Retry-After"] == str(views.DATABASE_RETRY_AFTER_SECONDS)
     assert b"<h1>Briefly unavailable</h1>" in response.content
@@ -36,9 +36,9 @@ def test_an_api_call_gets_a_json_error_with_a_stable_code(rf):
     assert b'"code": "UNAVAILABLE"' in response.content
 
 
-def test_other_failures_stay_a_500(browser, monkeypatch):
+def test_other_failures_stay_a_500(visitor, monkeypatch):
     monkeypatch.setattr(views, "render", lambda *args, **kwargs: (_ for _ in ()).throw(ValueError("bug")))
-    response = browser.get("/")
+    response = visitor.get("/")
     assert response.status_code == 500
     assert "Retry-After" not in response
     assert b"Something went wrong on our side" in response.content
