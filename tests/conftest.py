@@ -44,23 +44,27 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+_flush = {"pending": False}
+
+
 @pytest.fixture(autouse=True)
-def _staff_groups_after_flush(request) -> None:
-    """Transactional tests end with a flush that also removes the staff groups a migration
-    made; the next such test gets them back."""
+def _migration_rows_after_flush(request, django_db_blocker):
+    """Transactional tests end with a flush that also removes the rows data migrations made
+    (staff groups, their permissions, the policies). The next test that uses the database
+    gets them back, written outside its own transaction so that they stay."""
     marker = request.node.get_closest_marker("django_db")
     transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args[:1] == (True,)))
-    if not (
-        transactional or "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
-    ):
-        return
-    request.getfixturevalue("transactional_db")
-    from django.contrib.auth.models import Group
+    transactional = transactional or bool({"transactional_db", "live_server"} & set(request.fixturenames))
+    uses_db = transactional or marker is not None or "db" in request.fixturenames
+    if uses_db and _flush["pending"]:
+        from tests import migration_rows
 
-    from accounts.services import STAFF_GROUPS
-
-    for name in STAFF_GROUPS:
-        Group.objects.get_or_create(name=name)
+        with django_db_blocker.unblock():
+            migration_rows.restore()
+        _flush["pending"] = False
+    yield
+    if transactional:
+        _flush["pending"] = True
 
 
 # --- People -------------------------------------------------------------------------------
