@@ -39,6 +39,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "PAYLOAD_TOO_LARGE": (413, "The body is larger than the limit."),
     "UNSUPPORTED_MEDIA_TYPE": (415, "The body must be sent as application/json."),
     "RATE_LIMITED": (429, "Too many requests; retry after the seconds in the Retry-After header."),
+    "UNAVAILABLE": (503, "The platform briefly lost its database; retry after the Retry-After seconds."),
 }
 
 VALIDATION_CODES = {
@@ -375,9 +376,12 @@ OPERATIONS = {
     },
 }  # fmt: skip
 
-# Every endpoint may also answer these when the request itself is unacceptable.
-TRANSPORT_ERRORS = {"POST": ["METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"],
-                    "GET": ["METHOD_NOT_ALLOWED"]}  # fmt: skip
+# Every endpoint may also answer these when the request itself is unacceptable, or when the
+# database is briefly unreachable.
+TRANSPORT_ERRORS = {
+    "POST": ["METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "UNAVAILABLE"],
+    "GET": ["METHOD_NOT_ALLOWED", "UNAVAILABLE"],
+}
 
 
 def document() -> dict:

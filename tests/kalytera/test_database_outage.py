@@ -36,6 +36,15 @@ def test_an_api_call_gets_a_json_error_with_a_stable_code(rf):
     assert b'"code": "UNAVAILABLE"' in response.content
 
 
+def test_the_outage_answer_is_part_of_the_documented_api():
+    from licensing import openapi
+
+    assert openapi.ERROR_CODES["UNAVAILABLE"][0] == 503
+    for path_item in openapi.document()["paths"].values():
+        for operation in path_item.values():
+            assert "UNAVAILABLE" in operation["responses"]["503"]["description"]
+
+
 def test_other_failures_stay_a_500(visitor, monkeypatch):
     monkeypatch.setattr(views, "render", lambda *args, **kwargs: (_ for _ in ()).throw(ValueError("bug")))
     response = visitor.get("/")
