@@ -30,3 +30,17 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = ReusedClients
+
+    def count_in_window(self, key: str, *, timeout: int) -> int:
+        """Add one to a counter and return it, in one round trip (rate limits).
+
+        Django's ``add`` then ``incr`` takes three (``incr`` first asks whether the key
+        exists). The expiry is set again with every hit; counters are per time window, so
+        that only keeps a finished window's counter a few seconds longer.
+        """
+        key = self.make_and_validate_key(key)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.incr(key)
+        pipeline.expire(key, timeout)
+        count, _ = pipeline.execute()
+        return count

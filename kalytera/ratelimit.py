@@ -49,13 +49,17 @@ def hit(scope: str, key: str, rate: Rate | str, *, now: float | None = None) -> 
     window = int(now // rate.seconds)
     digest = hashlib.sha256(f"{scope}\x00{key}".encode()).hexdigest()[:32]
     cache_key = f"rl:{scope}:{digest}:{window}"
-    # add() is a no-op when the counter exists; incr() is atomic in Redis.
-    cache.add(cache_key, 0, timeout=rate.seconds + 5)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # the entry expired between add() and incr()
-        cache.set(cache_key, 1, timeout=rate.seconds + 5)
-        count = 1
+    count_in_window = getattr(cache, "count_in_window", None)
+    if count_in_window is not None:  # Redis: one round trip
+        count = count_in_window(cache_key, timeout=rate.seconds + 5)
+    else:
+        # add() is a no-op when the counter exists.
+        cache.add(cache_key, 0, timeout=rate.seconds + 5)
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:  # the entry expired between add() and incr()
+            cache.set(cache_key, 1, timeout=rate.seconds + 5)
+            count = 1
     retry_after = max(1, int((window + 1) * rate.seconds - now))
     return Decision(allowed=count <= rate.amount, retry_after=retry_after)
 

@@ -35,3 +35,18 @@ def test_one_client_serves_every_operation(redis_cache):
     assert redis_cache._cache.get_client() is client  # one server: reads go to the same pool
     assert redis_cache.delete("counter") is True
     assert redis_cache.get("counter") is None
+
+
+def test_a_window_counter_counts_and_expires_in_one_round_trip(redis_cache):
+    assert [redis_cache.count_in_window("window", timeout=30) for _ in range(3)] == [1, 2, 3]
+    client = redis_cache._cache.get_client(write=True)
+    key = redis_cache.make_and_validate_key("window")
+    assert 0 < client.ttl(key) <= 30
+
+
+def test_rate_limits_hold_on_the_redis_backend(redis_cache, settings, monkeypatch):
+    from kalytera import ratelimit
+
+    monkeypatch.setattr(ratelimit, "cache", redis_cache)
+    decisions = [ratelimit.hit("test", "client", "2/m", now=60.0).allowed for _ in range(3)]
+    assert decisions == [True, True, False]
