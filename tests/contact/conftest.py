@@ -1,11 +1,8 @@
 import time
-from importlib import import_module
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from accounts.services import STAFF_GROUPS
 from contact import spam
 
 
@@ -34,18 +31,3 @@ def send(client):
         return client.post(reverse("contact:form"), valid_form(**overrides))
 
     return post
-
-
-@pytest.fixture
-def staff_groups(transactional_db) -> None:
-    """The staff groups and the Support permissions, as the data migrations made them.
-
-    Tests that commit (live server, app servers) empty the database after themselves,
-    and with it the rows data migrations wrote; this puts those rows back.
-    """
-    grant = import_module("contact.migrations.0002_support_permissions")
-    for name in STAFF_GROUPS:
-        Group.objects.get_or_create(name=name)
-    Group.objects.get(name="Support").permissions.add(
-        *Permission.objects.filter(content_type__app_label="contact", codename__in=grant.SUPPORT_PERMISSIONS)
-    )

@@ -35,7 +35,7 @@ def current_totp(secret: str) -> str:
 
 
 def test_visitor_inquiry_is_answered_by_support_and_the_reply_arrives(
-    live_server, page, browser, smtp_sink, settings, staff_groups
+    live_server, page, browser, smtp_sink, settings
 ):
     settings.CONTACT_MIN_FILL_SECONDS = 1
     # Email waits in the outbox until the delivery runs, as with a worker that is behind.

@@ -153,7 +153,7 @@ def test_publishing_before_a_scheduled_version_is_refused_with_the_reason(legal_
     assert "a new version must take effect after it" in response.content.decode()
 
 
-def test_publishing_needs_its_own_permission(client, a_draft, legal_setup):
+def test_publishing_needs_its_own_permission(client, a_draft, db):
     drafter = personas.make_staff("drafter@kalytera.example", None)
     drafter.user_permissions.add(
         *Permission.objects.filter(

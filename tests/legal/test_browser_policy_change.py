@@ -37,7 +37,7 @@ def sign_in(page: Page, base: str, email: str, next_path: str) -> None:
 
 
 def test_a_legal_editor_schedules_a_material_change_and_a_customer_accepts_it(
-    transactional_db, legal_setup, live_server, page: Page, browser, settings
+    transactional_db, live_server, page: Page, browser, settings
 ):
     # A stand-in for the license pages (built elsewhere): the gate applies to this prefix too.
     settings.LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = ["/licenses/", "/account/profile/"]

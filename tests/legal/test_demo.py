@@ -7,7 +7,7 @@ from legal.models import Acceptance, Policy
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_loads_the_policies_and_lets_demo_accounts_use_their_licenses(legal_setup):
+def test_the_demo_loads_the_policies_and_lets_demo_accounts_use_their_licenses(db):
     call_command("seed_demo")
     call_command("seed_demo")  # idempotent
     terms = Policy.objects.get(slug="terms")

@@ -20,7 +20,7 @@ def write(directory, slug: str, number: int, front: str, body: str = "Text.") ->
 FRONT = "title: Terms\neffective: 2026-01-01\nmaterial: true\nsummary: First."
 
 
-def test_the_command_loads_the_shipped_policies_once(legal_setup):
+def test_the_command_loads_the_shipped_policies_once(db):
     out = StringIO()
     call_command("load_policies", stdout=out)
     assert "loaded as version 1" in out.getvalue()
@@ -32,7 +32,7 @@ def test_the_command_loads_the_shipped_policies_once(legal_setup):
         assert version.number == 1 and version.status == PolicyVersion.Status.PUBLISHED
 
 
-def test_a_file_that_differs_from_its_published_version_never_overwrites_it(legal_setup, tmp_path):
+def test_a_file_that_differs_from_its_published_version_never_overwrites_it(db, tmp_path):
     write(tmp_path, "terms", 1, FRONT, "Original.")
     loader.load(tmp_path)
     write(tmp_path, "terms", 1, FRONT, "Edited afterwards.")
@@ -51,16 +51,14 @@ def test_a_file_that_differs_from_its_published_version_never_overwrites_it(lega
         ("cookies", 1, FRONT, "no policy named 'cookies'"),
     ],
 )
-def test_broken_content_files_stop_the_command_with_the_reason(
-    legal_setup, tmp_path, slug, number, front, problem
-):
+def test_broken_content_files_stop_the_command_with_the_reason(db, tmp_path, slug, number, front, problem):
     write(tmp_path, slug, number, front)
     with pytest.raises(loader.ContentError, match=problem):
         loader.load(tmp_path)
     assert not PolicyVersion.objects.exists()
 
 
-def test_the_command_reports_broken_content_with_its_code(legal_setup, tmp_path, monkeypatch):
+def test_the_command_reports_broken_content_with_its_code(db, tmp_path, monkeypatch):
     (tmp_path / "terms").mkdir()
     (tmp_path / "terms" / "1.md").write_text("no front matter", encoding="utf-8")
     real_load = loader.load

@@ -17,7 +17,7 @@ SIGNUP = {
 }
 
 
-def test_signup_records_the_terms_and_privacy_versions_accepted(client, legal_setup):
+def test_signup_records_the_terms_and_privacy_versions_accepted(client, db):
     loader.load()
     response = client.post(reverse("account_signup"), SIGNUP)
     assert response.status_code == 302
@@ -27,14 +27,14 @@ def test_signup_records_the_terms_and_privacy_versions_accepted(client, legal_se
     assert set(Acceptance.objects.values_list("source", flat=True)) == {"signup"}
 
 
-def test_signup_requires_accepting_the_terms(client, legal_setup):
+def test_signup_requires_accepting_the_terms(client, db):
     response = client.post(reverse("account_signup"), {**SIGNUP, "policies_accepted": ""})
     assert response.status_code == 200
     assert b"To create an account, accept the Terms of Service." in response.content
     assert not User.objects.exists()
 
 
-def test_the_signup_form_links_the_policies(client, legal_setup):
+def test_the_signup_form_links_the_policies(client, db):
     html = client.get(reverse("account_signup")).content.decode()
     assert 'href="/legal/terms/"' in html and 'href="/legal/privacy/"' in html
 
@@ -43,7 +43,7 @@ def test_legal_records_are_in_the_personal_data_registry():
     assert {Acceptance, ChangeNotice, PolicyVersion} <= covered_models()
 
 
-def test_the_registry_shows_and_erases_acceptances_and_notices(legal_setup, customer):
+def test_the_registry_shows_and_erases_acceptances_and_notices(db, customer):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -67,7 +67,7 @@ def test_the_registry_shows_and_erases_acceptances_and_notices(legal_setup, cust
         assert section.collect(customer) == []
 
 
-def test_erasing_a_publisher_keeps_the_version_public(legal_setup, legal_user):
+def test_erasing_a_publisher_keeps_the_version_public(db, legal_user):
     from legal import services
     from legal.models import Policy
 

@@ -71,7 +71,7 @@ def test_a_policy_without_a_published_version_is_not_found(client, terms):
     assert client.get("/legal/no-such-policy/").status_code == 404
 
 
-def test_security_txt_policy_link_leads_to_the_disclosure_policy(client, settings, legal_setup):
+def test_security_txt_policy_link_leads_to_the_disclosure_policy(client, settings, db):
     from legal import loader
 
     loader.load()
@@ -80,7 +80,7 @@ def test_security_txt_policy_link_leads_to_the_disclosure_policy(client, setting
     assert b"Vulnerability Disclosure Policy" in response.content
 
 
-def test_the_footer_links_the_policies(client, legal_setup):
+def test_the_footer_links_the_policies(client, db):
     html = client.get("/").content.decode()
     for path in ("/legal/privacy/", "/legal/terms/", "/legal/vulnerability-disclosure/"):
         assert f'href="{path}"' in html
