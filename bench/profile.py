@@ -1,0 +1,113 @@
+"""Where an endpoint's time goes: one endpoint profiled in this process with production settings.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kalytera_bench REDIS_URL=redis://127.0.0.1:6379/7 \\
+        .venv/bin/python -m bench.profile validate --calls 500
+
+The endpoints are those of ``python -m bench run``: ``three-queries``, ``validate``,
+``cycle`` (activate, then deactivate), ``login``. The database is migrated and topped up
+to ``--scale`` licenses like the harness does, the requests go through the whole
+middleware stack (Django's test client, HTTPS, CSRF checks on), and the script prints
+the CPU time per call and the functions that took most of it, under cProfile.
+"""
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import sys
+import tempfile
+import time
+
+from bench.common import ROOT, manage, production_env
+
+RELAXED_LIMITS = {
+    "LICENSING_API_RATE_PER_ADDRESS": "100000000/m",
+    "LICENSING_API_RATE_PER_LICENSE": "100000000/m",
+    "PASSWORD_CHECK_RATE_LIMIT": "100000/s",
+    "BENCHMARK_ENDPOINTS": "1",
+}
+
+
+def steps(data: dict):
+    """name -> (client, n) -> None: one unit of work, failing loudly on a wrong answer."""
+    from bench import seed
+
+    def expect(response, status: int) -> None:
+        if response.status_code != status:
+            raise SystemExit(f"Expected {status}, got {response.status_code}: {response.content[:300]!r}")
+
+    def three_queries(client, n):
+        expect(client.get("/_benchmark/queries"), 200)
+
+    def validate(client, n):
+        key, fingerprint = data["activated"][n % len(data["activated"])]
+        body = json.dumps({"license_key": key, "fingerprint": fingerprint})
+        expect(client.post("/api/v1/validate", body, content_type="application/json"), 200)
+
+    def cycle(client, n):
+        key = data["keys"][n % len(data["keys"])]
+        body = json.dumps({"license_key": key, "fingerprint": seed.digest(f"profile-{time.time_ns()}-{n}")})
+        expect(client.post("/api/v1/activations", body, content_type="application/json"), 201)
+        expect(client.post("/api/v1/deactivate", body, content_type="application/json"), 200)
+
+    def login(client, n):
+        client.cookies.pop("__Host-sessionid", None)
+        email = f"customer-{n % seed.LOGIN_ACCOUNTS + 1}@{seed.BULK_EMAIL_DOMAIN}"
+        csrf = client.cookies["__Host-csrftoken"].value  # rotated by every login
+        form = {"login": email, "password": data["password"], "csrfmiddlewaretoken": csrf}
+        expect(client.post("/accounts/login/", form, REMOTE_ADDR=f"10.1.{n // 250 % 250}.{n % 250 + 1}"), 302)
+
+    return {"three-queries": three_queries, "validate": validate, "cycle": cycle, "login": login}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
+    parser.add_argument("endpoint", choices=["three-queries", "validate", "cycle", "login"])
+    parser.add_argument("--calls", type=int, default=300, help="profiled calls (after 50 unprofiled)")
+    parser.add_argument("--scale", type=int, default=1000, help="licenses in the database")
+    parser.add_argument("--top", type=int, default=30, help="functions to list")
+    parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database of its own (it is migrated and filled).")
+    with tempfile.TemporaryDirectory() as workdir:
+        env = production_env(workdir, **RELAXED_LIMITS)
+        manage(env, "migrate", "--noinput")
+        manage(env, "collectstatic", "--noinput")
+        manage(env, "load_policies")
+        os.environ.update(env)
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.test import Client
+
+        from bench import seed
+
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        seed.seed(args.scale, log=lambda *a, **k: None)
+        data = seed.probe(20)
+        client = Client(enforce_csrf_checks=True, secure=True, headers={"Referer": "https://testserver/"})
+        client.get("/accounts/login/")
+        step = steps(data)[args.endpoint]
+        for n in range(50):  # warm caches, connections and imports
+            step(client, n)
+        profiler = cProfile.Profile()
+        started = time.process_time()
+        profiler.enable()
+        for n in range(50, 50 + args.calls):
+            step(client, n)
+        profiler.disable()
+        cpu_ms = (time.process_time() - started) * 1000 / args.calls
+        output = io.StringIO()
+        stats = pstats.Stats(profiler, stream=output)
+        stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
+        print(output.getvalue())
+        print(f"{args.endpoint}: {args.calls} calls, {cpu_ms:.2f} ms CPU per call under the profiler")
+
+
+if __name__ == "__main__":
+    main()
