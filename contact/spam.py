@@ -97,11 +97,8 @@ class Throttle:
 def throttle_submission(request: HttpRequest) -> Throttle:
     """Count one submission from the client's address against every configured rate."""
     address = ratelimit.client_ip(request)
-    decisions = [ratelimit.hit("contact-form", address, rate) for rate in settings.CONTACT_RATE_LIMITS]
-    refused = [d for d in decisions if not d.allowed]
-    if not refused:
-        return Throttle(allowed=True, retry_after=0)
-    return Throttle(allowed=False, retry_after=max(d.retry_after for d in refused))
+    decision = ratelimit.hit_all([("contact-form", address, rate) for rate in settings.CONTACT_RATE_LIMITS])
+    return Throttle(allowed=decision.allowed, retry_after=0 if decision.allowed else decision.retry_after)
 
 
 def may_acknowledge(email: str) -> bool:

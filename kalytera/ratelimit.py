@@ -43,25 +43,46 @@ class Decision:
 
 def hit(scope: str, key: str, rate: Rate | str, *, now: float | None = None) -> Decision:
     """Count one request of ``key`` in ``scope`` and tell whether it stays within ``rate``."""
-    if isinstance(rate, str):
-        rate = Rate.parse(rate)
+    return hit_all([(scope, key, rate)], now=now)
+
+
+def hit_all(checks: list[tuple[str, str, Rate | str]], *, now: float | None = None) -> Decision:
+    """Count one request against several ``(scope, key, rate)`` limits in one cache round trip.
+
+    Every counter is raised, even when another one is already over its limit. The request
+    is refused when any limit is exceeded, until the last exceeded window ends.
+    """
     now = time.time() if now is None else now
-    window = int(now // rate.seconds)
-    digest = hashlib.sha256(f"{scope}\x00{key}".encode()).hexdigest()[:32]
-    cache_key = f"rl:{scope}:{digest}:{window}"
-    count_in_window = getattr(cache, "count_in_window", None)
-    if count_in_window is not None:  # Redis: one round trip
-        count = count_in_window(cache_key, timeout=rate.seconds + 5)
-    else:
-        # add() is a no-op when the counter exists.
-        cache.add(cache_key, 0, timeout=rate.seconds + 5)
+    windows = []
+    for scope, key, rate in checks:
+        rate = Rate.parse(rate) if isinstance(rate, str) else rate
+        window = int(now // rate.seconds)
+        digest = hashlib.sha256(f"{scope}\x00{key}".encode()).hexdigest()[:32]
+        windows.append((f"rl:{scope}:{digest}:{window}", rate, window))
+    counts = _count([(cache_key, rate.seconds + 5) for cache_key, rate, _ in windows])
+    waits = [
+        (count > rate.amount, max(1, int((window + 1) * rate.seconds - now)))
+        for (_, rate, window), count in zip(windows, counts, strict=True)
+    ]
+    refused = [wait for over, wait in waits if over]
+    if refused:
+        return Decision(allowed=False, retry_after=max(refused))
+    return Decision(allowed=True, retry_after=max(wait for _, wait in waits))
+
+
+def _count(counters: list[tuple[str, int]]) -> list[int]:
+    count_in_windows = getattr(cache, "count_in_windows", None)
+    if count_in_windows is not None:  # Redis: one round trip for all of them
+        return count_in_windows(counters)
+    counts = []
+    for cache_key, timeout in counters:
+        cache.add(cache_key, 0, timeout=timeout)  # a no-op when the counter exists
         try:
-            count = cache.incr(cache_key)
+            counts.append(cache.incr(cache_key))
         except ValueError:  # the entry expired between add() and incr()
-            cache.set(cache_key, 1, timeout=rate.seconds + 5)
-            count = 1
-    retry_after = max(1, int((window + 1) * rate.seconds - now))
-    return Decision(allowed=count <= rate.amount, retry_after=retry_after)
+            cache.set(cache_key, 1, timeout=timeout)
+            counts.append(1)
+    return counts
 
 
 def client_ip(request: HttpRequest) -> str:

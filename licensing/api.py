@@ -89,8 +89,8 @@ def _document_json(document: IssuedDocument | None) -> dict | None:
     }
 
 
-def _rate_limited(scope: str, key: str, rate: str, nonce: str | None) -> JsonResponse | None:
-    decision = ratelimit.hit(scope, key, rate)
+def _rate_limited(checks: list[tuple[str, str, str]], nonce: str | None) -> JsonResponse | None:
+    decision = ratelimit.hit_all(checks)
     if decision.allowed:
         return None
     return _error(
@@ -99,6 +99,10 @@ def _rate_limited(scope: str, key: str, rate: str, nonce: str | None) -> JsonRes
         nonce=nonce,
         headers={"Retry-After": str(decision.retry_after)},
     )
+
+
+def _address_limit(request: HttpRequest) -> tuple[str, str, str]:
+    return ("licensing-api-address", ratelimit.client_ip(request), settings.LICENSING_API_RATE_PER_ADDRESS)
 
 
 def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonResponse]):
@@ -132,28 +136,29 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
         except (ValueError, RecursionError):
             return _error("INVALID_REQUEST", "The body is not valid JSON (UTF-8).")
         nonce = _nonce(body.get("nonce") if isinstance(body, dict) else None)
-        limited = _rate_limited(
-            "licensing-api-address",
-            ratelimit.client_ip(request),
-            settings.LICENSING_API_RATE_PER_ADDRESS,
-            nonce,
-        )
+        # The limits per address and, once the key is readable, per license are counted
+        # together in one cache round trip, before any database work.
+        limits = [_address_limit(request)]
+        problems = openapi.check_body(schema, body)
+        display = key_problem = None
+        if not problems:
+            try:
+                display = keys.normalize(body["license_key"])
+            except keys.KeyFormatError as exc:
+                key_problem = str(exc)
+            else:
+                rate = settings.LICENSING_API_RATE_PER_LICENSE
+                limits.append(("licensing-api-license", keys.lookup_hash(display), rate))
+        limited = _rate_limited(limits, nonce)
         if limited:
             return limited
-        problems = openapi.check_body(schema, body)
         if problems:
             return _error(
                 "INVALID_REQUEST", "Some fields are missing or wrong.", nonce=nonce, fields=problems
             )
-        try:
-            display = keys.normalize(body["license_key"])
-        except keys.KeyFormatError as exc:
-            return _error("INVALID_LICENSE_KEY", str(exc), nonce=nonce, fields={"license_key": str(exc)})
-        limited = _rate_limited(
-            "licensing-api-license", keys.lookup_hash(display), settings.LICENSING_API_RATE_PER_LICENSE, nonce
-        )
-        if limited:
-            return limited
+        if key_problem:
+            fields = {"license_key": key_problem}
+            return _error("INVALID_LICENSE_KEY", key_problem, nonce=nonce, fields=fields)
         try:
             return handler({**body, "license_key": display}, nonce)
         except services.LicensingError as exc:
@@ -235,9 +240,7 @@ def signing_keys(request: HttpRequest) -> JsonResponse:
     if "nonce" in request.GET and nonce is None:
         problem = openapi.check_value(openapi.NONCE, request.GET["nonce"])
         return _error("INVALID_REQUEST", "The nonce is malformed.", fields={"nonce": problem})
-    limited = _rate_limited(
-        "licensing-api-address", ratelimit.client_ip(request), settings.LICENSING_API_RATE_PER_ADDRESS, nonce
-    )
+    limited = _rate_limited([_address_limit(request)], nonce)
     if limited:
         return limited
     return _answer({"keys": certificates.published_signing_keys()}, nonce=nonce)

@@ -32,6 +32,36 @@ def test_keys_and_scopes_are_counted_apart():
     assert ratelimit.hit("other", "a", "2/m", now=0.0).allowed
 
 
+def test_several_limits_are_counted_together_and_the_strictest_decides():
+    checks = [("per-address", "10.0.0.1", "3/m"), ("per-license", "KLY", "2/h")]
+    decisions = [ratelimit.hit_all(checks, now=3600.0) for _ in range(3)]
+    assert [d.allowed for d in decisions] == [True, True, False]
+    assert decisions[-1].retry_after == 3600  # the hour's window, not the minute's
+    # every counter was raised, including the one still within its limit
+    assert not ratelimit.hit("per-address", "10.0.0.1", "3/m", now=3600.0).allowed
+
+
+def test_an_allowed_request_learns_when_the_longest_window_ends():
+    decision = ratelimit.hit_all([("a", "k", "5/m"), ("b", "k", "5/h")], now=3630.0)
+    assert (decision.allowed, decision.retry_after) == (True, 3570)
+
+
+def test_several_limits_take_one_redis_round_trip(redis_cache, monkeypatch):
+    monkeypatch.setattr(ratelimit, "cache", redis_cache)
+    client = redis_cache._cache.get_client(write=True)
+    sent = []
+    original = type(client).pipeline
+
+    def pipeline(self, *args, **kwargs):
+        sent.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(client), "pipeline", pipeline)
+    decisions = [ratelimit.hit_all([("a", "k", "2/m"), ("b", "k", "5/m")], now=60.0) for _ in range(3)]
+    assert [d.allowed for d in decisions] == [True, True, False]
+    assert len(sent) == 3
+
+
 def test_the_key_itself_never_reaches_the_cache(settings):
     from django.core.cache import cache
 
