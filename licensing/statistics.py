@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
+from licensing import usage
 from licensing.charts import Series, bar_chart
 from licensing.models import Activation, CheckInDaily, License, Plan, UsageDaily
 
@@ -61,6 +62,8 @@ def activity(today: date) -> Figure:
     check_ins = dict(
         CheckInDaily.objects.filter(day__gte=days[0]).values_list("day").annotate(n=Sum("count"))
     )
+    for day, count in usage.pending_check_ins().items():  # not yet written by flush_check_ins
+        check_ins[day] = check_ins.get(day, 0) + count
     return Figure(
         f"Activations and check-ins, last {DAYS} days",
         [f"{day:%m-%d}" for day in days],

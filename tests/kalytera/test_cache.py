@@ -1,25 +1,6 @@
 """The Redis cache backend reuses one client per connection pool."""
 
-import os
-
-import pytest
-from django.core.cache import caches
-
 from kalytera.config import cache_settings
-
-
-@pytest.fixture
-def redis_cache(settings):
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        if os.environ.get("KALYTERA_REQUIRE_ALL") == "1":
-            pytest.fail("This test needs Redis: set REDIS_URL.")
-        pytest.skip("needs Redis (set REDIS_URL)")
-    settings.CACHES = {"redis": cache_settings(url, "test-cache-client")["default"]}
-    cache = caches["redis"]
-    yield cache
-    cache.clear()
-    cache.close()
 
 
 def test_the_platform_uses_the_reusing_backend():
@@ -50,3 +31,35 @@ def test_rate_limits_hold_on_the_redis_backend(redis_cache, settings, monkeypatc
     monkeypatch.setattr(ratelimit, "cache", redis_cache)
     decisions = [ratelimit.hit("test", "client", "2/m", now=60.0).allowed for _ in range(3)]
     assert decisions == [True, True, False]
+
+
+def test_several_window_counters_count_in_one_round_trip(redis_cache, monkeypatch):
+    client = redis_cache._cache.get_client(write=True)
+    round_trips = []
+    monkeypatch.setattr(type(client), "pipeline", _counting(type(client).pipeline, round_trips))
+    assert redis_cache.count_in_windows([("a", 30), ("b", 60)]) == [1, 1]
+    assert redis_cache.count_in_windows([("a", 30), ("b", 60)]) == [2, 2]
+    assert len(round_trips) == 2
+    assert 30 < client.ttl(redis_cache.make_and_validate_key("b")) <= 60
+
+
+def test_a_tally_keeps_what_was_added_while_it_was_being_written_elsewhere(redis_cache):
+    for _ in range(3):
+        redis_cache.add_to_tally("tally", "x")
+    redis_cache.add_to_tally("tally", "y", 5)
+    taken = redis_cache.read_tally("tally")
+    assert taken == {"x": 3, "y": 5}
+    redis_cache.add_to_tally("tally", "x")  # arrives after the read
+    redis_cache.take_from_tally("tally", taken)
+    assert redis_cache.read_tally("tally") == {"x": 1}
+    redis_cache.take_from_tally("tally", {"x": 1})
+    assert redis_cache.read_tally("tally") == {}
+    redis_cache.take_from_tally("tally", {})  # nothing to take: no error
+
+
+def _counting(method, calls: list):
+    def wrapper(self, *args, **kwargs):
+        calls.append(1)
+        return method(self, *args, **kwargs)
+
+    return wrapper

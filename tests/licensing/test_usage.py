@@ -3,13 +3,15 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from io import StringIO
 
 import pytest
-from django.db import connection
+from django.core.management import call_command
+from django.db import DatabaseError, connection
 from django.urls import reverse
 from django.utils import timezone
 
-from licensing import charts, keys, services, usage
+from licensing import charts, keys, services, statistics, usage
 from licensing.models import CheckInDaily, UsageDaily
 from tests.licensing.conftest import digest
 
@@ -49,6 +51,79 @@ def test_check_ins_of_many_machines_spread_over_shards_and_add_up(owned_license,
         services.validate(key=key, fingerprint=digest(f"m{n}"), product_version="6.2.0")
     assert CheckInDaily.objects.count() == usage.CHECK_IN_SHARDS
     assert sum(CheckInDaily.objects.values_list("count", flat=True)) == 20
+
+
+def test_with_redis_check_ins_are_gathered_and_written_once_a_minute(machine, redis_as_default_cache):
+    _, key = machine
+    for _ in range(3):
+        check_in(key)
+    assert not CheckInDaily.objects.exists()  # no database write per check-in
+    assert usage.pending_check_ins() == {timezone.now().date(): 3}
+    assert usage.flush_check_ins() == 3
+    row = CheckInDaily.objects.get()
+    assert (row.count, row.product_version, row.day) == (3, "6.2.0", timezone.now().date())
+    assert usage.pending_check_ins() == {}
+    check_in(key)
+    assert usage.flush_check_ins() == 1 and usage.flush_check_ins() == 0
+    assert CheckInDaily.objects.get().count == 4
+
+
+def test_the_statistics_count_check_ins_not_yet_written(machine, redis_as_default_cache):
+    _, key = machine
+    check_in(key)
+    check_in(key)
+    figure = statistics.activity(timezone.now().date())
+    assert figure.series[1].values[-1] == 2
+
+
+def test_a_failed_flush_keeps_the_counts_for_the_next_run(machine, redis_as_default_cache, monkeypatch):
+    _, key = machine
+    check_in(key)
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(usage, "_increment", broken)
+    with pytest.raises(DatabaseError):
+        usage.flush_check_ins()
+    monkeypatch.undo()
+    assert usage.pending_check_ins() == {timezone.now().date(): 1}
+    assert usage.flush_check_ins() == 1  # and the lock of the failed run was released
+    assert CheckInDaily.objects.get().count == 1
+
+
+def test_only_one_flush_runs_at_a_time(machine, redis_as_default_cache):
+    _, key = machine
+    check_in(key)
+    redis_as_default_cache.add(usage.FLUSH_LOCK, 1)  # another run holds the lock
+    assert usage.flush_check_ins() == 0
+    redis_as_default_cache.delete(usage.FLUSH_LOCK)
+    assert usage.flush_check_ins() == 1
+
+
+def test_counts_of_a_deleted_product_or_an_unreadable_entry_are_dropped(machine, redis_as_default_cache):
+    _, key = machine
+    check_in(key)
+    redis_as_default_cache.add_to_tally(usage.PENDING_CHECK_INS, "2026-11-23 999999 6.2.0", 4)
+    redis_as_default_cache.add_to_tally(usage.PENDING_CHECK_INS, "garbage", 2)
+    assert usage.flush_check_ins() == 1
+    assert CheckInDaily.objects.get().count == 1
+    assert redis_as_default_cache.read_tally(usage.PENDING_CHECK_INS) == {}
+
+
+def test_the_flush_command_says_what_it_wrote(machine, redis_as_default_cache):
+    _, key = machine
+    check_in(key)
+    out = StringIO()
+    call_command("flush_check_ins", stdout=out)
+    assert out.getvalue().strip() == "1 check-in(s) written to the daily counts."
+
+
+def test_without_redis_the_flush_has_nothing_to_do(machine):
+    _, key = machine
+    check_in(key)
+    assert usage.flush_check_ins() == 0
+    assert CheckInDaily.objects.get().count == 1
 
 
 def test_reported_usage_is_summed_by_version_and_bucket_once_a_day_per_machine(machine):
@@ -160,3 +235,34 @@ def test_concurrent_check_ins_on_a_new_day_lose_no_count(machine):
     with ThreadPoolExecutor(max_workers=racers) as pool:
         list(pool.map(run, range(racers)))
     assert sum(CheckInDaily.objects.values_list("count", flat=True)) == racers
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_check_ins_racing_flushes_are_each_counted_once(machine, redis_as_default_cache):
+    _, key = machine
+    racers, rounds = 6, 10
+    start = threading.Barrier(racers + 1)
+
+    def check_ins(_) -> None:
+        start.wait()
+        try:
+            for _ in range(rounds):
+                check_in(key)
+        finally:
+            connection.close()
+
+    def flushes() -> None:
+        start.wait()
+        try:
+            for _ in range(rounds):
+                usage.flush_check_ins()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=racers + 1) as pool:
+        done = [pool.submit(check_ins, n) for n in range(racers)] + [pool.submit(flushes)]
+        for future in done:
+            future.result()
+    usage.flush_check_ins()
+    assert sum(CheckInDaily.objects.values_list("count", flat=True)) == racers * rounds
