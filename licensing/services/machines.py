@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from kalytera.prepared import PreparedLookup
 from kalytera_client.offline import ActivationRequest, DeactivationRequest
 from licensing import certificates, crypto, keys
 from licensing import usage as figures
@@ -210,6 +211,19 @@ def _claim_trial_seat(license: License, fp_hash: str, now: datetime) -> None:
         raise LicensingError("TRIAL_ALREADY_USED", f"This machine has already run a trial of {product}.")
 
 
+# Compiled once per process: for this lookup the ORM's compilation cost more than the query.
+_ACTIVE_MACHINE = PreparedLookup(
+    Activation,
+    lambda key_hash, fingerprint_hash: (
+        Activation.objects.select_related("license__plan__product")
+        .filter(license__key_hash=key_hash, fingerprint_hash=fingerprint_hash, is_active=True)
+        .order_by()[:1]
+    ),  # at most one active row per license and fingerprint (a unique constraint)
+    "key_hash",
+    "fingerprint_hash",
+)
+
+
 def validate(
     *,
     key: str,
@@ -223,14 +237,7 @@ def validate(
     now = now or timezone.now()
     key_hash = keys.lookup_hash(parse_key(key))
     # The usual check-in is one query: the machine's activation joined with its license and plan.
-    activation = next(
-        iter(
-            Activation.objects.select_related("license__plan__product").filter(
-                license__key_hash=key_hash, fingerprint_hash=fingerprint_hash(fingerprint), is_active=True
-            )[:1]
-        ),
-        None,
-    )
+    activation = _ACTIVE_MACHINE.first(key_hash=key_hash, fingerprint_hash=fingerprint_hash(fingerprint))
     if activation is not None:
         license = activation.license
     else:

@@ -52,3 +52,31 @@ def test_a_stale_check_in_or_a_new_version_is_written(key):
     assert Activation.objects.get().last_seen_at == later
     assert activation_writes(key=key, product_version="6.3.0", now=later) == 1
     assert Activation.objects.get().product_version == "6.3.0"
+
+
+def test_with_redis_a_fresh_check_in_is_one_query_and_writes_nothing(key, redis_as_default_cache):
+    with CaptureQueriesContext(connection) as queries:
+        result = services.validate(key=key, fingerprint=digest("server"), product_version="6.2.0")
+    assert result.code == "VALID"
+    assert len(queries) == 1 and queries[0]["sql"].startswith("SELECT")
+
+
+def test_the_compiled_check_in_lookup_gives_what_the_orm_gives(key):
+    from licensing import keys
+    from licensing.services.machines import _ACTIVE_MACHINE
+
+    Plan.objects.update(features=["analytics", "lpr"])
+    Activation.objects.update(component_hashes=["a" * 64, "b" * 64])
+    key_hash, fingerprint = keys.lookup_hash(keys.normalize(key)), services.fingerprint_hash(digest("server"))
+    found = _ACTIVE_MACHINE.first(key_hash=key_hash, fingerprint_hash=fingerprint)
+    expected = Activation.objects.select_related("license__plan__product").get(fingerprint_hash=fingerprint)
+    for mine, theirs in [
+        (found, expected),
+        (found.license, expected.license),
+        (found.license.plan, expected.license.plan),
+        (found.license.plan.product, expected.license.plan.product),
+    ]:
+        fields = [f.attname for f in type(theirs)._meta.concrete_fields]
+        assert {f: getattr(mine, f) for f in fields} == {f: getattr(theirs, f) for f in fields}
+    assert found.license.plan.features == ["analytics", "lpr"]
+    assert _ACTIVE_MACHINE.first(key_hash=key_hash, fingerprint_hash=digest("another")) is None

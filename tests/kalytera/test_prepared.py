@@ -1,0 +1,56 @@
+"""A lookup compiled once gives what the ORM gives, with fresh values on every call."""
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kalytera.prepared import PreparedLookup
+
+ADDRESS = PreparedLookup(
+    EmailAddress,
+    lambda email: (
+        EmailAddress.objects.select_related("user").filter(email=email, verified=True).order_by()[:1]
+    ),
+    "email",
+)
+
+
+def _fields(obj) -> dict:
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+
+def test_it_returns_the_same_objects_as_the_orm(customer, other_customer):
+    for person in (customer, other_customer):
+        expected = EmailAddress.objects.select_related("user").get(email=person.email)
+        found = ADDRESS.first(email=person.email)
+        assert _fields(found) == _fields(expected)
+        assert _fields(found.user) == _fields(expected.user)
+        assert found._state.adding is False and found.user._state.adding is False
+
+
+def test_the_related_object_comes_with_the_one_query(customer):
+    with CaptureQueriesContext(connection) as queries:
+        found = ADDRESS.first(email=customer.email)
+        assert found.user.email == customer.email
+    assert len(queries) == 1
+
+
+@pytest.mark.parametrize("value", ["nobody@example.com", "' OR '1'='1", "%", ""])
+def test_values_are_parameters_never_sql(customer, value):
+    assert ADDRESS.first(email=value) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_survives_a_new_database_connection(customer):
+    ADDRESS.first(email=customer.email)
+    connection.close()
+    assert ADDRESS.first(email=customer.email).user == customer
+
+
+def test_a_value_that_is_not_a_query_parameter_is_refused(db):
+    lookup = PreparedLookup(
+        EmailAddress, lambda email, other: EmailAddress.objects.filter(email=email), "email", "other"
+    )
+    with pytest.raises(ValueError, match="query parameter"):
+        lookup.first(email="a@example.com", other="b")
