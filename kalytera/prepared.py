@@ -34,31 +34,46 @@ class _Compiled:
 
 
 class PreparedLookup:
-    """``build(**stand_ins)`` returns a queryset of ``model``; ``first(**values)`` runs it with real values.
+    """``build(**stand_ins)`` returns a queryset of ``model``; ``first`` and ``all`` run it with real values.
 
-    The values must be strings as stored (hashes, codes): they are passed to the database
-    as they are. Compiled SQL is kept per thread and database alias, because a compiler
-    holds its connection.
+    ``kinds`` names the values and their types (``str`` or ``int``), e.g. ``key_hash=str``.
+    Values go to the database as they are, so they must already be in stored form (hashes,
+    ids). Compiled SQL is kept per thread and database alias, because a compiler holds its
+    connection. A lookup that locks rows (``select_for_update``) must run in a transaction,
+    as with the ORM; only the first compilation can check that.
     """
 
-    def __init__(self, model: type[Model], build: Callable[..., QuerySet], *names: str) -> None:
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **kinds: type) -> None:
         self.model = model
         self.build = build
-        self.names = names
+        # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers.
+        self.stand_ins = {
+            name: f"\x00stand-in:{name}" if kind is str else -(2**31) + n
+            for n, (name, kind) in enumerate(kinds.items())
+        }
         self._local = threading.local()
 
-    def first(self, **values: str) -> Model | None:
+    def first(self, **values) -> Model | None:
+        compiled, rows = self._run(values, many=False)
+        return self._build(compiled, rows[0]) if rows else None
+
+    def all(self, **values) -> list[Model]:
+        compiled, rows = self._run(values, many=True)
+        return [self._build(compiled, row) for row in rows]
+
+    def _run(self, values: dict, *, many: bool) -> tuple[_Compiled, list]:
         compiled = self._compiled()
         params = list(compiled.params)
         for position, name in compiled.slots:
             params[position] = values[name]
         with compiled.compiler.connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if compiled.converters:
-            row = next(iter(compiled.compiler.apply_converters([row], compiled.converters)))
+            rows = cursor.fetchall() if many else [row for row in [cursor.fetchone()] if row is not None]
+        if compiled.converters and rows:
+            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+        return compiled, rows
+
+    def _build(self, compiled: _Compiled, row) -> Model:
         obj = compiled.model.from_db(
             compiled.compiler.using,
             compiled.init_list,
@@ -74,16 +89,19 @@ class PreparedLookup:
         cache = self._local.__dict__.setdefault("compiled", {})
         compiled = cache.get(using)
         if compiled is None or compiled.compiler.connection is not connections[using]:
-            queryset = self.build(**{name: f"\x00stand-in:{name}" for name in self.names}).using(using)
-            compiled = cache[using] = self._compile(queryset)
+            compiled = cache[using] = self._compile(self.build(**self.stand_ins).using(using))
         return compiled
 
     def _compile(self, queryset: QuerySet) -> _Compiled:
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()  # also sets up select and klass_info, used below
-        stand_ins = {f"\x00stand-in:{name}": name for name in self.names}
-        slots = [(n, stand_ins[p]) for n, p in enumerate(params) if isinstance(p, str) and p in stand_ins]
-        if sorted(name for _, name in slots) != sorted(self.names):
+        slots = [
+            (position, name)
+            for position, param in enumerate(params)
+            for name, stand_in in self.stand_ins.items()
+            if type(param) is type(stand_in) and param == stand_in
+        ]
+        if sorted(name for _, name in slots) != sorted(self.stand_ins):
             raise ValueError("Every value of a prepared lookup must appear once as a query parameter.")
         info = compiler.klass_info
         start, end = info["select_fields"][0], info["select_fields"][-1] + 1

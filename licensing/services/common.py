@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from kalytera.prepared import PreparedLookup
 from licensing import certificates, crypto, keys
 from licensing.certificates import IssuedDocument
 from licensing.models import Activation, License, LicenseEvent, Plan
@@ -113,31 +114,47 @@ def parse_key(key: str) -> str:
         raise LicensingError("INVALID_LICENSE_KEY", str(exc)) from exc
 
 
+# Every activation and deactivation starts here; compiled once per process (kalytera.prepared).
+_LOCKED_BY_KEY = PreparedLookup(
+    License,
+    lambda key_hash: (
+        License.objects.select_for_update(of=("self",))
+        .select_related("plan__product")
+        .filter(key_hash=key_hash)
+        .order_by()
+    ),
+    key_hash=str,
+)
+
+
 def locked_license(key: str) -> License:
-    display = parse_key(key)
-    try:
-        return (
-            License.objects.select_for_update(of=("self",))
-            .select_related("plan__product")
-            .get(key_hash=keys.lookup_hash(display))
-        )
-    except License.DoesNotExist:
-        raise LicensingError("LICENSE_NOT_FOUND", "No license has this key.") from None
+    """The license of ``key``, locked until the end of the caller's transaction."""
+    license = _LOCKED_BY_KEY.first(key_hash=keys.lookup_hash(parse_key(key)))
+    if license is None:
+        raise LicensingError("LICENSE_NOT_FOUND", "No license has this key.")
+    return license
 
 
-def events_in_last_year(license: License, kind: str, now: datetime) -> int:
-    """Self-service uses of an allowance in the last 365 days; what support does is not counted."""
-    return (
+def events_in_last_year(license: License, kind: str, now: datetime, *, up_to: int | None = None) -> int:
+    """Self-service uses of an allowance in the last 365 days; what support does is not counted.
+
+    ``up_to`` stops counting there: enough to compare with an allowance, and the count stays
+    cheap for a license with a long history.
+    """
+    events = (
         license.events.filter(kind=kind, created_at__gt=now - YEAR)
         .exclude(actor=LicenseEvent.Actor.STAFF)
-        .count()
+        .order_by()
     )
+    if up_to is not None:
+        events = events[:up_to]
+    return events.count()
 
 
 def moves_left(license: License, now: datetime | None = None) -> int:
     now = now or timezone.now()
-    used = events_in_last_year(license, LicenseEvent.Kind.DEACTIVATED, now)
-    return max(0, license.plan.moves_per_year - used)
+    allowed = license.plan.moves_per_year
+    return allowed - events_in_last_year(license, LicenseEvent.Kind.DEACTIVATED, now, up_to=allowed)
 
 
 def refuse_unusable(license: License, now: datetime) -> None:

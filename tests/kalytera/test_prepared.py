@@ -12,7 +12,7 @@ ADDRESS = PreparedLookup(
     lambda email: (
         EmailAddress.objects.select_related("user").filter(email=email, verified=True).order_by()[:1]
     ),
-    "email",
+    email=str,
 )
 
 
@@ -50,7 +50,22 @@ def test_it_survives_a_new_database_connection(customer):
 
 def test_a_value_that_is_not_a_query_parameter_is_refused(db):
     lookup = PreparedLookup(
-        EmailAddress, lambda email, other: EmailAddress.objects.filter(email=email), "email", "other"
+        EmailAddress, lambda email, other: EmailAddress.objects.filter(email=email), email=str, other=str
     )
     with pytest.raises(ValueError, match="query parameter"):
         lookup.first(email="a@example.com", other="b")
+
+
+def test_all_returns_every_row_in_the_querysets_order(customer, other_customer):
+    everyone = PreparedLookup(
+        EmailAddress,
+        lambda user_id: (
+            EmailAddress.objects.select_related("user").filter(user_id__gte=user_id).order_by("email")
+        ),
+        user_id=int,
+    )
+    expected = list(EmailAddress.objects.order_by("email"))
+    found = everyone.all(user_id=0)
+    assert [a.pk for a in found] == [a.pk for a in expected] and len(found) == 2
+    assert [a.user.email for a in found] == [a.email for a in expected]
+    assert everyone.all(user_id=10**9) == []

@@ -1,4 +1,5 @@
-"""A VMS check-in (validate) writes to the machine's row only when something changed."""
+"""A VMS check-in (validate) writes to the machine's row only when something changed, and the
+activate/deactivate cycle costs the same few queries however long the license's history is."""
 
 import hashlib
 from datetime import timedelta
@@ -80,3 +81,39 @@ def test_the_compiled_check_in_lookup_gives_what_the_orm_gives(key):
         assert {f: getattr(mine, f) for f in fields} == {f: getattr(theirs, f) for f in fields}
     assert found.license.plan.features == ["analytics", "lpr"]
     assert _ACTIVE_MACHINE.first(key_hash=key_hash, fingerprint_hash=digest("another")) is None
+
+
+def cycle_queries(key: str, n: int) -> int:
+    fingerprint = digest(f"cycle-{n}")
+    with CaptureQueriesContext(connection) as queries:
+        services.activate_machine(key=key, fingerprint=fingerprint)
+        services.deactivate_machine(key=key, fingerprint=fingerprint)
+    return len(queries)
+
+
+def test_the_activation_cycle_does_not_grow_with_the_license_history(key):
+    Plan.objects.update(moves_per_year=1000, max_machines=2)
+    first = cycle_queries(key, 0)
+    for n in range(1, 30):
+        cycle_queries(key, n)
+    assert cycle_queries(key, 99) == first
+    # lock, list the machines, insert, event; lock, find the machine, count moves, update, event;
+    # plus a savepoint and its release around each (the test itself runs in a transaction)
+    assert first == 9 + 4
+
+
+def test_the_move_allowance_counts_no_further_than_it_needs(key):
+    Plan.objects.update(moves_per_year=3, max_machines=2)
+    for n in range(3):
+        cycle_queries(key, n)
+    fingerprint = digest("one-too-many")
+    services.activate_machine(key=key, fingerprint=fingerprint)
+    with pytest.raises(services.LicensingError) as refused:
+        services.deactivate_machine(key=key, fingerprint=fingerprint)
+    assert refused.value.code == "MOVE_LIMIT"
+    from licensing.models import License, LicenseEvent
+
+    license = License.objects.get()
+    assert services.moves_left(license) == 0
+    counted = services.events_in_last_year(license, LicenseEvent.Kind.DEACTIVATED, timezone.now(), up_to=2)
+    assert counted == 2
