@@ -148,7 +148,7 @@ def test_aggregate_rows_hold_no_identifier(machine, customer, table):
     check_in(key, usage={"cameras": 12})
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT * FROM {table._meta.db_table}")
-        columns = [c.name for c in cursor.description]
+        columns = [c[0] for c in cursor.description]
         rows = cursor.fetchall()
     assert rows
     assert not any(col.endswith(("license_id", "activation_id", "user_id", "owner_id")) for col in columns)
