@@ -103,6 +103,16 @@ class ContactForm(forms.Form):
     )
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
+    licenses: list[tuple[str, str]] = []
+
+    def offer_licenses(self, licenses: list[tuple[str, str]]) -> None:
+        """Suggest the sender's own licenses, (reference, plan name), in the license field."""
+        self.licenses = list(licenses)
+        if self.licenses:
+            field = self.fields["license_reference"]
+            field.widget.attrs["list"] = "your-licenses"
+            field.help_text = "Choose one of your licenses, or type the reference shown on a license page."
+
     def clean_name(self) -> str:
         name = clean_line(self.cleaned_data["name"], what="name")
         if not _has_visible_text(name):

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from contact import services, spam
 from contact.forms import MESSAGE_MAX_CHARS, ContactForm
 from contact.spam import TokenProblem
+from licensing.services import license_references
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ def _render_form(request: HttpRequest, form: ContactForm, *, retry: bool = False
         # A fresh token with a short wait: a person who presses "Send" again gets through.
         form.data = form.data.copy()
         form.data["form_token"] = spam.issue_token(min_seconds=spam.RETRY_MIN_SECONDS)
+    form.offer_licenses(license_references(request.user))
     return render(
         request,
         "contact/form.html",

@@ -18,7 +18,7 @@ from licensing.services.common import (
     fingerprint_hash,
     moves_left,
 )
-from licensing.services.customers import claim_license, reveal_key
+from licensing.services.customers import claim_license, license_references, reveal_key
 from licensing.services.machines import (
     activate_machine,
     activate_offline,
@@ -58,6 +58,7 @@ __all__ = [
     "fingerprint_hash",
     "issue_batch",
     "issue_license",
+    "license_references",
     "machine_certificate",
     "moves_left",
     "reinstate_license",

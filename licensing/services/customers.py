@@ -19,6 +19,15 @@ from licensing.services.common import (
 # --- Customers ----------------------------------------------------------------------------------
 
 
+def license_references(user) -> list[tuple[str, str]]:
+    """(reference, plan name) of each license in the account, newest first, for forms to offer."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        License.objects.filter(owner=user).order_by("-created_at").values_list("key_prefix", "plan__name")
+    )
+
+
 def claim_license(*, user, key: str, now: datetime | None = None) -> License:
     """Register a key in the user's account. Keys of other accounts are refused without naming them."""
     now = now or timezone.now()

@@ -86,6 +86,32 @@ def test_logged_in_customer_is_prefilled_and_linked(client, customer):
     assert Inquiry.objects.get().user == customer
 
 
+def test_a_customer_is_offered_their_own_licenses_and_nobody_elses(client, customer, other_customer):
+    from licensing import services
+    from licensing.models import Plan, Product
+
+    product = Product.objects.create(slug="vms", name="Kalytera VMS")
+    plan = Plan.objects.create(
+        product=product, code="pro", name="Pro", kind="subscription", duration_days=365, channels=16
+    )
+    system = services.Actor.system()
+    mine = [services.issue_license(plan=plan, owner=customer, actor=system) for _ in range(2)]
+    theirs = services.issue_license(plan=plan, owner=other_customer, actor=system)
+    client.force_login(customer)
+    html = client.get(reverse("contact:form")).content.decode()
+    assert 'list="your-licenses"' in html and '<datalist id="your-licenses">' in html
+    for issued in mine:
+        assert f'<option value="{issued.license.reference}">{issued.license.reference} · Pro</option>' in html
+    assert theirs.license.reference not in html
+    assert not page_problems(html)
+
+
+def test_without_licenses_no_suggestions_are_offered(client, customer):
+    client.force_login(customer)
+    html = client.get(reverse("contact:form")).content.decode()
+    assert "datalist" not in html and 'list="your-licenses"' not in html
+
+
 def test_license_link_preselects_the_topic_and_the_license(client):
     form = client.get(reverse("contact:form"), {"topic": "licensing", "license": "KLY-7K2M-9XQD"}).context[
         "form"
