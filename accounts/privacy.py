@@ -212,6 +212,12 @@ def is_restricted(user: User) -> bool:
     return PrivacyChoices.objects.filter(user_id=user.pk, restricted_at__isnull=False).exists()
 
 
+RESTRICTED_NOTE = (
+    "This person restricted the processing of their data: use it only for what they asked "
+    "for or what the contract requires, and change nothing in their account."
+)
+
+
 @transaction.atomic
 def set_choices(
     *, user: User, restrict: bool, object_to_optional_mail: bool, request: HttpRequest | None = None

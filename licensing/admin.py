@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from accounts import privacy
 from accounts.models import User
 from kalytera.mail import queue_email
 from licensing import keys, services, statistics
@@ -218,7 +219,7 @@ class LicenseAdmin(admin.ModelAdmin):
     actions = ["suspend", "reinstate", "revoke", "renew", "renew_with_form"]
     fields = (
         "reference", "public_id", "plan", "owner", "status", "max_machines_override", "channels_override",
-        "starts_at", "expires_at", "upgrade_plan_until", "batch", "created_at", "claimed_at",
+        "starts_at", "expires_at", "upgrade_plan_until", "batch", "created_at", "claimed_at", "owner_privacy",
     )  # fmt: skip
     readonly_fields = fields
     raw_id_fields = ("owner",)
@@ -226,6 +227,14 @@ class LicenseAdmin(admin.ModelAdmin):
     @admin.display(description="Owner", ordering="owner__email")
     def owner_email(self, license: License) -> str:
         return license.owner.email if license.owner else "unassigned"
+
+    @admin.display(description="Owner's privacy choices")
+    def owner_privacy(self, license: License) -> str:
+        if license.owner is None:
+            return "-"
+        if privacy.is_restricted(license.owner):
+            return privacy.RESTRICTED_NOTE
+        return "No restriction"
 
     def get_search_results(self, request, queryset: QuerySet, search_term: str):
         term = search_term.strip()
