@@ -1,8 +1,10 @@
 """allauth's failed-login limit, counted in batched Redis commands on allauth's own entries."""
 
 import os
+from unittest import mock
 
 import pytest
+import redis
 from allauth.account.adapter import get_adapter
 from allauth.core.internal import ratelimit as allauth_ratelimit
 from django.core.cache import cache
@@ -112,3 +114,24 @@ def test_a_cache_without_batched_commands_runs_allauths_code(settings, customer)
     usage = login_limits.consume(post_request(), key=account_key(customer.email))
     assert isinstance(usage, allauth_ratelimit.RateLimitUsage)
     assert len(usage.usage) == 2
+
+
+def test_a_successful_login_makes_nine_redis_round_trips(redis_limits, customer):
+    round_trips = []
+    command, pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def counted(original):
+        def call(self, *args, **kwargs):
+            round_trips.append(args[:1])
+            return original(self, *args, **kwargs)
+
+        return call
+
+    with (
+        mock.patch.object(redis.Redis, "execute_command", counted(command)),
+        mock.patch.object(redis.client.Pipeline, "execute", counted(pipeline)),
+    ):
+        assert login(customer.email, personas.PASSWORD).status_code == 302
+    # allauth's login limit (4), the site-wide password-check cap (1), the failed-login
+    # limit counted (2) and taken back (2).
+    assert len(round_trips) == 9
