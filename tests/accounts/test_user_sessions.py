@@ -1,13 +1,18 @@
 """The session list at sign-in: the current session is added, the account's ended ones purged."""
 
+from datetime import timedelta
+
 import pytest
 from allauth.usersessions import signals as usersessions_signals
 from allauth.usersessions.models import UserSession
-from django.contrib.auth import get_user
+from django.contrib.auth import SESSION_KEY, get_user
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import user_sessions
 from tests import personas
@@ -61,6 +66,49 @@ def test_a_session_with_a_stale_password_hash_is_purged(customer):
     customer.save()
     sign_in(customer)
     assert not UserSession.objects.filter(session_key=before.session.session_key).exists()
+
+
+def test_expired_and_signed_out_sessions_are_purged(customer):
+    expired = sign_in(customer)
+    signed_out = sign_in(customer)
+    Session.objects.filter(session_key=expired.session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    store = SessionStore(signed_out.session.session_key)
+    del store[SESSION_KEY]
+    store.save()
+    current = sign_in(customer)
+    assert list(UserSession.objects.filter(user=customer).values_list("session_key", flat=True)) == [
+        current.session.session_key
+    ]
+
+
+def test_a_session_signed_by_a_previous_secret_key_is_kept(customer, settings):
+    before = sign_in(customer)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-rotated-secret-key-" + "k" * 40
+    sign_in(customer)
+    assert UserSession.objects.filter(session_key=before.session.session_key).exists()
+
+
+def test_an_entry_naming_another_accounts_session_is_left_to_allauths_check(customer, other_customer):
+    elsewhere = sign_in(other_customer)
+    UserSession.objects.filter(user=other_customer).update(user=customer)
+    sign_in(customer)
+    # allauth's check finds a signed-in user for that session, so it keeps the entry.
+    assert UserSession.objects.filter(session_key=elsewhere.session.session_key).exists()
+
+
+def test_a_sign_in_costs_the_same_queries_however_many_sessions_are_listed(customer):
+    counts = []
+    for others in (1, 3):
+        while UserSession.objects.filter(user=customer).count() < others:
+            sign_in(customer)
+        client = Client()
+        with CaptureQueriesContext(connection) as queries:
+            client.post(reverse("account_login"), {"login": customer.email, "password": personas.PASSWORD})
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 def test_a_tracked_session_is_updated_and_its_new_address_signalled(customer):
