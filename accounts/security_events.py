@@ -84,7 +84,10 @@ def _on(signal, kind: str, detail=None):
             return
         record(user=user, kind=kind, request=request, detail=detail(kwargs) if detail else "")
 
-    receiver(signal, dispatch_uid=f"security_events.{kind}")(handler)
+    # weak=False: nothing else holds ``handler``, and a signal keeps only a weak reference
+    # by default, so the handler would be garbage-collected and the event silently lost
+    # (with DEBUG on, Django's receiver check happens to cache it and hides this).
+    receiver(signal, weak=False, dispatch_uid=f"security_events.{kind}")(handler)
 
 
 def _authenticator_type(kwargs: dict) -> str:

@@ -69,6 +69,49 @@ class RedisCache(DjangoRedisCache):
         arguments = [part for field, amount in amounts.items() for part in (field, amount)]
         self._cache.get_client(name, write=True).eval(_TAKE_FROM_TALLY, 1, name, *arguments)
 
+    # --- allauth's locked rate-limit entries, several at once ----------------------------------
+    # allauth updates a rate-limit entry under a lock entry "<key>:lock" taken with ``add``:
+    # four round trips per entry. These two send the same commands for several entries in
+    # one round trip each, and take and release the very same lock entries, so they and
+    # allauth's own code still exclude each other (see accounts/login_limits.py).
+
+    def lock_and_get_many(self, keys: list[str], *, lock_timeout: int) -> list | None:
+        """Take the lock entry of every key and read the keys, in one round trip.
+
+        Returns the values (None for a missing key), or None, having released the locks it
+        took, when another process holds one of the locks.
+        """
+        serializer = self._cache._serializer
+        pipeline = self._cache.get_client(write=True).pipeline(transaction=False)
+        for key in keys:
+            pipeline.set(self._lock_key(key), serializer.dumps(True), ex=lock_timeout, nx=True)
+            pipeline.get(self.make_and_validate_key(key))
+        replies = pipeline.execute()
+        taken, values = replies[0::2], replies[1::2]
+        if not all(taken):
+            held = [self._lock_key(key) for key, ok in zip(keys, taken, strict=True) if ok]
+            if held:
+                self._cache.get_client(write=True).delete(*held)
+            return None
+        return [None if value is None else serializer.loads(value) for value in values]
+
+    def set_many_and_unlock(self, values: dict[str, tuple[object, float]], *, locked: list[str]) -> None:
+        """Write ``values`` (key -> (value, timeout in seconds)) and release the locks of ``locked``."""
+        serializer = self._cache._serializer
+        pipeline = self._cache.get_client(write=True).pipeline(transaction=False)
+        for key, (value, timeout) in values.items():
+            timeout = self.get_backend_timeout(timeout)
+            if timeout == 0:
+                pipeline.delete(self.make_and_validate_key(key))
+            else:
+                pipeline.set(self.make_and_validate_key(key), serializer.dumps(value), ex=timeout)
+        if locked:
+            pipeline.delete(*(self._lock_key(key) for key in locked))
+        pipeline.execute()
+
+    def _lock_key(self, key: str) -> str:
+        return self.make_and_validate_key(f"{key}:lock")
+
 
 # Subtracting and removing emptied fields in one atomic step, so that a count added between
 # the two is never deleted with its field.

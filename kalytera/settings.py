@@ -48,7 +48,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    "allauth.usersessions",
+    "accounts.apps.UserSessionsConfig",  # allauth.usersessions
     "django_tasks_db",
 ]
 

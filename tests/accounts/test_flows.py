@@ -40,6 +40,14 @@ def test_login_by_password_and_logout_by_post(client, customer):
     assert client.get(reverse("accounts:dashboard")).status_code == 302
 
 
+def test_a_password_login_stays_within_its_queries(client, customer, django_assert_max_num_queries):
+    # Find the account (2), deletion pending (1), verified email and two-factor stages (2),
+    # new session key and row (4), last login (1), session list and the session (4), the
+    # security timeline (1), the session's data at the end (3); savepoints count here.
+    with django_assert_max_num_queries(18):
+        assert login(client, customer.email).status_code == 302
+
+
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, customer):
     for email in (customer.email, "nobody@example.com"):
         response = login(client, email, "wrong-password")

@@ -63,3 +63,25 @@ def _counting(method, calls: list):
         return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def test_entries_are_locked_and_read_together_and_written_back_with_their_locks(redis_cache):
+    redis_cache.set("first", [1.0])
+    assert redis_cache.lock_and_get_many(["first", "second"], lock_timeout=10) == [[1.0], None]
+    # The locks are allauth's lock entries: its cache_lock's add() now fails.
+    assert redis_cache.add("first:lock", True) is False
+    assert redis_cache.add("second:lock", True) is False
+    written = {"first": ([2.0, 1.0], 60), "second": ([], 0)}
+    redis_cache.set_many_and_unlock(written, locked=["first", "second"])
+    assert redis_cache.get("first") == [2.0, 1.0]
+    assert redis_cache.get("second") is None
+    assert redis_cache.add("first:lock", True) is True
+    assert redis_cache.add("second:lock", True) is True
+
+
+def test_a_lock_held_elsewhere_gives_back_the_locks_just_taken(redis_cache):
+    redis_cache.add("second:lock", True)
+    assert redis_cache.lock_and_get_many(["first", "second", "third"], lock_timeout=10) is None
+    assert redis_cache.get("first:lock") is None
+    assert redis_cache.get("second:lock") is True  # the other holder's
+    assert redis_cache.get("third:lock") is None

@@ -1,0 +1,96 @@
+"""The session list ("where you're signed in") that allauth.usersessions keeps, at sign-in.
+
+At every sign-in allauth purges the list entries of the account's sessions that ended,
+asking for each one whether its row exists, then loading it and its user: three queries
+per session. It then records the current session with get_or_create() in a transaction
+(a server-side cursor and six statements, also when there is no other session).
+
+Here the rows of all the account's sessions are read in one query and judged by the
+rule of Django's ``get_user()``, which allauth's check applies, and the current session,
+which after a sign-in has a new key that no other request knows, is recorded with one
+INSERT. A session that is tracked already (signing in again without a new key) goes
+through allauth's update, which also sends its "client changed" signal.
+"""
+
+from allauth.account.adapter import get_adapter
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.models import Session
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from accounts.models import User
+
+USER_AGENT_MAX_LENGTH = UserSession._meta.get_field("user_agent").max_length
+
+
+def on_user_logged_in(sender, request: HttpRequest, **kwargs) -> None:
+    """Receiver of allauth's ``user_logged_in`` in place of allauth.usersessions' own."""
+    record_sign_in(request)
+
+
+def record_sign_in(request: HttpRequest) -> None:
+    """Purge the signed-in user's ended sessions and add the current one to the list."""
+    user = request.user
+    if not request.session.session_key:
+        request.session.save()
+    key = request.session.session_key
+    listed = _purge_ended(user, list(UserSession.objects.filter(user_id=user.pk)))
+    if key not in {session.session_key for session in listed}:
+        try:
+            with transaction.atomic():
+                UserSession.objects.create(
+                    user=user,
+                    session_key=key,
+                    ip=get_adapter().get_client_ip(request),
+                    user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX_LENGTH],
+                )
+            return
+        except IntegrityError:
+            pass  # Recorded by another request meanwhile: allauth's update below sets it right.
+    UserSession.objects.create_from_request(request)
+
+
+def _purge_ended(user: User, sessions: list[UserSession]) -> list[UserSession]:
+    """Delete the entries of ``user``'s sessions that ended and return the others.
+
+    A session ended, as for Django's ``get_user()``, when its row is gone or expired, it
+    is signed out, or it was signed in with a password the account no longer has. Unlike
+    ``get_user()`` this only reads: a dead session's row is left to Django, which empties
+    it on that session's next request, and the expiry job.
+    """
+    if not sessions:
+        return []
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return [session for session in sessions if not session.purge()]  # allauth's check
+    rows = Session.objects.filter(session_key__in=[session.session_key for session in sessions])
+    live_data = {row.session_key: row.get_decoded() for row in rows if row.expire_date > timezone.now()}
+    kept, ended = [], []
+    for session in sessions:
+        data = live_data.get(session.session_key, {})
+        signed_in_as = data.get(SESSION_KEY)
+        if signed_in_as is not None and str(signed_in_as) != str(user.pk):
+            # Signed in as someone else (no sign-in leaves it so): allauth's own check decides.
+            if not session.purge():
+                kept.append(session)
+        elif signed_in_as is not None and _verifies(data, user):
+            kept.append(session)
+        else:
+            ended.append(session)
+    if ended:
+        UserSession.objects.filter(pk__in=[session.pk for session in ended]).delete()
+    return kept
+
+
+def _verifies(data: dict, user: User) -> bool:
+    """Whether a session's stored backend and password hash still sign ``user`` in."""
+    if data.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS:
+        return False
+    session_hash = data.get(HASH_SESSION_KEY)
+    if not session_hash:
+        return False
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return any(constant_time_compare(session_hash, auth_hash) for auth_hash in hashes)

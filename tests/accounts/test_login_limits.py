@@ -1,0 +1,137 @@
+"""allauth's failed-login limit, counted in batched Redis commands on allauth's own entries."""
+
+import os
+from unittest import mock
+
+import pytest
+import redis
+from allauth.account.adapter import get_adapter
+from allauth.core.internal import ratelimit as allauth_ratelimit
+from django.core.cache import cache
+from django.test import Client, RequestFactory
+from django.urls import reverse
+
+from accounts import login_limits
+from kalytera import settings as platform
+from kalytera.config import cache_settings
+from tests import personas
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = "198.51.100.7"
+LIMIT = {"app": "allauth.account", "action": "login_failed"}
+
+
+@pytest.fixture
+def redis_limits(settings):
+    """The shared Redis cache and allauth's rate limits as in production."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        if os.environ.get("KALYTERA_REQUIRE_ALL") == "1":
+            pytest.fail("This test needs Redis: set REDIS_URL.")
+        pytest.skip("needs Redis (set REDIS_URL)")
+    settings.CACHES = cache_settings(url, "test-login-limits")
+    settings.ACCOUNT_RATE_LIMITS = platform.ACCOUNT_RATE_LIMITS
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def login(email: str, password: str, address: str = ADDRESS):
+    return Client(REMOTE_ADDR=address).post(reverse("account_login"), {"login": email, "password": password})
+
+
+def post_request(address: str = ADDRESS):
+    return RequestFactory().post(reverse("account_login"), REMOTE_ADDR=address)
+
+
+def account_key(email: str) -> str:
+    return get_adapter()._get_login_attempts_cache_key(post_request(), email=email)
+
+
+def entry_keys(request, key: str) -> list[str]:
+    """allauth's cache keys of the failed-login limit: per address, then per account."""
+    return [
+        allauth_ratelimit.get_cache_key(request, **LIMIT, rate=rate, key=key)
+        for rate in allauth_ratelimit.get_rates(**LIMIT)
+    ]
+
+
+def entries(email: str, address: str = ADDRESS) -> list[list[float]]:
+    return [cache.get(key, []) for key in entry_keys(post_request(address), account_key(email))]
+
+
+def test_a_correct_password_takes_its_attempt_back(redis_limits, customer):
+    for _ in range(7):  # more than the five failures an account may have
+        assert login(customer.email, personas.PASSWORD).status_code == 302
+    assert entries(customer.email) == [[], []]
+
+
+def test_failed_attempts_are_stored_where_allauth_counts_them(redis_limits, customer):
+    for _ in range(2):
+        assert login(customer.email, "wrong-password").status_code == 200
+    per_address, per_account = entries(customer.email)
+    assert len(per_address) == len(per_account) == 2
+    # allauth's own counting (the two-factor step uses it) continues the same count.
+    for _ in range(3):
+        assert allauth_ratelimit.consume(
+            post_request("203.0.113.9"), **LIMIT, key=account_key(customer.email)
+        )
+    response = login(customer.email, personas.PASSWORD)
+    assert response.status_code == 200
+    assert b"Too many failed login attempts" in response.content
+
+
+def test_a_password_reset_clears_the_failures_as_allauth_does(redis_limits, customer):
+    for _ in range(5):
+        login(customer.email, "wrong-password", address="203.0.113.10")
+    assert login(customer.email, personas.PASSWORD).status_code == 200
+    get_adapter()._delete_login_attempts_cached_email(post_request(), email=customer.email)
+    assert login(customer.email, personas.PASSWORD).status_code == 302
+
+
+def test_the_address_limit_counts_failures_for_any_account(redis_limits):
+    statuses = [login(f"nobody{n}@example.com", "wrong-password").content for n in range(11)]
+    assert all(b"Too many failed login attempts" not in body for body in statuses[:10])
+    assert b"Too many failed login attempts" in statuses[10]
+
+
+def test_an_entry_locked_by_allauth_is_waited_for_then_refused(redis_limits, customer, monkeypatch):
+    monkeypatch.setattr(allauth_ratelimit, "CACHE_LOCK_WAIT_TIMEOUT", 0.05)
+    request = post_request()
+    key = account_key(customer.email)
+    with allauth_ratelimit.cache_lock(entry_keys(request, key)[1]) as locked:
+        assert locked
+        assert login_limits.consume(request, key=key) is None
+        # The other entry's lock, taken for a moment, was given back; allauth's is still held.
+        assert cache.get(f"{entry_keys(request, key)[0]}:lock") is None
+        assert cache.get(f"{entry_keys(request, key)[1]}:lock") is True
+    assert login_limits.consume(request, key=key)
+
+
+def test_a_cache_without_batched_commands_runs_allauths_code(settings, customer):
+    settings.ACCOUNT_RATE_LIMITS = platform.ACCOUNT_RATE_LIMITS
+    usage = login_limits.consume(post_request(), key=account_key(customer.email))
+    assert isinstance(usage, allauth_ratelimit.RateLimitUsage)
+    assert len(usage.usage) == 2
+
+
+def test_a_successful_login_makes_nine_redis_round_trips(redis_limits, customer):
+    round_trips = []
+    command, pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def counted(original):
+        def call(self, *args, **kwargs):
+            round_trips.append(args[:1])
+            return original(self, *args, **kwargs)
+
+        return call
+
+    with (
+        mock.patch.object(redis.Redis, "execute_command", counted(command)),
+        mock.patch.object(redis.client.Pipeline, "execute", counted(pipeline)),
+    ):
+        assert login(customer.email, personas.PASSWORD).status_code == 302
+    # allauth's login limit (4), the site-wide password-check cap (1), the failed-login
+    # limit counted (2) and taken back (2).
+    assert len(round_trips) == 9
