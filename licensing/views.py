@@ -6,6 +6,7 @@ from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -52,6 +53,10 @@ def _standing(license: License, now) -> tuple[str, str]:
     return "Active", "ok"
 
 
+# Integrators hold hundreds of licenses; a page stays quick to render and to read.
+LICENSES_PER_PAGE = 50
+
+
 @login_required
 @require_GET
 def license_list(request: HttpRequest) -> HttpResponse:
@@ -59,12 +64,13 @@ def license_list(request: HttpRequest) -> HttpResponse:
         License.objects.filter(owner=request.user)
         .select_related("plan__product")
         .annotate(machines_used=Count("activations", filter=Q(activations__is_active=True)))
-        .order_by("-created_at")
+        .order_by("-created_at", "-id")
     )
+    page = Paginator(licenses, LICENSES_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
-    offline = _offline_counts(request.user, now)
-    rows = [(license, *_standing(license, now), offline.get(license.pk, 0)) for license in licenses]
-    return render(request, "licensing/license_list.html", {"rows": rows})
+    offline = _offline_counts([license.pk for license in page], now)
+    rows = [(license, *_standing(license, now), offline.get(license.pk, 0)) for license in page]
+    return render(request, "licensing/license_list.html", {"rows": rows, "page": page})
 
 
 def _is_offline(activation: Activation, plan, now) -> bool:
@@ -72,9 +78,10 @@ def _is_offline(activation: Activation, plan, now) -> bool:
     return activation.is_active and activation.last_seen_at < now - timedelta(days=plan.offline_validity_days)
 
 
-def _offline_counts(user, now) -> dict[int, int]:
+def _offline_counts(license_ids: list[int], now) -> dict[int, int]:
     counts: dict[int, int] = {}
-    machines = Activation.objects.filter(license__owner=user, is_active=True).select_related("license__plan")
+    machines = Activation.objects.filter(license__in=license_ids, is_active=True)
+    machines = machines.select_related("license__plan")
     for activation in machines.only("is_active", "last_seen_at", "license__plan__offline_validity_days"):
         if _is_offline(activation, activation.license.plan, now):
             counts[activation.license_id] = counts.get(activation.license_id, 0) + 1

@@ -88,6 +88,22 @@ def test_the_list_does_not_show_other_customers_licenses(customer_client, issue,
     assert theirs.reference not in customer_client.get(reverse("licensing:list")).content.decode()
 
 
+def test_a_long_list_is_paged_newest_first(customer_client, customer, issue, settings):
+    from licensing import views
+
+    issued = [issue(customer)[0] for _ in range(views.LICENSES_PER_PAGE + 2)]
+    newest_first = sorted(issued, key=lambda license: (license.created_at, license.pk), reverse=True)
+    first = customer_client.get(reverse("licensing:list")).content.decode()
+    assert all(license.reference in first for license in newest_first[: views.LICENSES_PER_PAGE])
+    assert f"Page 1 of 2 ({len(issued)} licenses)" in first and 'rel="next"' in first
+    second = customer_client.get(reverse("licensing:list"), {"page": 2}).content.decode()
+    assert all(license.reference in second for license in newest_first[views.LICENSES_PER_PAGE :])
+    assert newest_first[0].reference not in second and 'rel="prev"' in second
+    # a page number out of range or not a number shows the nearest page, never an error
+    assert "Page 2 of 2" in customer_client.get(reverse("licensing:list"), {"page": 99}).content.decode()
+    assert "Page 1 of 2" in customer_client.get(reverse("licensing:list"), {"page": "x"}).content.decode()
+
+
 def _page_queries(client, url) -> int:
     with CaptureQueriesContext(connection) as context:
         assert client.get(url).status_code == 200
