@@ -35,14 +35,19 @@ import time
 from datetime import UTC, datetime
 
 from bench import report
-from bench.common import PROXY, ROOT, Server, drive, manage, production_env, request, timed
+from bench.common import (
+    PROXY,
+    RELAXED_LIMITS,
+    ROOT,
+    Server,
+    drive,
+    production_env,
+    request,
+    set_up_here,
+    timed,
+)
 
-SERVER_SETTINGS = {
-    "BENCHMARK_ENDPOINTS": "1",
-    "LICENSING_API_RATE_PER_ADDRESS": "100000000/m",
-    "LICENSING_API_RATE_PER_LICENSE": "100000000/m",
-    "PASSWORD_CHECK_RATE_LIMIT": "100000/s",
-}
+SERVER_SETTINGS = {"BENCHMARK_ENDPOINTS": "1", **RELAXED_LIMITS}
 JSON = {"Content-Type": "application/json"}
 ORIGIN = {**PROXY, "Origin": "https://127.0.0.1", "Referer": "https://127.0.0.1/accounts/login/"}
 
@@ -185,14 +190,7 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         env = production_env(workdir, **SERVER_SETTINGS)
         print("Migrating, collecting static files, loading the policies ...", flush=True)
-        manage(env, "migrate", "--noinput")
-        manage(env, "collectstatic", "--noinput")
-        manage(env, "load_policies")
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        set_up_here(env)
         from bench import seed
 
         cores = os.cpu_count() or 1
@@ -256,13 +254,7 @@ def run(args: argparse.Namespace) -> None:
 
 def seed_only(scale: int) -> None:
     with tempfile.TemporaryDirectory() as workdir:
-        env = production_env(workdir)
-        manage(env, "migrate", "--noinput")
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        set_up_here(production_env(workdir), site=False)
         from bench import seed
 
         timings = seed.seed(scale)

@@ -31,7 +31,17 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.common import PROXY, PYTHON, ROOT, Server, drive, manage, production_env, request
+from bench.common import (
+    PROXY,
+    PYTHON,
+    RELAXED_LIMITS,
+    ROOT,
+    Server,
+    drive,
+    production_env,
+    request,
+    set_up_here,
+)
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -93,17 +103,9 @@ def postgres_restart(args: argparse.Namespace) -> None:
         env = production_env(
             workdir,
             DATABASE_URL=cluster.url("kalytera_fault"),
-            LICENSING_API_RATE_PER_ADDRESS="100000000/m",
-            LICENSING_API_RATE_PER_LICENSE="100000000/m",
+            **RELAXED_LIMITS,
         )
-        manage(env, "migrate", "--noinput")
-        manage(env, "collectstatic", "--noinput")
-        manage(env, "load_policies")
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        set_up_here(env)
         from bench import seed
 
         data = seed.probe(10)

@@ -21,14 +21,7 @@ import sys
 import tempfile
 import time
 
-from bench.common import ROOT, manage, production_env
-
-RELAXED_LIMITS = {
-    "LICENSING_API_RATE_PER_ADDRESS": "100000000/m",
-    "LICENSING_API_RATE_PER_LICENSE": "100000000/m",
-    "PASSWORD_CHECK_RATE_LIMIT": "100000/s",
-    "BENCHMARK_ENDPOINTS": "1",
-}
+from bench.common import RELAXED_LIMITS, production_env, set_up_here
 
 
 def steps(data: dict):
@@ -83,15 +76,7 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database of its own (it is migrated and filled).")
     with tempfile.TemporaryDirectory() as workdir:
-        env = production_env(workdir, **RELAXED_LIMITS)
-        manage(env, "migrate", "--noinput")
-        manage(env, "collectstatic", "--noinput")
-        manage(env, "load_policies")
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        set_up_here(production_env(workdir, BENCHMARK_ENDPOINTS="1", **RELAXED_LIMITS))
         from django.conf import settings
         from django.test import Client
 
