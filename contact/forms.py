@@ -103,11 +103,11 @@ class ContactForm(forms.Form):
     )
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    licenses: list[tuple[str, str]] = []
+    licenses: tuple[tuple[str, str], ...] = ()  # set by offer_licenses
 
     def offer_licenses(self, licenses: list[tuple[str, str]]) -> None:
         """Suggest the sender's own licenses, (reference, plan name), in the license field."""
-        self.licenses = list(licenses)
+        self.licenses = tuple(licenses)
         if self.licenses:
             field = self.fields["license_reference"]
             field.widget.attrs["list"] = "your-licenses"

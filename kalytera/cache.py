@@ -31,17 +31,13 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = ReusedClients
 
-    def count_in_window(self, key: str, *, timeout: int) -> int:
-        """Add one to a counter and return it, in one round trip (rate limits).
-
-        Django's ``add`` then ``incr`` takes three (``incr`` first asks whether the key
-        exists). The expiry is set again with every hit; counters are per time window, so
-        that only keeps a finished window's counter a few seconds longer.
-        """
-        return self.count_in_windows([(key, timeout)])[0]
-
     def count_in_windows(self, counters: list[tuple[str, int]]) -> list[int]:
-        """``count_in_window`` for several ``(key, timeout)`` counters, still one round trip."""
+        """Add one to each ``(key, timeout)`` counter and return them, in one round trip (rate limits).
+
+        Django's ``add`` then ``incr`` takes three per counter (``incr`` first asks whether
+        the key exists). The expiry is set again with every hit; counters are per time
+        window, so that only keeps a finished window's counter a few seconds longer.
+        """
         names = [self.make_and_validate_key(key) for key, _ in counters]
         pipeline = self._cache.get_client(names[0], write=True).pipeline(transaction=False)
         for name, (_, timeout) in zip(names, counters, strict=True):

@@ -19,7 +19,7 @@ def test_one_client_serves_every_operation(redis_cache):
 
 
 def test_a_window_counter_counts_and_expires_in_one_round_trip(redis_cache):
-    assert [redis_cache.count_in_window("window", timeout=30) for _ in range(3)] == [1, 2, 3]
+    assert [redis_cache.count_in_windows([("window", 30)])[0] for _ in range(3)] == [1, 2, 3]
     client = redis_cache._cache.get_client(write=True)
     key = redis_cache.make_and_validate_key("window")
     assert 0 < client.ttl(key) <= 30
