@@ -202,9 +202,14 @@ class License(models.Model):
         return "grace" if now < self.grace_ends_at else "expired"
 
     def expiring_soon(self, now: datetime) -> bool:
+        """In the last part of its term: the last ``LICENSING_EXPIRING_SOON_DAYS``, but never more
+        than a quarter of the term, so a 30-day trial is not "expiring soon" from its first day."""
         if self.expires_at is None or self.kind == Plan.Kind.PERPETUAL:
             return False
-        return now <= self.expires_at < now + timedelta(days=settings.LICENSING_EXPIRING_SOON_DAYS)
+        window = min(
+            timedelta(days=settings.LICENSING_EXPIRING_SOON_DAYS), (self.expires_at - self.starts_at) / 4
+        )
+        return now <= self.expires_at < now + window
 
     def covers_release(self, released_on: date) -> bool:
         return self.upgrade_plan_until is None or released_on <= self.upgrade_plan_until

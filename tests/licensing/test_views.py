@@ -74,13 +74,22 @@ def test_the_list_shows_plan_status_machines_and_dates(customer_client, owned_li
 
 
 def test_licenses_expiring_soon_or_in_grace_are_marked(customer_client, issue, customer):
-    _soon, _ = issue(customer, expires_at=timezone.now() + timedelta(days=10))
+    soon, _ = issue(customer, expires_at=timezone.now() + timedelta(days=10))
+    soon.starts_at = timezone.now() - timedelta(days=355)
+    soon.save(update_fields=["starts_at"])
     lapsed, _ = issue(customer, expires_at=timezone.now() + timedelta(days=1))
     lapsed.expires_at = timezone.now() - timedelta(days=2)
     lapsed.save(update_fields=["expires_at"])
     html = customer_client.get(reverse("licensing:list")).content.decode()
     assert "Expires soon" in html
     assert "In grace until" in html
+
+
+def test_a_new_30_day_license_is_not_expiring_soon_until_its_last_week(customer_client, issue, customer):
+    license, _ = issue(customer, expires_at=timezone.now() + timedelta(days=30))
+    assert "Expires soon" not in customer_client.get(reverse("licensing:list")).content.decode()
+    assert not license.expiring_soon(timezone.now() + timedelta(days=20))
+    assert license.expiring_soon(timezone.now() + timedelta(days=24))
 
 
 def test_the_list_does_not_show_other_customers_licenses(customer_client, issue, other_customer):
