@@ -1,5 +1,6 @@
 """The customer's license pages. Every license is loaded through ``_owned_license``: others get 404."""
 
+import base64
 from datetime import timedelta
 
 from allauth.account.decorators import reauthentication_required
@@ -230,18 +231,26 @@ def offline_request(request: HttpRequest, license_id) -> HttpResponse:
             parsed = _parse_offline(form.cleaned_data["request"])
             actor = Actor.customer(request.user)
             if isinstance(parsed, offline.ActivationRequest):
-                document = services.activate_offline(license=license, request=parsed, actor=actor).certificate
-                filename = "kalytera-certificate.lic"
+                done = services.activate_offline(license=license, request=parsed, actor=actor)
+                document, filename = done.certificate, "kalytera-certificate.lic"
             else:
-                document = services.deactivate_offline(license=license, request=parsed, actor=actor).receipt
-                filename = "kalytera-deactivation-receipt.lic"
-        except offline.OfflineRequestError as exc:
-            form.add_error(None, exc.message)
-        except LicensingError as exc:
+                done = services.deactivate_offline(license=license, request=parsed, actor=actor)
+                document, filename = done.receipt, "kalytera-deactivation-receipt.lic"
+        except (offline.OfflineRequestError, LicensingError) as exc:
             form.add_error(None, exc.message)
         else:
-            response = HttpResponse(document.armored, content_type="application/octet-stream")
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            # The answer is shown and offered as a download in one page (a data: link, so the
+            # document is never stored for a second request): the customer sees what happened.
+            context = {
+                "license": license,
+                "activation": done.activation,
+                "activated": isinstance(parsed, offline.ActivationRequest),
+                "document": document.armored,
+                "filename": filename,
+                "download_href": "data:application/octet-stream;base64,"
+                + base64.b64encode(document.armored.encode()).decode(),
+            }
+            response = render(request, "licensing/offline_done.html", context)
             response["Cache-Control"] = "no-store"
             return response
     return render(request, "licensing/offline.html", {"license": license, "form": form})
