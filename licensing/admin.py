@@ -163,6 +163,22 @@ class BatchForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=services.MAX_BATCH)
 
 
+class StatusChangeForm(forms.Form):
+    """Why a license is suspended, reinstated or revoked: the customer reads it in an email."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text="Sent to the customer by email and shown on their license page: write it for them.",
+    )
+    confirm = forms.BooleanField(label="Yes, change the status and tell the customer")
+
+    def __init__(self, *args, change: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if change == "reinstate":
+            self.fields["reason"].required = False
+
+
 class RenewForm(forms.Form):
     TERM, MONTHS, DATE = "term", "months", "date"
     how = forms.ChoiceField(
@@ -259,6 +275,11 @@ class LicenseAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         return redirect("admin:licensing_license_issue")
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only: changes go through the action buttons, so no Save buttons.
+        no_save = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, {**no_save, **(extra_context or {})})
+
     def get_urls(self):
         extra = [
             path("issue/", self.admin_site.admin_view(self.issue_view), name="licensing_license_issue"),
@@ -267,6 +288,11 @@ class LicenseAdmin(admin.ModelAdmin):
                 "statistics/",
                 self.admin_site.admin_view(self.statistics_view),
                 name="licensing_license_statistics",
+            ),
+            path(
+                "<int:license_id>/status/<str:change>/",
+                self.admin_site.admin_view(self.status_view),
+                name="licensing_license_status",
             ),
             path(
                 "<int:license_id>/machines/<int:activation_id>/release/",
@@ -385,6 +411,35 @@ class LicenseAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/licensing/issue_form.html", context)
 
+    def status_view(self, request: HttpRequest, license_id: int, change: str) -> HttpResponse:
+        """One license's suspend, reinstate or revoke button on its change page."""
+        license = get_object_or_404(License, pk=license_id)
+        if change not in services.STATUS_CHANGES or not self.has_change_permission(request, license):
+            return HttpResponseRedirect(reverse("admin:index"))
+        done = self._change_status(request, License.objects.filter(pk=license.pk), change)
+        return done or redirect("admin:licensing_license_change", license.pk)
+
+    def _change_status(self, request, queryset, change: str, action: str = "") -> TemplateResponse | None:
+        """Ask for the reason and a confirmation, then change each license and tell its owner."""
+        form = StatusChangeForm(request.POST if "apply" in request.POST else None, change=change)
+        _service, label = services.STATUS_CHANGES[change]
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": f"{change.capitalize()} {queryset.count()} license(s)",
+                "form": form,
+                "licenses": queryset.select_related("plan", "owner"),
+                "action": action,
+                "change": change,
+                "opts": self.model._meta,
+            }
+            return TemplateResponse(request, "admin/licensing/status_form.html", context)
+        changer = partial(
+            services.change_status_with_notice, change=change, reason=form.cleaned_data["reason"]
+        )
+        self._apply(request, queryset, f"{label}; their owners were told by email", changer)
+        return None
+
     def _apply(self, request, queryset, label: str, action) -> None:
         done, refused = 0, []
         for license in queryset.select_related("plan"):
@@ -398,17 +453,17 @@ class LicenseAdmin(admin.ModelAdmin):
         for line in refused:
             self.message_user(request, line, messages.WARNING)
 
-    @admin.action(description="Suspend selected licenses", permissions=["change"])
-    def suspend(self, request, queryset) -> None:
-        self._apply(request, queryset, "suspended", services.suspend_license)
+    @admin.action(description="Suspend selected licenses…", permissions=["change"])
+    def suspend(self, request, queryset):
+        return self._change_status(request, queryset, "suspend", action="suspend")
 
-    @admin.action(description="Reinstate selected licenses", permissions=["change"])
-    def reinstate(self, request, queryset) -> None:
-        self._apply(request, queryset, "reinstated", services.reinstate_license)
+    @admin.action(description="Reinstate selected licenses…", permissions=["change"])
+    def reinstate(self, request, queryset):
+        return self._change_status(request, queryset, "reinstate", action="reinstate")
 
-    @admin.action(description="Revoke selected licenses (final)", permissions=["change"])
-    def revoke(self, request, queryset) -> None:
-        self._apply(request, queryset, "revoked", services.revoke_license)
+    @admin.action(description="Revoke selected licenses (final)…", permissions=["change"])
+    def revoke(self, request, queryset):
+        return self._change_status(request, queryset, "revoke", action="revoke")
 
     @admin.action(description="Renew or extend selected licenses by one term", permissions=["change"])
     def renew(self, request, queryset) -> None:

@@ -19,7 +19,7 @@ from kalytera import ratelimit
 from kalytera_client import offline
 from licensing import services
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
-from licensing.models import Activation, License
+from licensing.models import Activation, License, Plan
 from licensing.services import Actor, LicensingError, reminders
 
 
@@ -142,8 +142,11 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
     activations = list(license.activations.all())
     for activation in activations:
         activation.offline = _is_offline(activation, license.plan, now)
-    events = license.events.select_related("activation").order_by("-created_at", "-id")
+    events = list(license.events.select_related("activation").order_by("-created_at", "-id"))
     moves_left = services.moves_left(license, now)
+    stopped = license.status in (License.Status.SUSPENDED, License.Status.REVOKED)
+    # The event that stopped the license carries the reason staff gave (shown to the customer).
+    stopped_by = next((event for event in events if event.kind == license.status), None) if stopped else None
     return render(
         request,
         "licensing/license_detail.html",
@@ -155,7 +158,13 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
             "moves_left": moves_left,
             "contact_url": contact_url(license),
             "standing": _standing(license, now),
-            "reminders": reminders.upcoming(license, now),
+            "stopped": stopped,
+            "stopped_reason": stopped_by.detail.get("reason", "") if stopped_by else "",
+            "in_grace": license.runtime_state(now) == "grace",
+            "upgrade_plan_ended": license.kind == Plan.Kind.PERPETUAL
+            and license.upgrade_plan_until is not None
+            and license.upgrade_plan_until < now.date(),
+            "reminders": [] if stopped else reminders.upcoming(license, now),
         },
     )
 

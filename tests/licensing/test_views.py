@@ -310,3 +310,31 @@ def test_machines_that_missed_their_check_in_are_shown_offline(customer_client, 
     Activation.objects.filter(license=license).update(last_seen_at=stale)
     assert "Offline" in customer_client.get(detail).content.decode()
     assert "1 offline" in customer_client.get("/licenses/").content.decode()
+
+
+@pytest.mark.parametrize(("change", "heading"), [("suspend", "is suspended"), ("revoke", "has been revoked")])
+def test_a_stopped_license_shows_its_state_reason_and_what_to_do_but_no_activation(
+    customer_client, owned_license, change, heading
+):
+    license, _ = owned_license
+    services.change_status_with_notice(
+        license=license, change=change, actor=services.Actor.system(), reason="Unpaid invoice 2026-114"
+    )
+    html = customer_client.get(reverse("licensing:detail", kwargs={"license_id": license.public_id})).content
+    html = html.decode()
+    assert heading in html and "Unpaid invoice 2026-114" in html
+    assert "/contact/?topic=licensing" in html
+    assert "to activate it" not in html
+    assert reverse("licensing:offline", kwargs={"license_id": license.public_id}) not in html
+    assert "grace period" not in html
+
+
+def test_a_license_in_grace_links_to_a_renewal_request(customer_client, owned_license):
+    license, _ = owned_license
+    license.expires_at = timezone.now() - timedelta(days=1)
+    license.save(update_fields=["expires_at"])
+    html = customer_client.get(reverse("licensing:detail", kwargs={"license_id": license.public_id})).content
+    assert (
+        f'href="/contact/?topic=licensing&amp;license={license.key_prefix}">Ask us to renew it'
+        in html.decode()
+    )
