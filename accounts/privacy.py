@@ -56,6 +56,20 @@ class SectionReport:
         columns = self.columns
         return [[as_text(row.get(column)) for column in columns] for row in self.rows]
 
+    @property
+    def wide(self) -> bool:
+        """Too many columns for a table that fits a page: shown as one card per row instead."""
+        return len(self.columns) > WIDEST_TABLE
+
+    @property
+    def records(self) -> list[list[tuple[str, str]]]:
+        """The rows as (label, text) pairs, for a card per row."""
+        return [list(zip(self.headers, cells, strict=True)) for cells in self.cells]
+
+
+# More columns than this do not fit a 1280 px page (and no phone): rows become cards.
+WIDEST_TABLE = 4
+
 
 def _label(column: str) -> str:
     words = [ACRONYMS.get(word, word) for word in column.split("_")]
