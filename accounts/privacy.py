@@ -62,9 +62,21 @@ class SectionReport:
         return len(self.columns) > WIDEST_TABLE
 
     @property
-    def records(self) -> list[list[tuple[str, str]]]:
-        """The rows as (label, text) pairs, for a card per row."""
+    def labelled_cells(self) -> list[list[tuple[str, str]]]:
+        """The table's rows with each cell's column label (a phone shows it beside the value)."""
         return [list(zip(self.headers, cells, strict=True)) for cells in self.cells]
+
+    @property
+    def records(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Each row as a card: its kind (when a section mixes kinds) and its own fields as
+        (label, text) pairs, so a machine's card does not list a license's empty fields."""
+        return [
+            (
+                as_text(row["kind"]) if "kind" in row else "",
+                [(_label(key), as_text(value)) for key, value in row.items() if key != "kind"],
+            )
+            for row in self.rows
+        ]
 
 
 # More columns than this do not fit a 1280 px page (and no phone): rows become cards.

@@ -124,12 +124,18 @@ def test_comparing_in_either_order_shows_old_to_new(client, terms_v2):
 
 
 @pytest.mark.parametrize(
-    "query", [{"old": 1, "new": 1}, {"old": 1, "new": 9}, {"old": "x", "new": 2}, {"old": 1}, {}]
+    "query", [{"old": 1, "new": 1}, {"old": 1, "new": 9}, {"old": "x", "new": 2}, {"old": 1}]
 )
 def test_bad_comparisons_explain_themselves(client, terms_v2, query):
     response = client.get("/legal/terms/compare/", query)
     assert response.status_code == 400
     assert b'class="error' in response.content or b"form-errors" in response.content
+
+
+def test_the_compare_page_without_a_choice_offers_one(client, terms_v2):
+    response = client.get("/legal/terms/compare/")
+    assert response.status_code == 200
+    assert b"Choose two published versions" in response.content and b'class="error' not in response.content
 
 
 def test_the_json_list_describes_every_version(client, terms_v3_scheduled):

@@ -321,3 +321,12 @@ def test_the_license_page_warns_when_the_owner_restricted_processing(staff, owne
     assert "No restriction" in staff.get(url).content.decode()
     privacy.set_choices(user=license.owner, restrict=True, object_to_optional_mail=False)
     assert privacy.RESTRICTED_NOTE in staff.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["admin:licensing_license_issue", "admin:licensing_license_batch", "admin:licensing_license_statistics"],
+)
+def test_custom_licensing_pages_use_the_admin_breadcrumbs(staff, name):
+    html = staff.get(reverse(name)).content.decode()
+    assert '<ol class="breadcrumbs">' in html and 'class="breadcrumbs"><a' not in html
