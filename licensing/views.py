@@ -1,7 +1,6 @@
 """The customer's license pages. Every license is loaded through ``_owned_license``: others get 404."""
 
 import base64
-from datetime import timedelta
 
 from allauth.account.decorators import reauthentication_required
 from django.conf import settings
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kalytera import ratelimit
 from kalytera_client import offline
-from licensing import services
+from licensing import services, standing
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.models import Activation, License, Plan
 from licensing.services import Actor, LicensingError, reminders
@@ -38,22 +37,6 @@ def contact_url(license: License) -> str:
     return f"/contact/?topic=licensing&license={license.key_prefix}"
 
 
-def _standing(license: License, now) -> tuple[str, str]:
-    """What the customer must know first about a license: a label and its badge style."""
-    if license.status == License.Status.REVOKED:
-        return "Revoked", "bad"
-    if license.status == License.Status.SUSPENDED:
-        return "Suspended", "bad"
-    state = license.runtime_state(now)
-    if state == "expired":
-        return "Expired", "bad"
-    if state == "grace":
-        return f"In grace until {license.grace_ends_at:%Y-%m-%d}", "warn"
-    if license.expiring_soon(now):
-        return f"Expires soon ({license.expires_at:%Y-%m-%d})", "warn"
-    return "Active", "ok"
-
-
 # Integrators hold hundreds of licenses; a page stays quick to render and to read.
 LICENSES_PER_PAGE = 50
 
@@ -69,24 +52,9 @@ def license_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(licenses, LICENSES_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
-    offline = _offline_counts([license.pk for license in page], now)
-    rows = [(license, *_standing(license, now), offline.get(license.pk, 0)) for license in page]
+    offline = standing.offline_counts([license.pk for license in page], now)
+    rows = [(license, *standing.of(license, now), offline.get(license.pk, 0)) for license in page]
     return render(request, "licensing/license_list.html", {"rows": rows, "page": page})
-
-
-def _is_offline(activation: Activation, plan, now) -> bool:
-    """An active machine that missed its check-in: its certificate has run out by now."""
-    return activation.is_active and activation.last_seen_at < now - timedelta(days=plan.offline_validity_days)
-
-
-def _offline_counts(license_ids: list[int], now) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    machines = Activation.objects.filter(license__in=license_ids, is_active=True)
-    machines = machines.select_related("license__plan")
-    for activation in machines.only("is_active", "last_seen_at", "license__plan__offline_validity_days"):
-        if _is_offline(activation, activation.license.plan, now):
-            counts[activation.license_id] = counts.get(activation.license_id, 0) + 1
-    return counts
 
 
 @login_required
@@ -141,7 +109,7 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
     now = timezone.now()
     activations = list(license.activations.all())
     for activation in activations:
-        activation.offline = _is_offline(activation, license.plan, now)
+        activation.offline = standing.is_offline(activation, license.plan, now)
     events = list(license.events.select_related("activation").order_by("-created_at", "-id"))
     moves_left = services.moves_left(license, now)
     stopped = license.status in (License.Status.SUSPENDED, License.Status.REVOKED)
@@ -157,7 +125,7 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
             "events": events,
             "moves_left": moves_left,
             "contact_url": contact_url(license),
-            "standing": _standing(license, now),
+            "standing": standing.of(license, now),
             "stopped": stopped,
             "stopped_reason": stopped_by.detail.get("reason", "") if stopped_by else "",
             "in_grace": license.runtime_state(now) == "grace",

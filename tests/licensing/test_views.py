@@ -338,3 +338,22 @@ def test_a_license_in_grace_links_to_a_renewal_request(customer_client, owned_li
         f'href="/contact/?topic=licensing&amp;license={license.key_prefix}">Ask us to renew it'
         in html.decode()
     )
+
+
+def test_the_account_home_lists_the_licenses_that_need_attention(customer_client, issue, customer):
+    fine, _ = issue(customer)
+    lapsed, _ = issue(customer)
+    lapsed.expires_at = timezone.now() - timedelta(days=1)
+    lapsed.save(update_fields=["expires_at"])
+    html = customer_client.get(reverse("accounts:dashboard")).content.decode()
+    assert "1 license needs your attention" in html
+    assert f"License {lapsed.reference}" in html and "In grace until" in html
+    assert f"License {fine.reference}" not in html
+
+
+def test_the_account_home_says_when_all_is_fine_or_what_to_do_first(customer_client, issue, customer):
+    assert (
+        "Add the key from your order" in customer_client.get(reverse("accounts:dashboard")).content.decode()
+    )
+    issue(customer)
+    assert "All fine" in customer_client.get(reverse("accounts:dashboard")).content.decode()
