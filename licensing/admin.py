@@ -219,6 +219,10 @@ def _end_of_day(day) -> datetime | None:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
 
 
+def _against_plan(value: int, override: int | None, plan_value: int) -> str:
+    return f"{value} (the plan's)" if override is None else f"{value} (the plan has {plan_value})"
+
+
 @admin.register(License)
 class LicenseAdmin(admin.ModelAdmin):
     list_display = ("reference", "owner_email", "plan", "status", "expires_at", "created_at")
@@ -234,11 +238,20 @@ class LicenseAdmin(admin.ModelAdmin):
     inlines = [ActivationInline, EventInline]
     actions = ["suspend", "reinstate", "revoke", "renew", "renew_with_form"]
     fields = (
-        "reference", "public_id", "plan", "owner", "status", "max_machines_override", "channels_override",
+        "reference", "public_id", "plan", "owner", "status", "seats", "channels",
         "starts_at", "expires_at", "upgrade_plan_until", "batch", "created_at", "claimed_at", "owner_privacy",
     )  # fmt: skip
     readonly_fields = fields
     raw_id_fields = ("owner",)
+
+    @admin.display(description="Seats")
+    def seats(self, license: License) -> str:
+        # The word of the issue form and the customer's page; the override is a detail.
+        return _against_plan(license.max_machines, license.max_machines_override, license.plan.max_machines)
+
+    @admin.display(description="Channels")
+    def channels(self, license: License) -> str:
+        return _against_plan(license.channels, license.channels_override, license.plan.channels)
 
     @admin.display(description="Owner", ordering="owner__email")
     def owner_email(self, license: License) -> str:

@@ -95,6 +95,25 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @property
+    def display_name(self) -> str:
+        """The name customers see, with the kind unless the name says it already."""
+        kind = self.get_kind_display().lower()
+        return self.name if kind in self.name.lower() else f"{self.name} ({kind})"
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The features in words (the codes, such as ``lpr``, are for the certificate)."""
+        return [FEATURE_NAMES.get(code, code.replace("_", " ").capitalize()) for code in self.features]
+
+
+# What customers read for the feature codes of the plans and certificates.
+FEATURE_NAMES = {
+    "analytics": "Video analytics",
+    "lpr": "Licence plate recognition",
+    "video_wall": "Video wall",
+}
+
 
 class KeyBatch(models.Model):
     """Unassigned keys issued together for a reseller; their CSV can be downloaded once."""

@@ -330,3 +330,10 @@ def test_the_license_page_warns_when_the_owner_restricted_processing(staff, owne
 def test_custom_licensing_pages_use_the_admin_breadcrumbs(staff, name):
     html = staff.get(reverse(name)).content.decode()
     assert '<ol class="breadcrumbs">' in html and 'class="breadcrumbs"><a' not in html
+
+
+def test_the_license_page_says_seats_like_the_issue_form(staff, issue, customer):
+    license, _ = issue(customer, max_machines=5)
+    html = staff.get(reverse("admin:licensing_license_change", args=[license.pk])).content.decode()
+    assert "Seats" in html and "5 (the plan has 2)" in html
+    assert "Max machines override" not in html

@@ -357,3 +357,12 @@ def test_the_account_home_says_when_all_is_fine_or_what_to_do_first(customer_cli
     )
     issue(customer)
     assert "All fine" in customer_client.get(reverse("accounts:dashboard")).content.decode()
+
+
+def test_plan_kind_is_named_once_and_features_in_words(customer_client, make_plan, issue, customer):
+    plan = make_plan(kind="perpetual", name="Enterprise (perpetual)")
+    license, _ = issue(customer, plan_=plan)
+    listing = customer_client.get(reverse("licensing:list")).content.decode()
+    detail = customer_client.get(reverse("licensing:detail", kwargs={"license_id": license.public_id}))
+    assert "(perpetual) (perpetual)" not in listing + detail.content.decode()
+    assert "Video analytics, Licence plate recognition" in detail.content.decode()
