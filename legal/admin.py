@@ -46,7 +46,10 @@ class PolicyAdmin(admin.ModelAdmin):
 
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(admin.ModelAdmin):
-    list_display = ("policy", "number", "title", "status", "material", "effective_at", "published_by")
+    list_display = (
+        "policy", "number", "title", "status", "material", "effective_at", "published_by",
+        "created_at", "updated_at",
+    )  # fmt: skip
     list_filter = ("policy", "status", "material")
     search_fields = ("title", "summary")
     ordering = ("policy", "-number", "-created_at")
@@ -148,7 +151,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         policy = get_object_or_404(Policy, slug=slug)
         draft = services.start_draft(policy=policy)
         self.log_addition(request, draft, [{"added": {}}])
-        messages.success(request, f"New draft of the {policy.name}, with the text of the newest version.")
+        messages.success(request, f"A draft of the {policy.name}, with the text of the newest version.")
         return redirect("admin:legal_policyversion_change", draft.pk)
 
     def publish_view(self, request: HttpRequest, pk: int) -> HttpResponse:

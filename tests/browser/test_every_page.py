@@ -61,6 +61,8 @@ def visit_every_width(page: Page, base: str, persona: str, paths: list[str], fin
             if overflow > 0:
                 wide = page.evaluate(WIDEST_ELEMENTS)
                 findings.add(where, f"{overflow} px wider than the screen ({wide})")
+            if name == "desktop" and page.evaluate(CLIPPED_ADMIN_LIST):
+                findings.add(where, "the admin list's columns do not fit: it scrolls sideways")
             if page.locator("h1").count() != 1:
                 findings.add(where, f"{page.locator('h1').count()} h1 elements")
             for error in errors:
@@ -78,6 +80,11 @@ AXE_EXCLUDE = ["#changelist-search"]
 
 # Ids in paths change from run to run; screenshot names do not.
 UUID_OR_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}|(?<=/)\d+(?=/)")
+
+# An admin change list whose table is wider than its box (the admin then clips it).
+CLIPPED_ADMIN_LIST = """
+() => [...document.querySelectorAll('#changelist .results')].some(e => e.scrollWidth > e.clientWidth + 1)
+"""
 
 # The elements that stick out to the right, to say what overflows.
 WIDEST_ELEMENTS = """

@@ -410,3 +410,11 @@ def test_the_inquiry_page_warns_when_the_sender_restricted_processing(desk, cust
     privacy.set_choices(user=customer, restrict=True, object_to_optional_mail=False)
     page = desk.get(change_url(inquiry)).content.decode()
     assert f"Sent while logged in as {customer.email}. {privacy.RESTRICTED_NOTE}" in page
+
+
+def test_the_inquiry_page_shows_no_none_and_no_user_editing_next_to_the_assignee(desk):
+    inquiry = make_inquiry()
+    html = desk.get(change_url(inquiry)).content.decode()
+    assert ">None<" not in html
+    assert 'id="add_id_assignee"' not in html and 'id="delete_id_assignee"' not in html
+    assert 'id="change_id_assignee"' not in html
