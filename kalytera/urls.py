@@ -1,8 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from kalytera import views
 
@@ -11,7 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(".well-known/security.txt", views.security_txt, name="security_txt"),
     # Browsers ask for /favicon.ico on pages that name no icon (the staff admin's).
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("accounts/", include("allauth.urls")),
     path("account/privacy/", include("accounts.privacy_urls")),
     path("account/", include("accounts.urls")),

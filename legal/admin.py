@@ -47,9 +47,15 @@ class PolicyAdmin(admin.ModelAdmin):
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(admin.ModelAdmin):
     list_display = (
-        "policy", "number", "title", "status", "material", "effective_at", "published_by",
-        "created_at", "updated_at",
-    )  # fmt: skip
+        "policy",
+        "number",
+        "status",
+        "material",
+        "effective_at",
+        "published_by",
+        "created_at",
+        "updated_at",
+    )  # fmt: skip (the title is the policy's name but for rare renames: left out to fit 1280 px)
     list_filter = ("policy", "status", "material")
     search_fields = ("title", "summary")
     ordering = ("policy", "-number", "-created_at")

@@ -115,3 +115,13 @@ def test_each_app_appears_once_on_the_admin_index(staff_client_for, superuser):
     html = staff_client_for(superuser).get(reverse("admin:index")).content.decode()
     captions = re.findall(r"<caption>\s*<a [^>]*>([^<]+)</a>", html)
     assert captions and len(captions) == len(set(captions)), captions
+
+
+def test_change_lists_have_the_whole_width(staff_client_for, superuser):
+    html = staff_client_for(superuser).get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert 'id="nav-sidebar"' not in html
+
+
+def test_the_admin_writes_dates_like_the_rest_of_the_platform(staff_client_for, superuser, customer):
+    html = staff_client_for(superuser).get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert customer.date_joined.strftime("%Y-%m-%d %H:%M UTC") in html
