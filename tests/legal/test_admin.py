@@ -237,4 +237,4 @@ def test_withdrawing_needs_the_publish_permission(staff_client_for, support_user
 
 def test_drafts_in_the_list_can_be_told_apart_by_when_they_were_started_and_changed(legal_client, a_draft):
     html = legal_client.get(reverse("admin:legal_policyversion_changelist")).content.decode()
-    assert "column-created_at" in html and "column-updated_at" in html
+    assert "column-started" in html and "column-changed" in html
