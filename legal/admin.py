@@ -47,7 +47,7 @@ class PolicyAdmin(admin.ModelAdmin):
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(admin.ModelAdmin):
     # Drafts have no number yet: when each was started and last changed tells them apart.
-    list_display = ("policy", "number", "status", "material", "effective_at", "started", "changed")
+    list_display = ("policy", "number", "status", "effective_at", "started", "changed")  # material: a filter
     list_filter = ("policy", "status", "material")
     search_fields = ("title", "summary")
     ordering = ("policy", "-number", "-created_at")
