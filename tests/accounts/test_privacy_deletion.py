@@ -64,7 +64,7 @@ def test_the_page_lists_each_section_once_and_no_staff_records_to_a_customer(sud
     deleted, kept = html.split("What we keep", 1)
     assert "<strong>Licenses and machines</strong>" in kept
     assert "<strong>Licenses and machines</strong>" not in deleted
-    assert "Changes made in the staff admin" not in html
+    assert "Changes made in the staff admin" not in html and "Policy versions you published" not in html
     assert 'class="button button-danger">Delete my account' in html
 
 
