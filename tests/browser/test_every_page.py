@@ -15,7 +15,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.management import call_command
 from django.urls import reverse
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from accounts.demo import DEMO_CUSTOMER, DEMO_PASSWORD, DEMO_STAFF
 from accounts.models import User
@@ -237,3 +237,25 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
     ]
     visit_every_width(page, live_server.url, "staff", paths, findings)
     assert not findings.problems, "\n".join(findings.problems)
+
+
+def test_the_key_has_a_copy_button_with_script_and_stays_selectable_without(
+    page: Page, browser, live_server, demo
+):
+    key_page = live_server.url + reverse("licensing:show_key", args=[demo["license"].public_id])
+    sign_in(page, live_server.url, DEMO_CUSTOMER)
+    reauthenticate(page, live_server.url)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(key_page)
+    page.get_by_role("button", name="Copy the key").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    key = page.locator("#license-key").inner_text()
+    assert page.evaluate("navigator.clipboard.readText()") == key
+
+    without_script = browser.new_context(java_script_enabled=False)
+    plain = without_script.new_page()
+    plain.context.add_cookies(page.context.cookies())
+    plain.goto(key_page)
+    assert plain.locator("#license-key").inner_text() == key
+    assert not plain.get_by_role("button", name="Copy the key").is_visible()
+    without_script.close()
