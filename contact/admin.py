@@ -233,7 +233,7 @@ class InquiryAdmin(admin.ModelAdmin):
         if due is None:
             return "-"
         overdue = obj.status not in Inquiry.FINISHED and due < timezone.now()
-        label = f"{due:%d %b %Y}" + (" (overdue)" if overdue else "")
+        label = f"{due:%Y-%m-%d}" + (" (overdue)" if overdue else "")
         return format_html('<span class="{}">{}</span>', "inquiry-overdue" if overdue else "", label)
 
     @admin.display(description="Phone")
@@ -306,7 +306,7 @@ class InquiryAdmin(admin.ModelAdmin):
 
 
 def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%d %b %Y %H:%M")
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _delivery(entry: ThreadEntry) -> str:

@@ -28,7 +28,7 @@ class CompareForm(forms.Form):
 
     def __init__(self, *args, versions: list[PolicyVersion], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(v.number, f"Version {v.number} ({v.effective_at:%d %b %Y})") for v in versions]
+        choices = [(v.number, f"Version {v.number} ({v.effective_at:%Y-%m-%d})") for v in versions]
         self.fields["old"].choices = choices
         self.fields["new"].choices = choices
         self.fields["old"].error_messages["invalid_choice"] = "Choose a published version."
