@@ -21,7 +21,8 @@ MACHINE = identity.derive("air-gapped-server", {"board": "B-1", "disk": "D-1", "
 def answer_in(response) -> str:
     """The certificate or receipt shown on the success page (the text its download link holds)."""
     html = response.content.decode()
-    return unescape(re.search(r'<pre class="document"[^>]*><code[^>]*>(.*?)</code></pre>', html, re.S).group(1))
+    shown = re.search(r'<pre class="document"[^>]*><code[^>]*>(.*?)</code></pre>', html, re.S)
+    return unescape(shown.group(1))
 
 
 def url(license):
