@@ -1,8 +1,8 @@
 from django.tasks import task
 
-from accounts import privacy
+from accounts.privacy import exports
 
 
 @task()
 def build_data_export(export_id: int) -> bool:
-    return privacy.build_export(export_id=export_id, notify=True)
+    return exports.build_export(export_id=export_id, notify=True)

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from accounts import privacy
 from accounts.models import User
+from accounts.privacy import restriction
 from contact import services
 from contact.models import Inquiry, ThreadEntry
 
@@ -230,8 +230,8 @@ class InquiryAdmin(admin.ModelAdmin):
     def account(self, obj: Inquiry) -> str:
         if obj.user is None:
             return "Not logged in when sending"
-        if privacy.is_restricted(obj.user):
-            return f"Sent while logged in as {obj.user.email}. {privacy.RESTRICTED_NOTE}"
+        if restriction.is_restricted(obj.user):
+            return f"Sent while logged in as {obj.user.email}. {restriction.RESTRICTED_NOTE}"
         return f"Sent while logged in as {obj.user.email}"
 
     @admin.display(description="Thread")

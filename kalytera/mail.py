@@ -57,11 +57,11 @@ def queue_email(
 
 
 def _without_objections(to: list[str], user) -> list[str]:
-    from accounts import privacy
+    from accounts.privacy import restriction
 
-    if user is not None and privacy.declines_optional_mail(user):
+    if user is not None and restriction.declines_optional_mail(user):
         return []
-    declined = privacy.addresses_declining_optional_mail(to)
+    declined = restriction.addresses_declining_optional_mail(to)
     return [address for address in to if address.strip().lower() not in declined]
 
 

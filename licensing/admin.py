@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from accounts import privacy
 from accounts.models import User
+from accounts.privacy import restriction
 from kalytera.mail import queue_email
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
@@ -232,8 +232,8 @@ class LicenseAdmin(admin.ModelAdmin):
     def owner_privacy(self, license: License) -> str:
         if license.owner is None:
             return "-"
-        if privacy.is_restricted(license.owner):
-            return privacy.RESTRICTED_NOTE
+        if restriction.is_restricted(license.owner):
+            return restriction.RESTRICTED_NOTE
         return "No restriction"
 
     def get_search_results(self, request, queryset: QuerySet, search_term: str):

@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import deletion
 from accounts.models import DeletionRecord, DeletionRequest, SecurityEvent, User
+from accounts.privacy import deletion
 from kalytera.models import OutboundEmail
 from tests import personas
 from tests.accounts.privacy_seed import COMPANY, NAME, PHONE, seed

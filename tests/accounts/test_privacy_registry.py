@@ -7,7 +7,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 
-from accounts import privacy
+from accounts.privacy import exports
 from kalytera import personal_data
 
 # Models linked to a user or holding an address that are deliberately not in the
@@ -89,4 +89,4 @@ def test_no_secret_of_a_second_factor_is_shown(customer):
 
     personas.give_totp(customer)
     secret = Authenticator.objects.get(user=customer).data["secret"]
-    assert secret not in privacy.report_as_json(customer)
+    assert secret not in exports.report_as_json(customer)

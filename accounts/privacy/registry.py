@@ -124,7 +124,7 @@ def _collect_sessions(user: User) -> list[dict]:
 
 
 def _erase_sessions(user: User) -> None:
-    from accounts.deletion import end_sessions
+    from accounts.privacy.deletion import end_sessions
 
     end_sessions(user, search_store=True)
 
