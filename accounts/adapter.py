@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from accounts import login_limits
 from accounts.privacy import hooks
 from kalytera import ratelimit
-from kalytera.mail import queue_message
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
+from outbox.services import queue_message
 
 LOGIN_CODE_EMAIL = "account/email/login_code"
 

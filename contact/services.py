@@ -12,8 +12,8 @@ from django.utils import timezone
 from accounts.models import User
 from contact import spam
 from contact.models import Inquiry, ThreadEntry, new_reference
-from kalytera.mail import queue_email
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from kalytera.mail import queue_email
-from kalytera.models import OutboundEmail
 from legal.models import Acceptance, ChangeNotice, Policy, PolicyVersion
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 logger = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ from django.utils.html import format_html
 
 from accounts.models import User
 from accounts.privacy import restriction
-from kalytera.mail import queue_email
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
+from outbox.services import queue_email
 
 _PREFIX = re.compile(r"^KLY-[0-9A-Z]{4}$")
 

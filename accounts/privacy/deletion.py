@@ -28,8 +28,8 @@ from django.utils import timezone
 from accounts import security_events
 from accounts.models import DeletionRecord, DeletionRequest, SecurityEvent, User
 from kalytera import personal_data
-from kalytera.mail import queue_email
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 logger = logging.getLogger(__name__)
 

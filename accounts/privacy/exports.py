@@ -164,7 +164,7 @@ def request_export(*, user: User, request: HttpRequest | None = None) -> DataExp
 @transaction.atomic
 def build_export(*, export_id: int, notify: bool) -> bool:
     """Fill in a pending export. Idempotent: an export already built is left alone."""
-    from kalytera.mail import queue_email
+    from outbox.services import queue_email
 
     export = (
         DataExport.objects.select_for_update()

@@ -13,8 +13,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 
 from accounts.models import DataExport, DeletionRequest, PrivacyChoices, SecurityEvent, User
-from kalytera.models import OutboundEmail
 from kalytera.personal_data import PersonalData, register
+from outbox.models import OutboundEmail
 
 
 def _when(value) -> str | None:

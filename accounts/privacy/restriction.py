@@ -60,3 +60,11 @@ def declines_optional_mail(user: User) -> bool:
         .filter(models.Q(objected_at__isnull=False) | models.Q(restricted_at__isnull=False))
         .exists()
     )
+
+
+def declined_optional_mail(addresses: list[str], *, user: User | None = None) -> set[str]:
+    """Those of ``addresses`` (lower-cased) that must get no optional mail; all of them when
+    ``user`` declined. The outbox asks this through ``settings.OUTBOX_OPTIONAL_MAIL_DECLINED``."""
+    if user is not None and declines_optional_mail(user):
+        return {address.strip().lower() for address in addresses}
+    return addresses_declining_optional_mail(addresses)

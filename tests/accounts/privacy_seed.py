@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts import security_events
 from accounts.models import DataExport, DeletionRequest, SecurityEvent, User
 from accounts.privacy import restriction
-from kalytera.mail import queue_email
+from outbox.services import queue_email
 from tests import personas
 
 NAME = "Carla Customer"

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import DeletionRecord, DeletionRequest, SecurityEvent, User
 from accounts.privacy import deletion
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
 from tests import personas
 from tests.accounts.privacy_seed import COMPANY, NAME, PHONE, seed
 from tests.outbox import emails_to

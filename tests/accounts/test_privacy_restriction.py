@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from accounts.models import PrivacyChoices, SecurityEvent
 from accounts.privacy import restriction
-from kalytera.mail import queue_email
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 pytestmark = pytest.mark.django_db
 

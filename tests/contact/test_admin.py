@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from contact import services
 from contact.models import Inquiry, ThreadEntry
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
 from tests.outbox import emails_to
 
 pytestmark = pytest.mark.django_db

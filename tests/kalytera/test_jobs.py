@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from kalytera import mail as outbox
 from kalytera.management.commands.scheduler import Command as Scheduler
-from kalytera.models import OutboundEmail
+from outbox import services
+from outbox.models import OutboundEmail
 from tests import personas
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_seed_demo_is_idempotent_and_prints_the_logins():
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_delivers_queued_email_from_the_database_queue(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-    email = outbox.queue_email(
+    email = services.queue_email(
         to=["carla@customer.example"],
         template="test_message",
         context={"name": "Carla"},

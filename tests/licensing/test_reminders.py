@@ -10,10 +10,10 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.privacy import restriction
-from kalytera.models import OutboundEmail
 from licensing import services
 from licensing.models import LicenseEvent, LicenseReminder, Plan
 from licensing.services.reminders import send_reminders, upcoming
+from outbox.models import OutboundEmail
 
 
 @pytest.fixture

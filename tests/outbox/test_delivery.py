@@ -2,14 +2,14 @@ import pytest
 from django.core import mail as django_mail
 from django.db import transaction
 
-from kalytera import mail
-from kalytera.models import OutboundEmail
+from outbox import delivery, services
+from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 
 
 def _queue(**kwargs) -> OutboundEmail:
-    return mail.queue_email(
+    return services.queue_email(
         to=["ada@example.com"],
         template="test_message",
         context={"name": "Ada"},
@@ -46,8 +46,8 @@ def test_commit_delivers_through_the_task(django_capture_on_commit_callbacks):
 
 def test_delivery_is_idempotent():
     email = _queue()
-    assert mail.deliver(email.pk) == OutboundEmail.Status.SENT
-    assert mail.deliver(email.pk) == "skipped"
+    assert delivery.deliver(email.pk) == OutboundEmail.Status.SENT
+    assert delivery.deliver(email.pk) == "skipped"
     assert len(django_mail.outbox) == 1
 
 
@@ -66,11 +66,11 @@ def test_mail_server_down_keeps_the_email_and_backs_off(settings, smtp_sink):
         }
     }
     email = _queue()
-    assert mail.deliver(email.pk) == OutboundEmail.Status.PENDING
+    assert delivery.deliver(email.pk) == OutboundEmail.Status.PENDING
     email.refresh_from_db()
     assert email.attempts == 1 and "ConnectionRefusedError" in email.last_error
     first_delay = email.next_attempt_at - email.created_at
-    assert mail.deliver_due() == {}  # not due yet
+    assert delivery.deliver_due() == {}  # not due yet
 
     # The server comes back; the sweep delivers once the retry time has come.
     settings.MAILERS = {
@@ -80,15 +80,15 @@ def test_mail_server_down_keeps_the_email_and_backs_off(settings, smtp_sink):
         }
     }
     OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=email.created_at)
-    assert mail.deliver_due() == {OutboundEmail.Status.SENT: 1}
+    assert delivery.deliver_due() == {OutboundEmail.Status.SENT: 1}
     assert [m["Subject"] for m in smtp_sink.to("ada@example.com")] == ["Hello Ada"]
     assert first_delay.total_seconds() >= settings.MAIL_RETRY_BASE_SECONDS - 1
 
 
 def test_retry_delay_grows_exponentially_and_is_capped(settings):
     settings.MAIL_RETRY_BASE_SECONDS = 60
-    assert [mail.retry_delay(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
-    assert mail.retry_delay(30).total_seconds() == 6 * 3600
+    assert [delivery.retry_delay(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
+    assert delivery.retry_delay(30).total_seconds() == 6 * 3600
 
 
 def test_gives_up_after_the_last_attempt(settings):
@@ -100,11 +100,11 @@ def test_gives_up_after_the_last_attempt(settings):
         }
     }
     email = _queue()
-    assert mail.deliver(email.pk) == OutboundEmail.Status.FAILED
+    assert delivery.deliver(email.pk) == OutboundEmail.Status.FAILED
 
 
 def test_subject_cannot_carry_extra_headers():
-    email = mail.queue_email(
+    email = services.queue_email(
         to=["ada@example.com"],
         template="test_message",
         context={"name": "Ada\nBcc: victim@example.com"},

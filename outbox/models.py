@@ -36,6 +36,7 @@ class OutboundEmail(models.Model):
     last_error = models.CharField(max_length=255, blank=True)
 
     class Meta:
+        db_table = "kalytera_outboundemail"  # the table from before the outbox was an app of its own
         indexes = [
             models.Index(
                 fields=["next_attempt_at"],
