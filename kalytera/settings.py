@@ -231,6 +231,8 @@ MANAGERS = SUPPORT_EMAILS
 # Delivery retries back off exponentially from this many seconds, up to MAIL_MAX_ATTEMPTS.
 MAIL_RETRY_BASE_SECONDS = env.int("MAIL_RETRY_BASE_SECONDS", default=60)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=10)
+# A worker delivering a message holds it this long; keep it well above the SMTP timeout.
+MAIL_CLAIM_SECONDS = env.int("MAIL_CLAIM_SECONDS", default=120)
 # Who declined optional (informational) mail: the accounts app's rule, asked by the outbox.
 OUTBOX_OPTIONAL_MAIL_DECLINED = "accounts.privacy.restriction.declined_optional_mail"
 

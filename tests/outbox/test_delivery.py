@@ -1,6 +1,11 @@
+import socket
+import threading
+from datetime import timedelta
+
 import pytest
 from django.core import mail as django_mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from outbox import delivery, services
 from outbox.models import OutboundEmail
@@ -111,3 +116,77 @@ def test_subject_cannot_carry_extra_headers():
         category=OutboundEmail.Category.ACCOUNT,
     )
     assert "\n" not in email.subject
+
+
+class StallingSmtpServer:
+    """Accepts a connection and says nothing until released: a mail server that hangs."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connected = threading.Event()
+        self.release = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        conn, _ = self.listener.accept()
+        self.connected.set()
+        self.release.wait(30)
+        conn.close()
+        self.listener.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_no_row_lock_is_held_while_the_mail_server_is_talked_to(settings):
+    server = StallingSmtpServer()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 10},
+        }
+    }
+    # Stored without queue_email, whose task would deliver it in this thread at once.
+    email = OutboundEmail.objects.create(
+        category=OutboundEmail.Category.ACCOUNT,
+        recipients=["ada@example.com"],
+        from_email="kalytera@example.com",
+        subject="Hello Ada",
+        body_text="Hello Ada,",
+    )
+    outcome = {}
+
+    def worker() -> None:
+        try:
+            outcome["status"] = delivery.deliver(email.pk)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert server.connected.wait(10), "the worker never reached the mail server"
+        with transaction.atomic():  # another connection: fails at once if the row were locked
+            row = OutboundEmail.objects.select_for_update(nowait=True).get(pk=email.pk)
+        assert row.claimed_until is not None and row.attempts == 1
+        assert delivery.deliver(email.pk) == "skipped"  # claimed: a second worker leaves it
+    finally:
+        server.release.set()
+        thread.join(20)
+    assert outcome["status"] == OutboundEmail.Status.PENDING  # the hung server dropped the line
+    email.refresh_from_db()
+    assert email.claimed_until is None and email.attempts == 1
+
+
+def test_a_claim_that_ran_out_is_claimed_again(settings):
+    email = _queue()
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        attempts=1, claimed_until=timezone.now() + timedelta(seconds=settings.MAIL_CLAIM_SECONDS)
+    )
+    assert delivery.deliver(email.pk) == "skipped"  # another worker holds it
+    OutboundEmail.objects.filter(pk=email.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    assert delivery.deliver(email.pk) == OutboundEmail.Status.SENT
+    email.refresh_from_db()
+    assert email.attempts == 2 and email.claimed_until is None
+    [message] = django_mail.outbox
+    assert message.extra_headers["Message-ID"] == email.message_id
