@@ -134,7 +134,13 @@ def run(*, emails: int, workers: int, kills: int, env: dict[str, str], timeout: 
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
-    worker_env = {**env, "MAIL_URL": f"smtp://127.0.0.1:{port}", "MAIL_RETRY_BASE_SECONDS": "1"}
+    # Short claims: a killed worker's message is free again after seconds, not minutes.
+    worker_env = {
+        **env,
+        "MAIL_URL": f"smtp://127.0.0.1:{port}",
+        "MAIL_RETRY_BASE_SECONDS": "1",
+        "MAIL_CLAIM_SECONDS": "5",
+    }
     pks = queue(emails)
     ids = {OutboundEmail(pk=pk).message_id for pk in pks}
     pending = OutboundEmail.objects.filter(pk__in=pks, status=OutboundEmail.Status.PENDING)

@@ -243,6 +243,8 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# manage.py db_worker waits out a database outage: 1 s, doubling up to this many seconds.
+WORKER_RETRY_MAX_SECONDS = env.int("WORKER_RETRY_MAX_SECONDS", default=30)
 
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
