@@ -245,6 +245,8 @@ TASKS = {
 }
 # manage.py db_worker waits out a database outage: 1 s, doubling up to this many seconds.
 WORKER_RETRY_MAX_SECONDS = env.int("WORKER_RETRY_MAX_SECONDS", default=30)
+# Every task leaves a result record; the daily prune_task_results job deletes finished ones after this.
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=14)
 
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -303,6 +305,7 @@ PERIODIC_JOBS = [
     ("purge_inquiries", 6 * 3600),
     ("send_license_reminders", 3600),
     ("flush_check_ins", 60),
+    ("prune_task_results", 86400),
 ]
 
 # --- Privacy center ---------------------------------------------------------------------------------------
