@@ -19,16 +19,15 @@ from django.utils import timezone
 from accounts import security_events
 from accounts.models import DataExport, SecurityEvent, User
 from kalytera import personal_data
+from kalytera.errors import DomainError
 
 EXPORT_FORMAT = "kalytera-personal-data/1"
 ACRONYMS = {"ip": "IP", "url": "URL", "id": "ID", "vms": "VMS"}
 ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 
 
-class ExportLimitReached(Exception):
+class ExportLimitReached(DomainError):
     """Stable code: ``export_limit``. One export a day per account."""
-
-    code = "export_limit"
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ def request_export(*, user: User, request: HttpRequest | None = None) -> DataExp
             )
     except IntegrityError:
         raise ExportLimitReached(
-            "You can request one copy of your data a day. Your latest copy is listed below."
+            "export_limit", "You can request one copy of your data a day. Your latest copy is listed below."
         ) from None
     security_events.record(user=user, kind=SecurityEvent.Kind.DATA_EXPORT_REQUESTED, request=request)
     if estimated_rows(user) <= settings.PRIVACY_EXPORT_INLINE_MAX_ROWS:

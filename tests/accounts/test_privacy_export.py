@@ -84,6 +84,13 @@ def test_one_export_a_day(sudo_client, customer):
     assert DataExport.objects.filter(user=customer).count() == 1
 
 
+def test_a_second_export_the_same_day_is_refused_with_its_code(customer):
+    exports.request_export(user=customer)
+    with pytest.raises(exports.ExportLimitReached) as refusal:
+        exports.request_export(user=customer)
+    assert refusal.value.code == "export_limit"
+
+
 def test_the_daily_limit_is_a_database_constraint(customer):
     today = timezone.now().date()
     DataExport.objects.create(user=customer, requested_on=today, expires_at=timezone.now())
