@@ -18,6 +18,7 @@ from accounts.models import User
 from accounts.privacy import restriction
 from contact import services
 from contact.models import Inquiry, ThreadEntry
+from kalytera.downloads import attachment
 
 SUPPORT_GROUP = "Support"
 HANDLING_HELP = (
@@ -282,8 +283,7 @@ class InquiryAdmin(admin.ModelAdmin):
     @admin.action(description="Export to CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="inquiries-{stamp}.csv"'
+        response = attachment("", filename=f"inquiries-{stamp}.csv", content_type="text/csv; charset=utf-8")
         writer = csv.writer(response)
         writer.writerow([title for _, title in CSV_COLUMNS])
         for inquiry in queryset.select_related("assignee").order_by("created_at"):

@@ -27,6 +27,7 @@ from django.utils.html import format_html
 
 from accounts.models import User
 from accounts.privacy import restriction
+from kalytera.downloads import attachment
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
@@ -471,10 +472,9 @@ class KeyBatchAdmin(admin.ModelAdmin):
         except LicensingError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return redirect("admin:licensing_keybatch_changelist")
-        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="kalytera-keys-batch-{batch.pk}.csv"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return attachment(
+            content, filename=f"kalytera-keys-batch-{batch.pk}.csv", content_type="text/csv; charset=utf-8"
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

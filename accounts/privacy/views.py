@@ -17,6 +17,7 @@ from accounts.models import DataExport, SecurityEvent
 from accounts.privacy import deletion, exports, hooks, restriction
 from accounts.privacy.forms import DeleteAccountForm, PrivacyChoicesForm
 from kalytera import personal_data
+from kalytera.downloads import attachment
 
 
 @login_required
@@ -77,11 +78,8 @@ def download_export(request: HttpRequest, export_id: int) -> HttpResponse:
         expires_at__gt=timezone.now(),
     )
     security_events.record(user=request.user, kind=SecurityEvent.Kind.DATA_EXPORT_DOWNLOADED, request=request)
-    response = HttpResponse(export.content, content_type="application/json; charset=utf-8")
     filename = f"kalytera-data-{export.requested_on.isoformat()}.json"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(export.content, filename=filename, content_type="application/json; charset=utf-8")
 
 
 @login_required

@@ -20,6 +20,7 @@ def download(client, export: DataExport) -> dict:
     response = client.get(reverse("privacy:download_export", args=[export.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Cache-Control"] == "private, no-store"
     return json.loads(b"".join(response) if response.streaming else response.content)
 
 
