@@ -14,12 +14,14 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
+from django.tasks import task
 from django.utils import timezone
 
 from accounts import security_events
 from accounts.models import DataExport, SecurityEvent, User
 from kalytera import personal_data
 from kalytera.errors import DomainError
+from outbox.services import queue_email
 
 EXPORT_FORMAT = "kalytera-personal-data/1"
 ACRONYMS = {"ip": "IP", "url": "URL", "id": "ID", "vms": "VMS"}
@@ -154,8 +156,6 @@ def request_export(*, user: User, request: HttpRequest | None = None) -> DataExp
         build_export(export_id=export.pk, notify=False)
         export.refresh_from_db()
     else:
-        from accounts.tasks import build_data_export
-
         transaction.on_commit(partial(build_data_export.enqueue, export.pk), robust=True)
     return export
 
@@ -163,8 +163,6 @@ def request_export(*, user: User, request: HttpRequest | None = None) -> DataExp
 @transaction.atomic
 def build_export(*, export_id: int, notify: bool) -> bool:
     """Fill in a pending export. Idempotent: an export already built is left alone."""
-    from outbox.services import queue_email
-
     export = (
         DataExport.objects.select_for_update()
         .select_related("user")
@@ -187,6 +185,11 @@ def build_export(*, export_id: int, notify: bool) -> bool:
             user=export.user,
         )
     return True
+
+
+@task()
+def build_data_export(export_id: int) -> bool:
+    return build_export(export_id=export_id, notify=True)
 
 
 def exports_of(user: User) -> list[DataExport]:

@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 
 from accounts.models import DataExport, DeletionRequest, PrivacyChoices, SecurityEvent, User
+from accounts.privacy.deletion import end_sessions
 from kalytera.personal_data import PersonalData, register
 from outbox.models import OutboundEmail
 
@@ -124,8 +125,6 @@ def _collect_sessions(user: User) -> list[dict]:
 
 
 def _erase_sessions(user: User) -> None:
-    from accounts.privacy.deletion import end_sessions
-
     end_sessions(user, search_store=True)
 
 
