@@ -190,3 +190,14 @@ def test_a_claim_that_ran_out_is_claimed_again(settings):
     assert email.attempts == 2 and email.claimed_until is None
     [message] = django_mail.outbox
     assert message.extra_headers["Message-ID"] == email.message_id
+
+
+def declines_everyone(addresses: list[str], *, user=None) -> set[str]:
+    return {address.lower() for address in addresses}
+
+
+def test_who_declined_optional_mail_is_asked_of_the_function_the_setting_names(settings):
+    settings.OUTBOX_OPTIONAL_MAIL_DECLINED = f"{__name__}.declines_everyone"
+    optional = {"to": ["Ada@example.com"], "template": "test_message", "context": {"name": "Ada"}}
+    assert services.queue_email(**optional, category=OutboundEmail.Category.INFORMATIONAL) is None
+    assert services.queue_email(**optional, category=OutboundEmail.Category.ACCOUNT) is not None
