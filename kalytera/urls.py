@@ -11,7 +11,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages that name no icon (the staff admin's).
     path("favicon.ico", views.favicon),
     path("accounts/", include("allauth.urls")),
-    path("account/privacy/", include("accounts.privacy_urls")),
+    path("account/privacy/", include("accounts.privacy.urls")),
     path("account/", include("accounts.urls")),
     path("legal/", include("legal.urls")),
     path("contact/", include("contact.urls")),

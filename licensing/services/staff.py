@@ -6,8 +6,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from kalytera.mail import queue_email
-from kalytera.models import OutboundEmail
 from licensing import keys
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan
 from licensing.services.common import (
@@ -17,6 +15,8 @@ from licensing.services.common import (
     record,
     refuse_second_trial,
 )
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 # --- Staff --------------------------------------------------------------------------------------
 

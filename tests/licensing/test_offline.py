@@ -37,6 +37,7 @@ def test_an_activation_request_gives_a_certificate_for_that_machine(customer_cli
     html = response.content.decode()
     assert "<h1>Machine activated</h1>" in html and "Vault NVR" in html
     assert 'download="kalytera-certificate.lic"' in html
+    assert response["Cache-Control"] == "private, no-store"
     claims = certificates.verify(answer_in(response))
     assert claims["fingerprint"] == MACHINE.fingerprint
     activation = Activation.objects.get(license=license)
