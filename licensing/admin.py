@@ -220,6 +220,13 @@ def _end_of_day(day) -> datetime | None:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
 
 
+def _status_title(change: str, licenses) -> str:
+    count = licenses.count()
+    if count == 1:
+        return f"{change.capitalize()} license {licenses.get().reference}"
+    return f"{change.capitalize()} {count} licenses"
+
+
 def _against_plan(value: int, override: int | None, plan_value: int) -> str:
     return f"{value} (the plan's)" if override is None else f"{value} (the plan has {plan_value})"
 
@@ -444,7 +451,7 @@ class LicenseAdmin(admin.ModelAdmin):
         if not form.is_valid():
             context = {
                 **self.admin_site.each_context(request),
-                "title": f"{change.capitalize()} {queryset.count()} license(s)",
+                "title": _status_title(change, queryset),
                 "form": form,
                 "licenses": queryset.select_related("plan", "owner"),
                 "action": action,

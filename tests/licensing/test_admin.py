@@ -337,3 +337,14 @@ def test_the_license_page_says_seats_like_the_issue_form(staff, issue, customer)
     html = staff.get(reverse("admin:licensing_license_change", args=[license.pk])).content.decode()
     assert "Seats" in html and "5 (the plan has 2)" in html
     assert "Max machines override" not in html
+
+
+def test_licensing_form_pages_load_the_admin_form_styles(staff, owned_license):
+    license, _ = owned_license
+    for url in (
+        reverse("admin:licensing_license_issue"),
+        reverse("admin:licensing_license_status", args=[license.pk, "suspend"]),
+    ):
+        assert "admin/css/forms.css" in staff.get(url).content.decode(), url
+    page = staff.get(reverse("admin:licensing_license_status", args=[license.pk, "suspend"]))
+    assert page.context["title"] == f"Suspend license {license.reference}"
