@@ -47,14 +47,18 @@ def visit_every_width(page: Page, base: str, persona: str, paths: list[str], fin
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
+    slugs: list[str] = []
     for path in paths:
+        slug = re.sub(r"[^a-z0-9]+", "-", UUID_OR_ID.sub("x", path.lower())).strip("-") or "home"
+        slugs.append(slug)
+        if slugs.count(slug) > 1:  # two licenses' pages, say: both screenshots are kept
+            slug = f"{slug}-{slugs.count(slug)}"
         for name, width in WIDTHS.items():
             errors.clear()
             page.set_viewport_size({"width": width, "height": 900})
             page.goto(base + path)
             page.wait_for_load_state("load")
             where = f"{path} at {width} px"
-            slug = re.sub(r"[^a-z0-9]+", "-", UUID_OR_ID.sub("x", path.lower())).strip("-") or "home"
             SCREENSHOTS.mkdir(exist_ok=True)
             page.screenshot(path=SCREENSHOTS / f"{persona}--{slug}--{name}.png", full_page=True)
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
