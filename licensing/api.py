@@ -7,16 +7,15 @@ body, is never logged, and reaches the rate limiter and the database only as a k
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
-from kalytera import ratelimit
+from kalytera import envelope, ratelimit
 from licensing import certificates, keys, openapi, services
 from licensing.certificates import IssuedDocument
 from licensing.models import Activation, License
@@ -24,30 +23,13 @@ from licensing.models import Activation, License
 Body = dict
 
 
-def _timestamp(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _date(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _answer(
-    body: dict, *, status: int = 200, nonce: str | None = None, headers: dict | None = None
-) -> JsonResponse:
-    body = {**body, "server_time": _timestamp(timezone.now()), "nonce": nonce}
-    response = JsonResponse(body, status=status, headers=headers)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _error(code: str, message: str, *, nonce: str | None = None, fields=None, headers=None) -> JsonResponse:
-    error: dict = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    return _answer({"error": error}, status=openapi.ERROR_CODES[code][0], nonce=nonce, headers=headers)
+def _error(code: str, message: str, **details) -> JsonResponse:
+    """The envelope's error with the status the contract gives ``code``."""
+    return envelope.error(code, message, openapi.ERROR_CODES[code][0], **details)
 
 
 def _license_json(license: License) -> dict:
@@ -59,8 +41,8 @@ def _license_json(license: License) -> dict:
         "channels": license.channels,
         "features": list(license.plan.features),
         "max_machines": license.max_machines,
-        "expires_at": _timestamp(license.expires_at),
-        "grace_ends_at": _timestamp(license.grace_ends_at),
+        "expires_at": envelope.timestamp(license.expires_at),
+        "grace_ends_at": envelope.timestamp(license.grace_ends_at),
         "upgrade_plan_until": _date(license.upgrade_plan_until),
         "grace_days": license.plan.grace_days,
         "offline_validity_days": license.plan.offline_validity_days,
@@ -73,8 +55,8 @@ def _activation_json(activation: Activation) -> dict:
         "name": activation.label,
         "product_version": activation.product_version,
         "status": "active" if activation.is_active else "released",
-        "first_seen_at": _timestamp(activation.first_seen_at),
-        "last_seen_at": _timestamp(activation.last_seen_at),
+        "first_seen_at": envelope.timestamp(activation.first_seen_at),
+        "last_seen_at": envelope.timestamp(activation.last_seen_at),
     }
 
 
@@ -84,7 +66,7 @@ def _document_json(document: IssuedDocument | None) -> dict | None:
     return {
         "id": document.document_id,
         "kid": document.kid,
-        "issued_at": _timestamp(document.issued_at),
+        "issued_at": envelope.timestamp(document.issued_at),
         "armored": document.armored,
     }
 
@@ -186,7 +168,7 @@ def _activate(body: Body, nonce: str | None) -> JsonResponse:
         label=body.get("name", ""),
         product_version=body.get("product_version", ""),
     )
-    return _answer(
+    return envelope.answer(
         {
             "outcome": result.outcome,
             "activation": _activation_json(result.activation),
@@ -206,7 +188,7 @@ def _validate(body: Body, nonce: str | None) -> JsonResponse:
         product_version=body.get("product_version", ""),
         usage=body.get("usage"),
     )
-    return _answer(
+    return envelope.answer(
         {
             "valid": result.valid,
             "code": result.code,
@@ -221,7 +203,7 @@ def _validate(body: Body, nonce: str | None) -> JsonResponse:
 
 def _deactivate(body: Body, nonce: str | None) -> JsonResponse:
     result = services.deactivate_machine(key=body["license_key"], fingerprint=body["fingerprint"])
-    return _answer(
+    return envelope.answer(
         {"activation": _activation_json(result.activation), "receipt": _document_json(result.receipt)},
         nonce=nonce,
     )
@@ -243,7 +225,7 @@ def signing_keys(request: HttpRequest) -> JsonResponse:
     limited = _rate_limited([_address_limit(request)], nonce)
     if limited:
         return limited
-    return _answer({"keys": certificates.published_signing_keys()}, nonce=nonce)
+    return envelope.answer({"keys": certificates.published_signing_keys()}, nonce=nonce)
 
 
 @csrf_exempt
@@ -251,12 +233,14 @@ def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     return _error("NOT_FOUND", "No such endpoint; see /api/v1/openapi.json.")
 
 
+@csrf_exempt
 def openapi_json(request: HttpRequest) -> JsonResponse:
     if request.method not in ("GET", "HEAD"):
         return _error("METHOD_NOT_ALLOWED", "Use GET.", headers={"Allow": "GET, HEAD"})
     return JsonResponse(openapi.document(), json_dumps_params={"indent": 2})
 
 
+@csrf_exempt
 def docs(request: HttpRequest):
     """The API reference for VMS developers, rendered from the same OpenAPI document."""
     if request.method not in ("GET", "HEAD"):

@@ -28,6 +28,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "LICENSE_NOT_FOUND": (404, "No license has this key."),
     "NOT_ACTIVATED": (404, "This machine holds no active seat on the license."),
     "NOT_FOUND": (404, "No such API endpoint."),
+    "FORBIDDEN": (403, "The platform refused the request before it reached an endpoint."),
     "METHOD_NOT_ALLOWED": (405, "The endpoint does not accept this HTTP method; see the Allow header."),
     "LICENSE_SUSPENDED": (403, "The license is suspended."),
     "LICENSE_REVOKED": (403, "The license is revoked."),
@@ -39,6 +40,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "PAYLOAD_TOO_LARGE": (413, "The body is larger than the limit."),
     "UNSUPPORTED_MEDIA_TYPE": (415, "The body must be sent as application/json."),
     "RATE_LIMITED": (429, "Too many requests; retry after the seconds in the Retry-After header."),
+    "INTERNAL_ERROR": (500, "An unexpected fault on the platform; it is logged. Retry later."),
     "UNAVAILABLE": (503, "The platform briefly lost its database; retry after the Retry-After seconds."),
 }
 
@@ -376,11 +378,17 @@ OPERATIONS = {
     },
 }  # fmt: skip
 
-# Every endpoint may also answer these when the request itself is unacceptable, or when the
-# database is briefly unreachable.
+# Every endpoint may also answer these when the request itself is unacceptable, when the
+# platform fails, or when the database is briefly unreachable.
 TRANSPORT_ERRORS = {
-    "POST": ["METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "UNAVAILABLE"],
-    "GET": ["METHOD_NOT_ALLOWED", "UNAVAILABLE"],
+    "POST": [
+        "METHOD_NOT_ALLOWED",
+        "PAYLOAD_TOO_LARGE",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "INTERNAL_ERROR",
+        "UNAVAILABLE",
+    ],
+    "GET": ["METHOD_NOT_ALLOWED", "INTERNAL_ERROR", "UNAVAILABLE"],
 }
 
 

@@ -74,10 +74,10 @@ def test_expired_form_gets_the_styled_403(customer):
     assert page_problems(response.content.decode()) == []
 
 
-def test_server_error_page_needs_nothing_but_the_template(client):
+def test_server_error_page_needs_nothing_but_the_template(rf):
     from kalytera.views import server_error
 
-    response = server_error(None)
+    response = server_error(rf.get("/"))  # a bare request: no session, no user
     assert response.status_code == 500
     assert b"Something went wrong on our side" in response.content
 

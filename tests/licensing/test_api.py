@@ -225,6 +225,39 @@ def test_wrong_content_type_oversize_body_and_wrong_method_have_json_errors(clie
         assert (missing.status_code, error_code(missing)) == (404, "NOT_FOUND"), path
 
 
+def test_every_api_path_answers_json_even_for_methods_and_paths_it_does_not_serve(db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # a VMS sends no CSRF token
+    for path in ("/api/v1/openapi.json", "/api/v1/docs"):
+        response = client.post(path, "{}", content_type="application/json")
+        assert (response.status_code, error_code(response)) == (405, "METHOD_NOT_ALLOWED"), path
+        assert response["Allow"] == "GET, HEAD"
+    for path in ("/api/", "/api/v2/validate"):
+        response = client.get(path)
+        assert (response.status_code, error_code(response)) == (404, "NOT_FOUND"), path
+        assert {"server_time", "nonce"} <= set(response.json())
+
+
+def test_the_contract_check_catches_a_body_that_drifts():
+    from tests import api_contract
+
+    validator = api_contract.error_validator()
+    good = {
+        "error": {"code": "NOT_FOUND", "message": "x"},
+        "server_time": "2026-01-01T00:00:00Z",
+        "nonce": None,
+    }
+    check = api_contract.problems
+    assert check("/api/x", 404, "application/json", json.dumps(good).encode(), validator) == []
+    no_time = {"error": good["error"]}
+    assert check("/api/x", 404, "application/json", json.dumps(no_time).encode(), validator)
+    unknown = {**good, "error": {"code": "OOPS", "message": "x"}}
+    assert check("/api/x", 404, "application/json", json.dumps(unknown).encode(), validator)
+    assert check("/api/x", 500, "application/json", json.dumps(good).encode(), validator)  # wrong status
+    assert check("/api/x", 404, "text/html", b"<h1>Not found</h1>", validator)
+
+
 def test_the_api_needs_no_csrf_token_and_sets_no_cookie(db):
     from django.test import Client
 
