@@ -168,11 +168,20 @@ def issue_certificate(
 
 
 def issue_deactivation_receipt(
-    *, license_id: str, fingerprint: str, deactivated_at: datetime
+    *,
+    license_id: str,
+    fingerprint: str,
+    deactivated_at: datetime,
+    document_id: str | None = None,
+    issued_at: datetime | None = None,
 ) -> IssuedDocument:
-    """Sign a receipt stating that the machine ``fingerprint`` gave up its seat on the license."""
-    issued_at = _whole_seconds(datetime.now(UTC))
-    document_id = str(uuid.uuid4())
+    """Sign a receipt stating that the machine ``fingerprint`` gave up its seat on the license.
+
+    Given the ``document_id`` and ``issued_at`` of an earlier receipt, this signs that receipt
+    again: Ed25519 signatures are deterministic, so with the same key it is the same document.
+    """
+    issued_at = _whole_seconds(issued_at or datetime.now(UTC))
+    document_id = document_id or str(uuid.uuid4())
     claims = {
         "typ": DEACTIVATION_RECEIPT,
         "v": FORMAT_VERSION,

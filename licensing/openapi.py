@@ -362,10 +362,11 @@ OPERATIONS = {
         "summary": "Deactivate a machine",
         "description": (
             "Releases the machine's seat (a move, within the yearly allowance) and returns a signed "
-            "deactivation receipt."
+            "deactivation receipt. A retry of the same request within 24 hours (its answer lost) "
+            "returns the same receipt again."
         ),
         "request": "DeactivateRequest",
-        "success": {"200": ("The seat was released.", "DeactivationResponse")},
+        "success": {"200": ("The seat was released (now or by a retried request).", "DeactivationResponse")},
         "errors": ["INVALID_REQUEST", "INVALID_LICENSE_KEY", "LICENSE_NOT_FOUND", "NOT_ACTIVATED",
                    "MOVE_LIMIT", "RATE_LIMITED"],
     },

@@ -1,5 +1,6 @@
 """What VMS servers do: activate, check in, deactivate."""
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -361,23 +362,63 @@ def _record_failure(license: License, activation: Activation | None, code: str, 
 
 
 def deactivate_machine(*, key: str, fingerprint: str, now: datetime | None = None) -> Deactivation:
-    """Release a machine's seat at the VMS's request and return a signed receipt."""
+    """Release a machine's seat at the VMS's request and return a signed receipt.
+
+    Idempotent for a retry: when the machine's last deactivation came from the API within
+    ``DEACTIVATION_RETRY_WINDOW`` (the answer may have been lost after the commit), the same
+    receipt is returned again instead of ``NOT_ACTIVATED``.
+    """
     now = now or timezone.now()
     key = parse_key(key)  # a typo is refused before any query
+    fp_hash = fingerprint_hash(fingerprint)
     with transaction.atomic():
         license = locked_license(key)
-        activation = _ACTIVE_MACHINE_OF.first(
-            license_id=license.pk, fingerprint_hash=fingerprint_hash(fingerprint)
-        )
+        activation = _ACTIVE_MACHINE_OF.first(license_id=license.pk, fingerprint_hash=fp_hash)
         if activation is None:
-            raise LicensingError("NOT_ACTIVATED", "This machine is not activated on this license.")
-        refusal = _release(license, activation, Actor.machine(), now)
+            return _repeated_deactivation(license, fp_hash, fingerprint, now)
+        receipt_id, issued_at = str(uuid.uuid4()), now.replace(microsecond=0)
+        refusal = _release(
+            license,
+            activation,
+            Actor.machine(),
+            now,
+            receipt_id=receipt_id,
+            receipt_issued_at=issued_at.isoformat(),
+        )
         if refusal is None:
             receipt = certificates.issue_deactivation_receipt(
-                license_id=str(license.public_id), fingerprint=fingerprint.lower(), deactivated_at=now
+                license_id=str(license.public_id),
+                fingerprint=fingerprint.lower(),
+                deactivated_at=now,
+                document_id=receipt_id,
+                issued_at=issued_at,
             )
             return Deactivation(activation, receipt)
     raise refusal
+
+
+# How long a VMS may retry a deactivation whose answer it did not receive.
+DEACTIVATION_RETRY_WINDOW = timedelta(hours=24)
+
+
+def _repeated_deactivation(license: License, fp_hash: str, fingerprint: str, now: datetime) -> Deactivation:
+    last = (
+        LicenseEvent.objects.filter(
+            license=license, kind=LicenseEvent.Kind.DEACTIVATED, activation__fingerprint_hash=fp_hash
+        )
+        .select_related("activation")
+        .first()
+    )
+    if last is None or "receipt_id" not in last.detail or last.created_at < now - DEACTIVATION_RETRY_WINDOW:
+        raise LicensingError("NOT_ACTIVATED", "This machine is not activated on this license.")
+    receipt = certificates.issue_deactivation_receipt(
+        license_id=str(license.public_id),
+        fingerprint=fingerprint.lower(),
+        deactivated_at=last.activation.released_at,
+        document_id=last.detail["receipt_id"],
+        issued_at=datetime.fromisoformat(last.detail["receipt_issued_at"]),
+    )
+    return Deactivation(last.activation, receipt)
 
 
 def deactivate_offline(
@@ -450,7 +491,9 @@ def release_machine(
     raise refusal
 
 
-def _release(license: License, activation: Activation, actor: Actor, now: datetime) -> LicensingError | None:
+def _release(
+    license: License, activation: Activation, actor: Actor, now: datetime, **detail
+) -> LicensingError | None:
     allowed = license.plan.moves_per_year
     if events_in_last_year(license, LicenseEvent.Kind.DEACTIVATED, now, up_to=allowed) >= allowed:
         record(license, LicenseEvent.Kind.MOVE_REFUSED, actor, activation=activation, now=now)
@@ -461,7 +504,7 @@ def _release(license: License, activation: Activation, actor: Actor, now: dateti
     activation.is_active = False
     activation.released_at = now
     activation.save(update_fields=["is_active", "released_at"])
-    record(license, LicenseEvent.Kind.DEACTIVATED, actor, activation=activation, now=now)
+    record(license, LicenseEvent.Kind.DEACTIVATED, actor, activation=activation, now=now, **detail)
     return None
 
 

@@ -134,6 +134,33 @@ def test_deactivate_returns_a_signed_receipt_and_frees_the_seat(client, key):
     assert body["activation"]["status"] == "released"
     receipt = certificates.verify(body["receipt"]["armored"], expected_type=certificates.DEACTIVATION_RECEIPT)
     assert receipt["fingerprint"] == FP
+    other = post(client, "deactivate", {"license_key": key, "fingerprint": digest("never-active")})
+    assert (other.status_code, error_code(other)) == (404, "NOT_ACTIVATED")
+
+
+def test_a_retried_deactivation_returns_the_same_receipt_for_a_day(client, key):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    post(client, "activations", {"license_key": key, "fingerprint": FP})
+    first = post(client, "deactivate", {"license_key": key, "fingerprint": FP}).json()
+    retry = post(client, "deactivate", {"license_key": key, "fingerprint": FP})  # the answer was lost
+    assert retry.status_code == 200
+    assert retry.json()["receipt"] == first["receipt"]
+    assert retry.json()["activation"] == first["activation"]
+    later = timezone.now() + services.DEACTIVATION_RETRY_WINDOW + timedelta(minutes=1)
+    with pytest.raises(services.LicensingError) as refused:
+        services.deactivate_machine(key=key, fingerprint=FP, now=later)
+    assert refused.value.code == "NOT_ACTIVATED"
+
+
+def test_a_deactivation_retry_after_a_release_elsewhere_is_not_activated(client, key, owned_license):
+    post(client, "activations", {"license_key": key, "fingerprint": FP})
+    post(client, "deactivate", {"license_key": key, "fingerprint": FP})
+    post(client, "activations", {"license_key": key, "fingerprint": FP})
+    license, activation = owned_license[0], owned_license[0].activations.get(is_active=True)
+    services.release_machine(license=license, activation_id=activation.public_id, actor=Actor.system())
     again = post(client, "deactivate", {"license_key": key, "fingerprint": FP})
     assert (again.status_code, error_code(again)) == (404, "NOT_ACTIVATED")
 
