@@ -293,6 +293,8 @@ def _limits(spec: dict) -> str:
     if spec["type"] == "string":
         if spec["pattern"] == openapi.HEX64:
             return "64 hex digits"
+        if spec["pattern"] == keys.PATTERN:
+            return f"a license key: {keys.BODY_LENGTH + 1} characters after the optional {keys.PREFIX}-"
         return f"{spec['minLength']} to {spec['maxLength']} characters"
     if spec["type"] == "array":
         return f"up to {spec['maxItems']} digests"

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.conf import settings
 
+from licensing import keys
+
 HEX64 = "^[0-9a-fA-F]{64}$"
 TEXT = "^[^\\u0000-\\u001f\\u007f]*$"  # printable: no control characters
 VERSION = "^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$"
@@ -20,6 +22,10 @@ _STRING_MESSAGES = {
     HEX64: _HEX64_MESSAGE,
     TEXT: "Must not contain control characters.",
     VERSION: "Must be a version such as 6.2.1 (letters, digits, '.', '+', '-'; at most 32).",
+    keys.PATTERN: (
+        f"Must be a license key: {keys.PREFIX}- and {keys.BODY_LENGTH + 1} letters and digits "
+        "in groups of four."
+    ),
 }
 
 ERROR_CODES: dict[str, tuple[int, str]] = {
@@ -60,7 +66,16 @@ def _string(max_length: int, pattern: str = TEXT, min_length: int = 1, **extra) 
     return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": pattern, **extra}
 
 
-LICENSE_KEY = _string(64, description="The license key, e.g. KLY-0000-0000-0000-0000-0000-0000-0000.")
+LICENSE_KEY = _string(
+    64,
+    keys.PATTERN,
+    description=(
+        "The license key, e.g. KLY-0000-0000-0000-0000-0000-0000-0000: Crockford base32 (no U), read "
+        "case-insensitively, O as 0, I and L as 1, spaces and dashes ignored, the prefix optional. "
+        "The last character is a check character: a key with a typo fits the pattern but is refused "
+        "with INVALID_LICENSE_KEY."
+    ),
+)
 FINGERPRINT = _string(64, HEX64, min_length=64, description="The machine's own SHA-256 digest (hex).")
 COMPONENTS = {
     "type": "array",

@@ -47,11 +47,16 @@ def _json_schema(node):
     return converted
 
 
-def error_validator() -> jsonschema_rs.Validator:
+def openapi_validator(name: str) -> jsonschema_rs.Validator:
+    """A validator for the schema ``name`` of the published document's components."""
     components = _json_schema(openapi.document()["components"])
     return jsonschema_rs.validator_for(
-        {"$ref": "#/components/schemas/Error", "components": components}, validate_formats=True
+        {"$ref": f"#/components/schemas/{name}", "components": components}, validate_formats=True
     )
+
+
+def error_validator() -> jsonschema_rs.Validator:
+    return openapi_validator("Error")
 
 
 def problems(path: str, status: int, content_type: str, content: bytes, validator) -> list[str]:

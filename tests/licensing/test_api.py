@@ -237,6 +237,18 @@ def test_a_key_with_a_typo_answers_invalid_license_key(client, key):
     assert "typo" in response.json()["error"]["message"]
 
 
+def test_the_published_schema_accepts_issued_keys_and_names_a_malformed_one(client, key):
+    from tests.api_contract import openapi_validator
+
+    schema = openapi_validator("ValidateRequest")
+    assert schema.is_valid({"license_key": key, "fingerprint": FP})
+    assert schema.is_valid({"license_key": key.lower().replace("-", " "), "fingerprint": FP})
+    assert not schema.is_valid({"license_key": "KLY-1234", "fingerprint": FP})
+    refused = post(client, "validate", {"license_key": "KLY-1234", "fingerprint": FP})
+    assert (refused.status_code, error_code(refused)) == (400, "INVALID_REQUEST")
+    assert "license key" in refused.json()["error"]["fields"]["license_key"]
+
+
 def test_wrong_content_type_oversize_body_and_wrong_method_have_json_errors(client, db, settings):
     wrong_type = client.post(
         "/api/v1/activations", "license_key=x", content_type="application/x-www-form-urlencoded"
