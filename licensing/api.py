@@ -135,9 +135,8 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
         if limited:
             return limited
         if problems:
-            return _error(
-                "INVALID_REQUEST", "Some fields are missing or wrong.", nonce=nonce, fields=problems
-            )
+            code = openapi.error_code(problems)
+            return _error(code, "Some fields are missing or wrong.", nonce=nonce, fields=problems)
         if key_problem:
             fields = {"license_key": key_problem}
             return _error("INVALID_LICENSE_KEY", key_problem, nonce=nonce, fields=fields)
@@ -220,8 +219,8 @@ def signing_keys(request: HttpRequest) -> JsonResponse:
     if request.method not in ("GET", "HEAD"):
         return _error("METHOD_NOT_ALLOWED", "Use GET.", nonce=nonce, headers={"Allow": "GET, HEAD"})
     if "nonce" in request.GET and nonce is None:
-        problem = openapi.check_value(openapi.NONCE, request.GET["nonce"])
-        return _error("INVALID_REQUEST", "The nonce is malformed.", fields={"nonce": problem})
+        fields = {"nonce": openapi.check_value(openapi.NONCE, request.GET["nonce"])}
+        return _error(openapi.error_code(fields), "The nonce is malformed.", fields=fields)
     limited = _rate_limited([_address_limit(request)], nonce)
     if limited:
         return limited

@@ -10,17 +10,18 @@ from typing import Any
 
 from django.conf import settings
 
+from kalytera import text
 from licensing import keys
 
 HEX64 = "^[0-9a-fA-F]{64}$"
-TEXT = "^[^\\u0000-\\u001f\\u007f]*$"  # printable: no control characters
+TEXT = text.SINGLE_LINE_PATTERN  # one line, no control or invisible formatting characters
 VERSION = "^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$"
 METRIC = "^[a-z][a-z0-9_]{0,31}$"
 
 _HEX64_MESSAGE = "Must be 64 hexadecimal characters: a SHA-256 digest computed on the machine."
 _STRING_MESSAGES = {
     HEX64: _HEX64_MESSAGE,
-    TEXT: "Must not contain control characters.",
+    TEXT: text.PROBLEM_START + ".",
     VERSION: "Must be a version such as 6.2.1 (letters, digits, '.', '+', '-'; at most 32).",
     keys.PATTERN: (
         f"Must be a license key: {keys.PREFIX}- and {keys.BODY_LENGTH + 1} letters and digits "
@@ -30,6 +31,10 @@ _STRING_MESSAGES = {
 
 ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_REQUEST": (400, "The body is not valid JSON or does not match the schema; see `fields`."),
+    text.INVALID_CHARACTERS: (
+        400,
+        "A text field holds control or invisible formatting characters (Unicode Cc, Cf); see `fields`.",
+    ),
     "INVALID_LICENSE_KEY": (400, "The key is malformed or has a typo (caught by its check character)."),
     "LICENSE_NOT_FOUND": (404, "No license has this key."),
     "NOT_ACTIVATED": (404, "This machine holds no active seat on the license."),
@@ -194,9 +199,18 @@ def _check_string(spec: dict, value: Any) -> str:
     # Lone surrogates decode from JSON but cannot be stored or compared as UTF-8.
     if not value.isascii() and not _utf8_ok(value):
         return "Must be valid Unicode text."
+    if spec["pattern"] == TEXT:
+        return text.problem(value)  # names the characters, also those beyond the pattern's plane
     if not re.fullmatch(_python_pattern(spec["pattern"]), value):
         return _STRING_MESSAGES[spec["pattern"]]
     return ""
+
+
+def error_code(problems: dict[str, str]) -> str:
+    """The code for a body with these field problems: characters alone have their own."""
+    if all(message.startswith(text.PROBLEM_START) for message in problems.values()):
+        return text.INVALID_CHARACTERS
+    return "INVALID_REQUEST"
 
 
 def _utf8_ok(value: str) -> bool:
@@ -359,9 +373,9 @@ OPERATIONS = {
         "request": "ActivationRequest",
         "success": {"201": ("A new seat was taken.", "ActivationResponse"),
                     "200": ("The machine was active already, or rebound.", "ActivationResponse")},
-        "errors": ["INVALID_REQUEST", "INVALID_LICENSE_KEY", "LICENSE_NOT_FOUND", "LICENSE_SUSPENDED",
-                   "LICENSE_REVOKED", "LICENSE_EXPIRED", "TOO_MANY_MACHINES", "HARDWARE_CHANGE_LIMIT",
-                   "TRIAL_ALREADY_USED", "RATE_LIMITED"],
+        "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "INVALID_LICENSE_KEY", "LICENSE_NOT_FOUND",
+                   "LICENSE_SUSPENDED", "LICENSE_REVOKED", "LICENSE_EXPIRED", "TOO_MANY_MACHINES",
+                   "HARDWARE_CHANGE_LIMIT", "TRIAL_ALREADY_USED", "RATE_LIMITED"],
     },
     "/api/v1/validate": {
         "summary": "Check in",
@@ -371,7 +385,7 @@ OPERATIONS = {
         ),
         "request": "ValidateRequest",
         "success": {"200": ("The verdict; see `code`.", "ValidationResponse")},
-        "errors": ["INVALID_REQUEST", "INVALID_LICENSE_KEY", "RATE_LIMITED"],
+        "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "INVALID_LICENSE_KEY", "RATE_LIMITED"],
     },
     "/api/v1/deactivate": {
         "summary": "Deactivate a machine",
@@ -382,15 +396,15 @@ OPERATIONS = {
         ),
         "request": "DeactivateRequest",
         "success": {"200": ("The seat was released (now or by a retried request).", "DeactivationResponse")},
-        "errors": ["INVALID_REQUEST", "INVALID_LICENSE_KEY", "LICENSE_NOT_FOUND", "NOT_ACTIVATED",
-                   "MOVE_LIMIT", "RATE_LIMITED"],
+        "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "INVALID_LICENSE_KEY", "LICENSE_NOT_FOUND",
+                   "NOT_ACTIVATED", "MOVE_LIMIT", "RATE_LIMITED"],
     },
     "/api/v1/signing-keys": {
         "summary": "Public signing keys",
         "description": "The Ed25519 public keys that sign certificates and receipts, active key first.",
         "request": None,
         "success": {"200": ("The keys.", "SigningKeysResponse")},
-        "errors": ["INVALID_REQUEST", "RATE_LIMITED"],
+        "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "RATE_LIMITED"],
     },
 }  # fmt: skip
 

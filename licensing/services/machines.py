@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from kalytera import text
 from kalytera.prepared import PreparedLookup
 from kalytera_client.offline import ActivationRequest, DeactivationRequest
 from licensing import certificates, crypto, keys
@@ -104,6 +105,8 @@ def _activate(
     now: datetime,
     nonce: str = "",
 ) -> ActivationResult:
+    if text.problem(label):  # the API's schema refuses them first; an offline request reaches here
+        raise LicensingError(text.INVALID_CHARACTERS, f"The machine name: {text.problem(label)}")
     fp_hash = fingerprint_hash(fingerprint)
     component_hashes = sorted({fingerprint_hash(c) for c in components})
     refusal: LicensingError | None = None

@@ -4,6 +4,7 @@ import logging
 import pytest
 
 from licensing import certificates, openapi, services
+from licensing.models import Activation
 from licensing.services import Actor
 from tests.licensing.conftest import digest
 
@@ -212,6 +213,27 @@ def test_malformed_fields_are_named_in_a_400(client, db, body, field):
     response = post(client, "activations", body)
     assert (response.status_code, error_code(response)) == (400, "INVALID_REQUEST")
     assert field in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("activations", {"name": "NVR\u202egnp.exe"}),
+        ("validate", {"nonce": "n\u200b"}),
+        ("activations", {"name": "\x9b1m"}),
+    ],
+)
+def test_invisible_and_control_characters_answer_invalid_characters(client, key, path, body):
+    response = post(client, path, {"license_key": key, "fingerprint": FP, **body})
+    assert (response.status_code, error_code(response)) == (400, "INVALID_CHARACTERS")
+    (field,) = body
+    assert "U+" in response.json()["error"]["fields"][field]
+    assert not Activation.objects.exists()
+
+
+def test_a_nonce_with_a_format_character_on_signing_keys_is_named(client, db):
+    response = client.get("/api/v1/signing-keys", {"nonce": "k\u202e"})
+    assert (response.status_code, error_code(response)) == (400, "INVALID_CHARACTERS")
 
 
 @pytest.mark.parametrize(
