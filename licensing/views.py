@@ -224,7 +224,10 @@ def _show_key(request: HttpRequest, license: License) -> HttpResponse:
 def offline_request(request: HttpRequest, license_id) -> HttpResponse:
     """Air-gapped servers: apply an uploaded request and hand back the certificate or receipt."""
     license = _owned_license(request, license_id)
-    form = OfflineRequestForm(request.POST or None, request.FILES or None)
+    data, files = request.POST or None, request.FILES or None  # reading the body sets the flag below
+    # kalytera.uploads stops reading an upload past its cap and says so on the request.
+    too_large = getattr(request, "upload_too_large", False)
+    form = OfflineRequestForm(data, files, too_large=too_large)
     if request.method == "POST" and form.is_valid():
         try:
             parsed = _parse_offline(form.cleaned_data["request"])
@@ -244,7 +247,8 @@ def offline_request(request: HttpRequest, license_id) -> HttpResponse:
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
             response["Cache-Control"] = "no-store"
             return response
-    return render(request, "licensing/offline.html", {"license": license, "form": form})
+    context = {"license": license, "form": form}
+    return render(request, "licensing/offline.html", context, status=413 if too_large else 200)
 
 
 def _parse_offline(text: str | bytes):
