@@ -224,11 +224,12 @@ def _show_key(request: HttpRequest, license: License) -> HttpResponse:
 def offline_request(request: HttpRequest, license_id) -> HttpResponse:
     """Air-gapped servers: apply an uploaded request and hand back the certificate or receipt."""
     license = _owned_license(request, license_id)
-    data, files = request.POST or None, request.FILES or None  # reading the body sets the flag below
+    posted = request.method == "POST"
+    data, files = (request.POST, request.FILES) if posted else (None, None)  # sets the flag below
     # kalytera.uploads stops reading an upload past its cap and says so on the request.
     too_large = getattr(request, "upload_too_large", False)
     form = OfflineRequestForm(data, files, too_large=too_large)
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         try:
             parsed = _parse_offline(form.cleaned_data["request"])
             actor = Actor.customer(request.user)
