@@ -98,6 +98,7 @@ class ActivationInline(admin.TabularInline):
         "last_seen_at",
         "is_active",
         "released_at",
+        "support_move",
     )
     readonly_fields = fields
     extra = 0

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from kalytera import text
+from kalytera_client import identity
 from licensing import keys
 
 HEX64 = "^[0-9a-fA-F]{64}$"
@@ -84,7 +85,7 @@ LICENSE_KEY = _string(
 FINGERPRINT = _string(64, HEX64, min_length=64, description="The machine's own SHA-256 digest (hex).")
 COMPONENTS = {
     "type": "array",
-    "maxItems": 16,
+    "maxItems": identity.MAX_COMPONENTS,
     "items": _string(64, HEX64, min_length=64),
     "description": "One digest per hardware part (board, disk, NIC...), computed like the fingerprint.",
 }

@@ -10,7 +10,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -34,7 +36,8 @@ def _owned_activation(license: License, activation_id) -> Activation:
 
 def contact_url(license: License) -> str:
     """The contact form, prefilled for a licensing inquiry about this license (by its display prefix)."""
-    return f"/contact/?topic=licensing&license={license.key_prefix}"
+    query = urlencode({"topic": "licensing", "license": license.key_prefix})
+    return f"{reverse('contact:form')}?{query}"
 
 
 def _standing(license: License, now) -> tuple[str, str]:

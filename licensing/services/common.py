@@ -12,7 +12,6 @@ from licensing.certificates import IssuedDocument
 from licensing.models import Activation, License, LicenseEvent, Plan
 
 YEAR = timedelta(days=365)
-MAX_COMPONENTS = 16
 MIN_MATCHING_COMPONENTS = 2
 
 
@@ -77,9 +76,6 @@ class ValidationResult:
 class Deactivation:
     activation: Activation
     receipt: IssuedDocument | None
-
-
-# --- Small helpers ------------------------------------------------------------------------------
 
 
 def fingerprint_hash(digest: str) -> str:

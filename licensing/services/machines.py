@@ -41,8 +41,6 @@ from licensing.services.common import (
     refuse_unusable,
 )
 
-# --- Machines -----------------------------------------------------------------------------------
-
 
 def activate_machine(
     *,

@@ -16,8 +16,6 @@ from licensing.services.common import (
     refuse_second_trial,
 )
 
-# --- Staff --------------------------------------------------------------------------------------
-
 
 def _new_license(
     *,

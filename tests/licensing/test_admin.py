@@ -283,3 +283,13 @@ def test_the_license_page_warns_when_the_owner_restricted_processing(staff, owne
     assert "No restriction" in staff.get(url).content.decode()
     privacy.set_choices(user=license.owner, restrict=True, object_to_optional_mail=False)
     assert privacy.RESTRICTED_NOTE in staff.get(url).content.decode()
+
+
+def test_the_license_page_links_each_active_machine_to_freeing_its_seat(staff, owned_license):
+    license, key = owned_license
+    active = services.activate_machine(key=key, fingerprint=digest("a")).activation
+    released = services.activate_machine(key=key, fingerprint=digest("b")).activation
+    services.deactivate_machine(key=key, fingerprint=digest("b"))
+    html = staff.get(reverse("admin:licensing_license_change", args=[license.pk])).content.decode()
+    assert reverse("admin:licensing_license_release", args=[license.pk, active.pk]) in html
+    assert reverse("admin:licensing_license_release", args=[license.pk, released.pk]) not in html

@@ -301,3 +301,17 @@ def test_machines_that_missed_their_check_in_are_shown_offline(customer_client, 
     Activation.objects.filter(license=license).update(last_seen_at=stale)
     assert "Offline" in customer_client.get(detail).content.decode()
     assert "1 offline" in customer_client.get("/licenses/").content.decode()
+
+
+def test_the_licensing_contact_link_follows_the_url_configuration(owned_license):
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from licensing.views import contact_url
+
+    license, _ = owned_license
+    before = get_script_prefix()
+    set_script_prefix("/portal/")  # a deployment under a path prefix
+    try:
+        assert contact_url(license) == f"/portal/contact/?topic=licensing&license={license.key_prefix}"
+    finally:
+        set_script_prefix(before)
