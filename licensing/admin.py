@@ -27,7 +27,6 @@ from django.utils.html import format_html
 
 from accounts import privacy
 from accounts.models import User
-from kalytera.mail import queue_email
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
@@ -291,17 +290,12 @@ class LicenseAdmin(admin.ModelAdmin):
                     max_machines=data["max_machines"],
                     channels=data["channels"],
                     expires_at=_end_of_day(data["expires_on"]),
+                    notify=True,
                 )
             except LicensingError as exc:
                 form.add_error(None, f"{exc.code}: {exc.message}")
             else:
                 license = issued.license
-                queue_email(
-                    to=[license.owner.email],
-                    template="license_issued",
-                    context={"license": license, "plan": license.plan},
-                    category="service",
-                )
                 self.message_user(
                     request,
                     f"License {license.reference} issued to {license.owner.email}; they were told by email "

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from kalytera.mail import queue_email
 from licensing import keys
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan
 from licensing.services.common import (
@@ -72,9 +73,13 @@ def issue_license(
     max_machines: int | None = None,
     channels: int | None = None,
     expires_at: datetime | None = None,
+    notify: bool = False,
     now: datetime | None = None,
 ) -> IssuedLicense:
-    """Issue one license, to a customer (``owner``) or unassigned (``owner=None``)."""
+    """Issue one license, to a customer (``owner``) or unassigned (``owner=None``).
+
+    With ``notify``, the owner is told by email (a service message, queued with the commit).
+    """
     now = now or timezone.now()
     if not plan.is_active:
         raise LicensingError("PLAN_INACTIVE", f"The plan {plan.code} is no longer offered.")
@@ -83,8 +88,16 @@ def issue_license(
     issued = _new_license(
         plan=plan, owner=owner, now=now, max_machines=max_machines, channels=channels, expires_at=expires_at
     )
-    issued.license.save()
-    record(issued.license, LicenseEvent.Kind.ISSUED, actor, now=now, plan=plan.code)
+    with transaction.atomic():
+        issued.license.save()
+        record(issued.license, LicenseEvent.Kind.ISSUED, actor, now=now, plan=plan.code)
+        if notify and owner is not None:
+            queue_email(
+                to=[owner.email],
+                template="license_issued",
+                context={"license": issued.license, "plan": plan},
+                category="service",
+            )
     return issued
 
 
