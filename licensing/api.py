@@ -11,7 +11,6 @@ from datetime import date
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
@@ -230,71 +229,3 @@ def signing_keys(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     return _error("NOT_FOUND", "No such endpoint; see /api/v1/openapi.json.")
-
-
-@csrf_exempt
-def openapi_json(request: HttpRequest) -> JsonResponse:
-    if request.method not in ("GET", "HEAD"):
-        return _error("METHOD_NOT_ALLOWED", "Use GET.", headers={"Allow": "GET, HEAD"})
-    return JsonResponse(openapi.document(), json_dumps_params={"indent": 2})
-
-
-@csrf_exempt
-def docs(request: HttpRequest):
-    """The API reference for VMS developers, rendered from the same OpenAPI document."""
-    if request.method not in ("GET", "HEAD"):
-        return _error("METHOD_NOT_ALLOWED", "Use GET.", headers={"Allow": "GET, HEAD"})
-    return render(request, "licensing/api_docs.html", _docs_context())
-
-
-def _docs_context() -> dict:
-    document = openapi.document()
-    schemas = document["components"]["schemas"]
-    endpoints = []
-    for path, item in document["paths"].items():
-        for method, operation in item.items():
-            request_ref = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-            request_name = request_ref.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
-            endpoints.append(
-                {
-                    "method": method.upper(),
-                    "path": path,
-                    "operation": operation,
-                    "fields": _fields(schemas.get(request_name)) if request_name else [],
-                    "responses": sorted(operation["responses"].items()),
-                    "anchor": operation["operationId"],
-                }
-            )
-    return {
-        "document": document,
-        "endpoints": endpoints,
-        "error_codes": [(code, status, text) for code, (status, text) in openapi.ERROR_CODES.items()],
-        "validation_codes": list(openapi.VALIDATION_CODES.items()),
-    }
-
-
-def _fields(schema: dict | None) -> list[dict]:
-    if not schema:
-        return []
-    return [
-        {
-            "name": name,
-            "required": name in schema.get("required", []),
-            "type": spec["type"],
-            "limits": _limits(spec),
-            "description": spec.get("description", ""),
-        }
-        for name, spec in schema["properties"].items()
-    ]
-
-
-def _limits(spec: dict) -> str:
-    if spec["type"] == "string":
-        if spec["pattern"] == openapi.HEX64:
-            return "64 hex digits"
-        if spec["pattern"] == keys.PATTERN:
-            return f"a license key: {keys.BODY_LENGTH + 1} characters after the optional {keys.PREFIX}-"
-        return f"{spec['minLength']} to {spec['maxLength']} characters"
-    if spec["type"] == "array":
-        return f"up to {spec['maxItems']} digests"
-    return f"up to {spec['maxProperties']} counts"

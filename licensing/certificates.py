@@ -238,7 +238,7 @@ def _text(name: str, value: str) -> str:
 
 def _fingerprint(value: str) -> str:
     if not isinstance(value, str) or not FINGERPRINT.match(value):
-        raise ValueError("fingerprint must be 64 lower-case hex digits (a SHA-256 digest).")
+        raise ValueError("fingerprint must be 64 lower-case hex digits (an HMAC-SHA256 digest).")
     return value
 
 

@@ -19,7 +19,7 @@ TEXT = text.SINGLE_LINE_PATTERN  # one line, no control or invisible formatting 
 VERSION = "^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$"
 METRIC = "^[a-z][a-z0-9_]{0,31}$"
 
-_HEX64_MESSAGE = "Must be 64 hexadecimal characters: a SHA-256 digest computed on the machine."
+_HEX64_MESSAGE = "Must be 64 hexadecimal characters: an HMAC-SHA256 digest computed on the machine."
 _STRING_MESSAGES = {
     HEX64: _HEX64_MESSAGE,
     TEXT: text.PROBLEM_START + ".",
@@ -82,12 +82,17 @@ LICENSE_KEY = _string(
         "with INVALID_LICENSE_KEY."
     ),
 )
-FINGERPRINT = _string(64, HEX64, min_length=64, description="The machine's own SHA-256 digest (hex).")
+FINGERPRINT = _string(
+    64,
+    HEX64,
+    min_length=64,
+    description="HMAC-SHA256 of the machine id under the application key; see *Identifying the machine*.",
+)
 COMPONENTS = {
     "type": "array",
     "maxItems": identity.MAX_COMPONENTS,
     "items": _string(64, HEX64, min_length=64),
-    "description": "One digest per hardware part (board, disk, NIC...), computed like the fingerprint.",
+    "description": "An HMAC-SHA256 digest per hardware part (board, disk, NIC): *Identifying the machine*.",
 }
 NONCE = _string(128, description="Any value; echoed in the answer so the VMS can match it to its request.")
 PRODUCT_VERSION = _string(32, VERSION, description="The VMS version running on the machine.")
@@ -229,7 +234,12 @@ def _python_pattern(pattern: str) -> str:
 # --- The OpenAPI document -----------------------------------------------------------------------
 
 _TIME = {"type": "string", "format": "date-time", "description": "The server's clock (UTC)."}
-_NONCE_ECHO = {"type": "string", "nullable": True, "description": "The request's nonce, or null."}
+_NONCE_ECHO = {
+    "type": "string",
+    "nullable": True,
+    "description": "The request's nonce, or null.",
+    "example": "req-0042",
+}
 _NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
 
 
@@ -276,8 +286,8 @@ COMPONENT_SCHEMAS = {
         "required": ["id", "name", "product_version", "status", "first_seen_at", "last_seen_at"],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
-            "name": {"type": "string"},
-            "product_version": {"type": "string"},
+            "name": {"type": "string", "example": "Gate server"},
+            "product_version": {"type": "string", "example": "6.2.1"},
             "status": {"type": "string", "enum": ["active", "released"]},
             "first_seen_at": {"type": "string", "format": "date-time"},
             "last_seen_at": {"type": "string", "format": "date-time"},
@@ -288,11 +298,11 @@ COMPONENT_SCHEMAS = {
         "required": LICENSE_FIELDS,
         "properties": {
             "id": {"type": "string", "format": "uuid", "description": "The public license id (not the key)."},
-            "plan": {"type": "string"},
+            "plan": {"type": "string", "example": "pro-1y"},
             "kind": {"type": "string", "enum": ["subscription", "perpetual", "trial"]},
             "status": {"type": "string", "enum": ["active", "suspended", "revoked"]},
             "channels": {"type": "integer"},
-            "features": {"type": "array", "items": {"type": "string"}},
+            "features": {"type": "array", "items": {"type": "string", "example": "lpr"}},
             "max_machines": {"type": "integer"},
             "expires_at": _NULLABLE_TIME,
             "grace_ends_at": _NULLABLE_TIME,
@@ -306,9 +316,20 @@ COMPONENT_SCHEMAS = {
         "required": ["id", "kid", "issued_at", "armored"],
         "properties": {
             "id": {"type": "string"},
-            "kid": {"type": "string", "description": "The signing key; see GET /api/v1/signing-keys."},
+            "kid": {
+                "type": "string",
+                "description": "The signing key; see GET /api/v1/signing-keys.",
+                "example": "03d5c2bfdc91fd84",
+            },
             "issued_at": {"type": "string", "format": "date-time"},
-            "armored": {"type": "string", "description": "The document as text; save it as a .lic file."},
+            "armored": {
+                "type": "string",
+                "description": "The document as text; save it as a .lic file.",
+                "example": (
+                    "-----BEGIN KALYTERA LICENSE CERTIFICATE-----\nS0xZQwED...\n"
+                    "-----END KALYTERA LICENSE CERTIFICATE-----\n"
+                ),
+            },
         },
     },
     "ActivationRequest": ACTIVATION_REQUEST,
@@ -328,7 +349,7 @@ COMPONENT_SCHEMAS["ValidationResponse"] = _envelope(
     {
         "valid": {"type": "boolean"},
         "code": {"type": "string", "enum": list(VALIDATION_CODES)},
-        "message": {"type": "string"},
+        "message": {"type": "string", "example": VALIDATION_CODES["VALID"]},
         "license": {"allOf": [{"$ref": "#/components/schemas/License"}], "nullable": True},
         "activation": {"allOf": [{"$ref": "#/components/schemas/Activation"}], "nullable": True},
         "certificate": {"allOf": [{"$ref": "#/components/schemas/SignedDocument"}], "nullable": True},
@@ -430,13 +451,13 @@ def document() -> dict:
         method = "post" if op["request"] else "get"
         responses: dict[str, dict] = {}
         for status, (description, schema) in op["success"].items():
-            responses[status] = _response(description, schema)
+            responses[status] = _response(description, schema, example(COMPONENT_SCHEMAS[schema]))
         by_status: dict[int, list[str]] = {}
         for code in [*op["errors"], *TRANSPORT_ERRORS[method.upper()]]:
             by_status.setdefault(ERROR_CODES[code][0], []).append(code)
         for status, codes in sorted(by_status.items()):
             responses[str(status)] = _response(
-                "Error codes: " + ", ".join(f"`{c}`" for c in codes) + ".", "Error"
+                "Error codes: " + ", ".join(f"`{c}`" for c in codes) + ".", "Error", _error_example(codes[0])
             )
         operation = {
             "operationId": path.rsplit("/", 1)[1].replace("-", "_"),
@@ -464,7 +485,13 @@ def document() -> dict:
             "description": (
                 "How a Kalytera VMS server activates, checks in and deactivates. The license key in "
                 "the body authenticates each call. Every answer carries `server_time` and echoes the "
-                "request's `nonce`."
+                "request's `nonce`.\n\n"
+                "**Identifying the machine.** The platform never receives a raw identifier: the VMS "
+                "sends keyed digests, 64 lower-case hex digits (`fingerprint`, and up to "
+                f"{identity.MAX_COMPONENTS} `components`, sorted):\n\n"
+                f"```\n{identity.DERIVATION}```\n\n"
+                "The test vectors (`docs/test-vectors/vectors.json`, `machine`) give a machine id, "
+                "its parts and their digests."
             ),
         },
         "servers": [{"url": settings.SITE_URL}],
@@ -473,8 +500,50 @@ def document() -> dict:
     }
 
 
-def _response(description: str, schema: str) -> dict:
+def _response(description: str, schema: str, example: Any) -> dict:
     return {
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}, "example": example}
+        },
+    }
+
+
+# Examples are generated from the schemas, so that the published ones always conform.
+_EXAMPLE_FORMATS = {
+    "date-time": "2026-11-23T17:00:00Z",
+    "date": "2027-11-23",
+    "uuid": "6f1c2b1e-8a8d-4f7e-9a51-3c2d1e0f4a5b",
+}
+
+
+def example(schema: dict) -> Any:
+    """A value conforming to ``schema`` (a schema of this document), for the published examples."""
+    if "example" in schema:
+        return schema["example"]
+    if "$ref" in schema:
+        return example(COMPONENT_SCHEMAS[schema["$ref"].rsplit("/", 1)[-1]])
+    if "allOf" in schema:
+        return example(schema["allOf"][0])
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type", "object")
+    if kind == "object":
+        return {name: example(spec) for name, spec in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [example(schema["items"])]
+    if kind == "integer":
+        return max(schema.get("minimum", 1), 1)
+    if kind == "boolean":
+        return True
+    if schema.get("pattern") == HEX64:
+        return "07d9505d586437c9368b025c29a34d91589dd364e075bb26d1846432c67bfe68"
+    return _EXAMPLE_FORMATS.get(schema.get("format", ""), "text")
+
+
+def _error_example(code: str) -> dict:
+    return {
+        "error": {"code": code, "message": ERROR_CODES[code][1].replace("`", "")},
+        "server_time": _EXAMPLE_FORMATS["date-time"],
+        "nonce": _NONCE_ECHO["example"],
     }
