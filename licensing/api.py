@@ -14,7 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
-from kalytera import envelope, ratelimit
+from kalytera import envelope, ratelimit, uploads
 from licensing import certificates, keys, openapi, services
 from licensing.certificates import IssuedDocument
 from licensing.models import Activation, License
@@ -90,47 +90,17 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
     """A POST endpoint taking a JSON body checked against ``schema``; the checks run cheapest first."""
 
     @csrf_exempt
-    @sensitive_variables("body", "raw", "display")
+    @sensitive_variables("body", "display")
     def view(request: HttpRequest) -> JsonResponse:
         if request.method != "POST":
             return _error("METHOD_NOT_ALLOWED", "Use POST with a JSON body.", headers={"Allow": "POST"})
-        limit = settings.LICENSING_API_MAX_BODY_BYTES
-        try:
-            declared = int(request.headers.get("Content-Length") or 0)
-        except ValueError:
-            declared = 0
-        if declared > limit:
-            return _error("PAYLOAD_TOO_LARGE", f"The body may be at most {limit} bytes.")
-        media_type = request.content_type.lower()
-        if media_type != "application/json":
-            return _error(
-                "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json."
-            )
-        try:
-            raw = request.read(limit + 1)  # never more than the limit, whatever the header claimed
-        except OSError:
-            return _error("INVALID_REQUEST", "The body could not be read completely.")
-        if len(raw) > limit:
-            return _error("PAYLOAD_TOO_LARGE", f"The body may be at most {limit} bytes.")
-        try:
-            body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-        except (ValueError, RecursionError):
-            return _error("INVALID_REQUEST", "The body is not valid JSON (UTF-8).")
+        body = _read_json(request)
+        if isinstance(body, JsonResponse):
+            return body
         nonce = _nonce(body.get("nonce") if isinstance(body, dict) else None)
-        # The limits per address and, once the key is readable, per license are counted
-        # together in one cache round trip, before any database work.
-        limits = [_address_limit(request)]
         problems = openapi.check_body(schema, body)
-        display = key_problem = None
-        if not problems:
-            try:
-                display = keys.normalize(body["license_key"])
-            except keys.KeyFormatError as exc:
-                key_problem = str(exc)
-            else:
-                rate = settings.LICENSING_API_RATE_PER_LICENSE
-                limits.append(("licensing-api-license", keys.lookup_hash(display), rate))
-        limited = _rate_limited(limits, nonce)
+        display, key_problem = (None, "") if problems else _readable_key(body["license_key"])
+        limited = _rate_limited(_limits(request, display), nonce)
         if limited:
             return limited
         if problems:
@@ -145,6 +115,49 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
             return _error(exc.code, exc.message, nonce=nonce)
 
     return view
+
+
+@sensitive_variables("raw")
+def _read_json(request: HttpRequest) -> Body | JsonResponse:
+    """The request's body parsed as JSON (any JSON value), or the error to answer instead."""
+    limit = settings.LICENSING_API_MAX_BODY_BYTES
+    too_large = f"The body may be at most {limit} bytes."
+    if uploads.declared_length(request) > limit:
+        return _error("PAYLOAD_TOO_LARGE", too_large)
+    if request.content_type.lower() != "application/json":
+        return _error("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json.")
+    try:
+        raw = request.read(limit + 1)  # never more than the limit, whatever the header claimed
+    except OSError:
+        return _error("INVALID_REQUEST", "The body could not be read completely.")
+    if len(raw) > limit:
+        return _error("PAYLOAD_TOO_LARGE", too_large)
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return _error("INVALID_REQUEST", "The body is not valid JSON (UTF-8).")
+
+
+@sensitive_variables("text")
+def _readable_key(text: str) -> tuple[str | None, str]:
+    """The key in display form, or ``None`` and what is wrong with it."""
+    try:
+        return keys.normalize(text), ""
+    except keys.KeyFormatError as exc:
+        return None, str(exc)
+
+
+def _limits(request: HttpRequest, display: str | None) -> list[tuple[str, str, str]]:
+    """The rate limits per address and, once the key is readable, per license.
+
+    They are counted together in one cache round trip, before any database work.
+    """
+    limits = [_address_limit(request)]
+    if display:
+        limits.append(
+            ("licensing-api-license", keys.lookup_hash(display), settings.LICENSING_API_RATE_PER_LICENSE)
+        )
+    return limits
 
 
 def _no_constant(name: str):

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -92,6 +93,36 @@ def activate_offline(
     )
 
 
+@dataclass(frozen=True)
+class _Binding:
+    """What one activation request asks for, with the keyed hashes the rules compare."""
+
+    fingerprint: str
+    fp_hash: str
+    component_hashes: list[str]
+    label: str
+    product_version: str
+    actor: Actor
+    now: datetime
+
+    def refresh(self, activation: Activation) -> None:
+        _refresh(
+            activation,
+            label=self.label,
+            product_version=self.product_version,
+            components=self.component_hashes,
+            now=self.now,
+        )
+
+    def record(self, license: License, kind: str, activation: Activation, **detail) -> None:
+        record(license, kind, self.actor, activation=activation, now=self.now, **detail)
+
+    def result(self, activation: Activation, license: License, outcome: str) -> ActivationResult:
+        return ActivationResult(
+            activation, license, outcome, certificate_for(license, self.fingerprint, self.now)
+        )
+
+
 def _activate(
     *,
     lock: Callable[[], License],
@@ -105,84 +136,78 @@ def _activate(
 ) -> ActivationResult:
     if text.problem(label):  # the API's schema refuses them first; an offline request reaches here
         raise LicensingError(text.INVALID_CHARACTERS, f"The machine name: {text.problem(label)}")
-    fp_hash = fingerprint_hash(fingerprint)
-    component_hashes = sorted({fingerprint_hash(c) for c in components})
-    refusal: LicensingError | None = None
+    binding = _Binding(
+        fingerprint=fingerprint,
+        fp_hash=fingerprint_hash(fingerprint),
+        component_hashes=sorted({fingerprint_hash(c) for c in components}),
+        label=label,
+        product_version=product_version,
+        actor=actor,
+        now=now,
+    )
     with transaction.atomic():
         license = lock()
         if nonce:
             _spend_nonce(license, nonce, now)
         refuse_unusable(license, now)
         active = _ACTIVE_MACHINES_OF.all(license_id=license.pk)
-        current = next((a for a in active if a.fingerprint_hash == fp_hash), None)
+        current = next((a for a in active if a.fingerprint_hash == binding.fp_hash), None)
         if current is not None:
-            _refresh(
-                current, label=label, product_version=product_version, components=component_hashes, now=now
-            )
-            return ActivationResult(current, license, "existing", certificate_for(license, fingerprint, now))
-
-        candidates = [(a, matching_components(a.component_hashes, set(component_hashes))) for a in active]
+            binding.refresh(current)
+            return binding.result(current, license, "existing")
+        candidates = [
+            (a, matching_components(a.component_hashes, set(binding.component_hashes))) for a in active
+        ]
         previous, matched = max(candidates, key=lambda pair: pair[1], default=(None, 0))
-        if previous is not None and matched:
-            allowed = license.plan.hardware_changes_per_year
-            used = events_in_last_year(license, LicenseEvent.Kind.HARDWARE_CHANGED, now, up_to=allowed)
-            if used < allowed:
-                previous.fingerprint_hash = fp_hash
-                previous.fingerprint_sealed = crypto.seal("fingerprint", fingerprint.lower())
-                _refresh(
-                    previous,
-                    label=label,
-                    product_version=product_version,
-                    components=component_hashes,
-                    now=now,
-                )
-                record(
-                    license,
-                    LicenseEvent.Kind.HARDWARE_CHANGED,
-                    actor,
-                    activation=previous,
-                    now=now,
-                    matched=matched,
-                    of=len(component_hashes),
-                )
-                return ActivationResult(
-                    previous, license, "rebound", certificate_for(license, fingerprint, now)
-                )
-            record(
-                license,
-                LicenseEvent.Kind.HARDWARE_CHANGE_REFUSED,
-                actor,
-                activation=previous,
-                now=now,
-                allowed_per_year=allowed,
-            )
-            refusal = LicensingError(
-                "HARDWARE_CHANGE_LIMIT",
-                f"This machine looks like '{previous}' with changed hardware, but the "
-                f"{allowed} hardware changes a year of this license are used up; contact support.",
-            )
-        else:
-            _claim_trial_seat(license, fp_hash, now)
-            if len(active) >= license.max_machines:
-                raise LicensingError(
-                    "TOO_MANY_MACHINES",
-                    f"All {license.max_machines} machines of this license are active; deactivate one first.",
-                )
-            activation = Activation.objects.create(
-                license=license,
-                fingerprint_hash=fp_hash,
-                component_hashes=component_hashes,
-                fingerprint_sealed=crypto.seal("fingerprint", fingerprint.lower()),
-                label=label,
-                product_version=product_version,
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-            record(license, LicenseEvent.Kind.ACTIVATED, actor, activation=activation, now=now)
-            return ActivationResult(
-                activation, license, "created", certificate_for(license, fingerprint, now)
-            )
-    raise refusal  # after the commit, so that the refusal stays in the history
+        if previous is None or not matched:
+            return _take_seat(license, len(active), binding)
+        outcome = _rebind(license, previous, matched, binding)
+        if isinstance(outcome, ActivationResult):
+            return outcome
+    raise outcome  # after the commit, so that the refusal stays in the history
+
+
+def _rebind(
+    license: License, previous: Activation, matched: int, binding: _Binding
+) -> ActivationResult | LicensingError:
+    """Move ``previous`` to the new fingerprint (a hardware change), within the yearly allowance."""
+    allowed = license.plan.hardware_changes_per_year
+    used = events_in_last_year(license, LicenseEvent.Kind.HARDWARE_CHANGED, binding.now, up_to=allowed)
+    if used >= allowed:
+        binding.record(license, LicenseEvent.Kind.HARDWARE_CHANGE_REFUSED, previous, allowed_per_year=allowed)
+        return LicensingError(
+            "HARDWARE_CHANGE_LIMIT",
+            f"This machine looks like '{previous}' with changed hardware, but the "
+            f"{allowed} hardware changes a year of this license are used up; contact support.",
+        )
+    previous.fingerprint_hash = binding.fp_hash
+    previous.fingerprint_sealed = crypto.seal("fingerprint", binding.fingerprint.lower())
+    binding.refresh(previous)
+    of = len(binding.component_hashes)
+    binding.record(license, LicenseEvent.Kind.HARDWARE_CHANGED, previous, matched=matched, of=of)
+    return binding.result(previous, license, "rebound")
+
+
+def _take_seat(license: License, active_count: int, binding: _Binding) -> ActivationResult:
+    """A new activation, if a seat is free (the caller holds the license's row lock)."""
+    _claim_trial_seat(license, binding.fp_hash, binding.now)
+    if active_count >= license.max_machines:
+        raise LicensingError(
+            "TOO_MANY_MACHINES",
+            f"All {license.max_machines} machines of this license are active; deactivate one first.",
+        )
+    activation = Activation.objects.create(
+        license=license,
+        fingerprint_hash=binding.fp_hash,
+        component_hashes=binding.component_hashes,
+        fingerprint_sealed=crypto.seal("fingerprint", binding.fingerprint.lower()),
+        label=binding.label,
+        product_version=binding.product_version,
+        first_seen_at=binding.now,
+        last_seen_at=binding.now,
+    )
+    binding.record(license, LicenseEvent.Kind.ACTIVATED, activation)
+    return binding.result(activation, license, "created")
 
 
 def _refresh(
