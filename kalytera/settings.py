@@ -54,13 +54,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Refuses an oversized body by its Content-Length before anything reads it.
-    "kalytera.uploads.RequestSizeLimitMiddleware",
     # Header middleware sits before WhiteNoise: WhiteNoise answers static files
     # itself, and static responses need the same headers as pages.
     "kalytera.middleware.SecurityHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Refuses an oversized body by its Content-Length before anything reads it (the headers
+    # above still apply to its 413).
+    "kalytera.uploads.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kalytera.middleware.HealthCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

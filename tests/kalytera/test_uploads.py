@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_a_body_declared_too_large_is_refused_before_it_is_read(client, path):
     response = client.post(path, b"{}", content_type="application/json", CONTENT_LENGTH=str(1_500_000_000))
     assert response.status_code == 413
+    assert "Content-Security-Policy" in response  # the headers of every answer still apply
     if path.startswith("/api/"):
         assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
