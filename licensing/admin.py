@@ -25,8 +25,9 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from accounts import privacy
 from accounts.models import User
+from accounts.privacy import restriction
+from kalytera.downloads import attachment
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
@@ -232,8 +233,8 @@ class LicenseAdmin(admin.ModelAdmin):
     def owner_privacy(self, license: License) -> str:
         if license.owner is None:
             return "-"
-        if privacy.is_restricted(license.owner):
-            return privacy.RESTRICTED_NOTE
+        if restriction.is_restricted(license.owner):
+            return restriction.RESTRICTED_NOTE
         return "No restriction"
 
     def get_search_results(self, request, queryset: QuerySet, search_term: str):
@@ -466,10 +467,9 @@ class KeyBatchAdmin(admin.ModelAdmin):
         except LicensingError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return redirect("admin:licensing_keybatch_changelist")
-        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="kalytera-keys-batch-{batch.pk}.csv"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return attachment(
+            content, filename=f"kalytera-keys-batch-{batch.pk}.csv", content_type="text/csv; charset=utf-8"
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

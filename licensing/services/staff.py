@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from kalytera.mail import queue_email
 from licensing import keys
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan
 from licensing.services.common import (
@@ -16,6 +15,7 @@ from licensing.services.common import (
     record,
     refuse_second_trial,
 )
+from outbox.services import queue_email
 
 
 def _new_license(

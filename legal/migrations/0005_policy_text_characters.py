@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('legal', '0003_frozen_versions_trigger'),
+        ('legal', '0004_email_in_outbox'),
     ]
 
     operations = [
