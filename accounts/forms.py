@@ -4,6 +4,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.phone import PHONE_FORMAT_HELP, normalise_phone
+from kalytera import text
 from legal.forms import policy_acceptance_field
 from legal.services import record_signup_acceptances
 
@@ -34,7 +35,7 @@ class SignupForm(AllauthSignupForm):
 
 
 class ProfileForm(forms.Form):
-    company = forms.CharField(max_length=200, required=False)
+    company = forms.CharField(max_length=200, required=False, validators=[text.CharacterValidator()])
     phone = forms.CharField(max_length=40, required=False, help_text=PHONE_FORMAT_HELP)
 
     def clean_company(self) -> str:

@@ -60,6 +60,9 @@ MIDDLEWARE = [
     "kalytera.middleware.SecurityHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Refuses an oversized body by its Content-Length before anything reads it (the headers
+    # above still apply to its 413).
+    "kalytera.uploads.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kalytera.middleware.HealthCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -107,6 +110,20 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # Lets several installations share one Redis database without seeing each other's keys.
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="kalytera")
 CACHES = cache_settings(REDIS_URL, CACHE_KEY_PREFIX)
+
+# --- Request bodies and uploads (kalytera.uploads) ----------------------------------------
+# A body declaring more than this is refused with 413 before it is read (the proxy should
+# refuse it first: client_max_body_size in the README's nginx example).
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=2_621_440)  # Django's form-data limit
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# The only upload is an offline activation request (16 KiB at most): a larger file stops the
+# reading at once, and uploads are held in memory, never spooled to disk.
+UPLOAD_MAX_BYTES = 16 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "kalytera.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 
 # --- Sessions and cookies: only the session cookie and the CSRF cookie ----------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
