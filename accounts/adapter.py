@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +9,7 @@ from accounts import login_limits, privacy_hooks
 from kalytera import ratelimit
 from kalytera.mail import queue_message
 from kalytera.models import OutboundEmail
+from kalytera.sealing import Sealer
 
 LOGIN_CODE_EMAIL = "account/email/login_code"
 
@@ -85,3 +87,18 @@ class AccountAdapter(DefaultAccountAdapter):
     def authentication_failed(self, request: HttpRequest, **credentials) -> None:
         super().authentication_failed(request, **credentials)
         privacy_hooks.login_failed(request=request, email=credentials.get("email", ""))
+
+
+# TOTP secrets and recovery-code seeds: a database dump alone cannot mint a second factor.
+TWO_FACTOR_SEALER = Sealer(setting="TWO_FACTOR_ENCRYPTION_SECRET", label="kalytera two-factor seal v1")
+TWO_FACTOR_PURPOSE = "two-factor-secret"
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """allauth calls these for every secret it writes to or reads from ``Authenticator.data``."""
+
+    def encrypt(self, text: str) -> str:
+        return TWO_FACTOR_SEALER.seal(TWO_FACTOR_PURPOSE, text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return TWO_FACTOR_SEALER.unseal(TWO_FACTOR_PURPOSE, encrypted_text)
