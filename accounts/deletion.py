@@ -20,6 +20,7 @@ from pathlib import Path
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib.sessions.backends import db
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -139,11 +140,12 @@ def end_sessions(user: User, *, search_store: bool = False) -> int:
 def _stored_session_keys_of(user: User) -> set[str]:
     from django.contrib.sessions.models import Session
 
-    if not settings.SESSION_ENGINE.endswith(("backends.db", "backends.cached_db")):
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    if not isinstance(store, db.SessionStore):
         return set()  # other stores expire on their own and cannot be searched
     keys = set()
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=1000):
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+        if str(store.decode(session.session_data).get("_auth_user_id")) == str(user.pk):
             keys.add(session.session_key)
     return keys
 

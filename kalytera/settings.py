@@ -108,7 +108,7 @@ CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="kalytera")
 CACHES = cache_settings(REDIS_URL, CACHE_KEY_PREFIX)
 
 # --- Sessions and cookies: only the session cookie and the CSRF cookie ----------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "kalytera.sessions"  # the database store, encrypted
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
