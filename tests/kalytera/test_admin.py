@@ -99,7 +99,7 @@ def test_staff_groups_hold_no_account_or_auth_permission_beyond_viewing_deletion
     assert Permission.objects.exists()
 
 
-@pytest.mark.parametrize("path", ["", "accounts/user/", "auth/group/add/", "password_change/"])
+@pytest.mark.parametrize("path", ["", "accounts/user/", "auth/group/add/", "mfa/authenticator/"])
 def test_admin_pages_need_nothing_the_csp_blocks(staff_client_for, superuser, path):
     from tests.pages import page_problems
 
@@ -107,3 +107,22 @@ def test_admin_pages_need_nothing_the_csp_blocks(staff_client_for, superuser, pa
     assert response.status_code == 200
     blocked = [p for p in page_problems(response.content.decode()) if "CSP" in p or "another host" in p]
     assert blocked == []
+
+
+@pytest.mark.parametrize("path", ["password_change/", "password_change/done/"])
+def test_the_admin_password_change_is_allauths(staff_client_for, support_user, path):
+    client = staff_client_for(support_user)
+    response = client.get(f"{ADMIN}{path}")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_change_password")
+
+
+def test_a_password_posted_to_the_admin_form_is_not_changed(staff_client_for, support_user):
+    client = staff_client_for(support_user)
+    new = "another-long-unusual-passphrase"
+    client.post(
+        f"{ADMIN}password_change/",
+        {"old_password": personas.PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    support_user.refresh_from_db()
+    assert support_user.check_password(personas.PASSWORD)
