@@ -104,7 +104,7 @@ def cancel_deletion(*, user_id: int, request: HttpRequest | None = None) -> User
     user.is_active = True
     user.save(update_fields=["is_active"])
     security_events.record(user=user, kind=SecurityEvent.Kind.DELETION_CANCELLED, request=request)
-    # A password alone cancels; the owner hears of it in case it was someone else.
+    # The password (and the second factor, if any) cancels; the owner hears of it all the same.
     queue_email(
         to=[user.email],
         template="account_deletion_cancelled",
