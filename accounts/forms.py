@@ -2,6 +2,7 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.phone import PHONE_FORMAT_HELP, normalise_phone
@@ -27,7 +28,7 @@ class SignupForm(AllauthSignupForm):
         # The age confirmation belongs after the password, just before the button.
         self.order_fields(["email", "password1", "password2", "age_confirmed"])
 
-    def try_save(self, request):
+    def try_save(self, request: HttpRequest):
         if self.account_already_exists:
             # A new account costs one password hash, by far the slowest step; the answer for a
             # taken address pays it too, so its timing does not tell that the address is known.
