@@ -35,7 +35,7 @@ def unseal(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_support_sees_deletions"),
+        ("accounts", "0005_receipt_in_outbox"),
         ("mfa", "0003_authenticator_type_uniq"),
     ]
 

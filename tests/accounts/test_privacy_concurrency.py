@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import deletion
 from accounts.models import DeletionRecord, DeletionRequest, User
+from accounts.privacy import deletion
 from kalytera.sessions import SessionStore
 from tests import personas
 

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
 from tests.outbox import code_in, latest_to
 
 pytestmark = pytest.mark.django_db

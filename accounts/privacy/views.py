@@ -14,16 +14,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import deletion, privacy, privacy_hooks, security_events
+from accounts import security_events
 from accounts.models import DataExport, SecurityEvent
-from accounts.privacy_forms import DeleteAccountForm, PrivacyChoicesForm
+from accounts.privacy import deletion, exports, hooks, restriction
+from accounts.privacy.forms import DeleteAccountForm, PrivacyChoicesForm
 from kalytera import personal_data
+from kalytera.downloads import attachment
 
 
 @login_required
 @require_GET
 def center(request: HttpRequest) -> HttpResponse:
-    choices = privacy.choices_of(request.user)
+    choices = restriction.choices_of(request.user)
     form = PrivacyChoicesForm(
         initial={
             "restrict": choices.restricted_at is not None,
@@ -36,7 +38,7 @@ def center(request: HttpRequest) -> HttpResponse:
         {
             "choices": choices,
             "choices_form": form,
-            "exports": privacy.exports_of(request.user),
+            "exports": exports.exports_of(request.user),
             "export_valid_days": settings.PRIVACY_EXPORT_VALID_DAYS,
         },
     )
@@ -46,7 +48,7 @@ def center(request: HttpRequest) -> HttpResponse:
 @require_GET
 def your_data(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "accounts/privacy/your_data.html", {"sections": privacy.build_report(request.user)}
+        request, "accounts/privacy/your_data.html", {"sections": exports.build_report(request.user)}
     )
 
 
@@ -55,8 +57,8 @@ def your_data(request: HttpRequest) -> HttpResponse:
 @reauthentication_required
 def request_export(request: HttpRequest) -> HttpResponse:
     try:
-        export = privacy.request_export(user=request.user, request=request)
-    except privacy.ExportLimitReached as exc:
+        export = exports.request_export(user=request.user, request=request)
+    except exports.ExportLimitReached as exc:
         messages.error(request, str(exc))
         return redirect("privacy:center")
     if export.status == DataExport.Status.READY:
@@ -78,11 +80,8 @@ def download_export(request: HttpRequest, export_id: int) -> HttpResponse:
         expires_at__gt=timezone.now(),
     )
     security_events.record(user=request.user, kind=SecurityEvent.Kind.DATA_EXPORT_DOWNLOADED, request=request)
-    response = HttpResponse(export.content, content_type="application/json; charset=utf-8")
     filename = f"kalytera-data-{export.requested_on.isoformat()}.json"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(export.content, filename=filename, content_type="application/json; charset=utf-8")
 
 
 @login_required
@@ -92,7 +91,7 @@ def save_choices(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():  # two checkboxes: only a forged request gets here
         messages.error(request, "Your choices could not be read. Please try again.")
         return redirect("privacy:center")
-    privacy.set_choices(
+    restriction.set_choices(
         user=request.user,
         restrict=form.cleaned_data["restrict"],
         object_to_optional_mail=form.cleaned_data["object_to_optional_mail"],
@@ -167,7 +166,7 @@ def cancel_deletion(request: HttpRequest) -> HttpResponse:
     The password was checked before allauth's second-factor step, so an account that has a
     second factor gives its code (authenticator app or recovery code) here.
     """
-    user_id = privacy_hooks.user_offered_cancellation(request)
+    user_id = hooks.user_offered_cancellation(request)
     pending = deletion.pending_deletion(user_id) if user_id else None
     if pending is None:
         raise Http404
@@ -177,7 +176,7 @@ def cancel_deletion(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and (form is None or form.is_valid()):
         if form is not None:
             form.save()  # records the use: a recovery code is spent, a TOTP code not replayable
-        request.session.pop(privacy_hooks.CANCEL_SESSION_KEY, None)
+        request.session.pop(hooks.CANCEL_SESSION_KEY, None)
         if deletion.cancel_deletion(user_id=user_id, request=request) is None:
             raise Http404  # purged in the meantime
         messages.success(request, "Your account is active again. Sign in to continue.")
