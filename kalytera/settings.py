@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kalytera.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
@@ -126,7 +127,7 @@ FILE_UPLOAD_HANDLERS = [
 FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 
 # --- Sessions and cookies: only the session cookie and the CSRF cookie ----------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "kalytera.sessions"  # the database store, encrypted
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -231,6 +232,12 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # Site-wide cap on password checks (logins and re-authentication), each one Argon2id hash.
 # Keep it below half of what the servers can hash (README, "Password hashing").
 PASSWORD_CHECK_RATE_LIMIT = env.str("PASSWORD_CHECK_RATE_LIMIT", default="40/s")
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"
+# Seals TOTP secrets and recovery-code seeds (AES-GCM); required in production (accounts.E003).
+# Changing it locks out every second factor set up before: keep it with the other secrets.
+TWO_FACTOR_ENCRYPTION_SECRET = env.str(
+    "TWO_FACTOR_ENCRYPTION_SECRET", default="development-two-factor-secret-not-secret" if DEBUG else ""
+)
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Kalytera"
