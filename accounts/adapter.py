@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest, HttpResponse
 
-from accounts import login_limits, privacy_hooks
+from accounts import privacy_hooks
 from kalytera import ratelimit
 from kalytera.mail import queue_message
 from kalytera.models import OutboundEmail
@@ -38,13 +38,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """
         if not ratelimit.hit("password-check", "site", settings.PASSWORD_CHECK_RATE_LIMIT).allowed:
             raise self.validation_error("too_many_login_attempts")
-        # allauth's own failed-login limit (what its pre_authenticate does), in fewer round
-        # trips. allauth's authenticate() rolls this usage back when the password is right.
-        self._login_failed_rl_usage = login_limits.consume(
-            request, key=self._get_login_attempts_cache_key(request, **credentials)
-        )
-        if not self._login_failed_rl_usage:
-            raise self.validation_error("too_many_login_attempts")
+        super().pre_authenticate(request, **credentials)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Render now (the request is at hand) but queue the delivery."""

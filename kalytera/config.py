@@ -51,14 +51,30 @@ def mailer_settings(mail_url: str) -> dict:
     return {"default": mailer}
 
 
-def cache_settings(redis_url: str, key_prefix: str = "kalytera") -> dict:
-    """Redis when configured, else the database cache: both are shared by every process."""
+def cache_settings(
+    redis_url: str,
+    key_prefix: str = "kalytera",
+    *,
+    connect_timeout: float = 0.1,
+    socket_timeout: float = 0.25,
+    down_seconds: float = 5,
+) -> dict:
+    """Redis when configured, else the database cache: both are shared by every process.
+
+    Redis is given up on after ``connect_timeout``/``socket_timeout`` seconds and then
+    left alone for ``down_seconds`` (see ``kalytera.cache``).
+    """
     if redis_url:
         return {
             "default": {
                 "BACKEND": "kalytera.cache.RedisCache",
                 "LOCATION": redis_url,
                 "KEY_PREFIX": key_prefix,
+                "OPTIONS": {
+                    "connect_timeout": connect_timeout,
+                    "socket_timeout": socket_timeout,
+                    "down_seconds": down_seconds,
+                },
             }
         }
     return {

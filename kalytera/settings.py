@@ -105,7 +105,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 # Lets several installations share one Redis database without seeing each other's keys.
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="kalytera")
-CACHES = cache_settings(REDIS_URL, CACHE_KEY_PREFIX)
+# A Redis that hangs must cost milliseconds: seconds to connect, to wait for a reply, and
+# to leave Redis alone after a failure before trying again (see kalytera/cache.py).
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.1)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
+REDIS_DOWN_SECONDS = env.float("REDIS_DOWN_SECONDS", default=5)
+CACHES = cache_settings(
+    REDIS_URL,
+    CACHE_KEY_PREFIX,
+    connect_timeout=REDIS_CONNECT_TIMEOUT,
+    socket_timeout=REDIS_SOCKET_TIMEOUT,
+    down_seconds=REDIS_DOWN_SECONDS,
+)
 
 # --- Sessions and cookies: only the session cookie and the CSRF cookie ----------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
