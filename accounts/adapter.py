@@ -36,7 +36,10 @@ class AccountAdapter(DefaultAccountAdapter):
         what the servers have, so every other page stays fast. See "Password hashing" in
         the README for how to size ``PASSWORD_CHECK_RATE_LIMIT``.
         """
-        if not ratelimit.hit("password-check", "site", settings.PASSWORD_CHECK_RATE_LIMIT).allowed:
+        # shared_only: a login whose limits cannot be counted across the processes would be
+        # a password-guessing oracle, so without Redis it is refused (503, see the README).
+        check = ratelimit.hit("password-check", "site", settings.PASSWORD_CHECK_RATE_LIMIT, shared_only=True)
+        if not check.allowed:
             raise self.validation_error("too_many_login_attempts")
         super().pre_authenticate(request, **credentials)
 

@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from kalytera import ratelimit
+from kalytera.cache import CacheUnavailable, keep
 
 HONEYPOT_FIELD = "website"
 TOKEN_SALT = "contact.form-timer"
@@ -71,13 +72,16 @@ def claim_token(token: str) -> str | None:
     replaying one token thus never stores a second inquiry.
     """
     key = _token_key(token)
-    if cache.add(key, "", timeout=_token_lifetime()):
-        return None
-    return cache.get(key, "")
+    try:
+        if cache.add(key, "", timeout=_token_lifetime()):
+            return None
+        return cache.get(key, "")
+    except CacheUnavailable:
+        return None  # without Redis a replayed form may store a second inquiry; none is lost
 
 
 def record_token(token: str, reference: str) -> None:
-    cache.set(_token_key(token), reference, timeout=_token_lifetime())
+    keep(_token_key(token), reference, _token_lifetime())
 
 
 def _token_key(token: str) -> str:

@@ -226,7 +226,7 @@ end
 # --- For callers whose answer does not depend on the cache -----------------------------------
 
 
-def cached(key: str, *, cache: BaseCache = default_cache) -> Any:
+def kept(key: str, *, cache: BaseCache = default_cache) -> Any:
     """The cached value of ``key``, or None when it is missing or the cache is unavailable."""
     try:
         return cache.get(key)

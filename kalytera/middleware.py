@@ -1,6 +1,7 @@
 from django.conf import settings
 
-from kalytera.views import healthz
+from kalytera.cache import CacheUnavailable
+from kalytera.views import cache_unavailable, healthz
 
 
 class SecurityHeadersMiddleware:
@@ -31,3 +32,22 @@ class HealthCheckMiddleware:
         if request.path == "/healthz":
             return healthz(request)
         return self.get_response(request)
+
+
+class CacheUnavailableMiddleware:
+    """A view that needs Redis while it is unavailable answers 503, not 500.
+
+    Whatever can do without Redis does (see "When a dependency fails" in the README); what
+    reaches this point cannot, the login above all. JSON under ``/api/``, a page elsewhere.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, CacheUnavailable):
+            return cache_unavailable(request)
+        return None

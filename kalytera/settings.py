@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kalytera.middleware.HealthCheckMiddleware",
+    "kalytera.middleware.CacheUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,6 +111,8 @@ CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="kalytera")
 REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.1)
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
 REDIS_DOWN_SECONDS = env.float("REDIS_DOWN_SECONDS", default=5)
+# How long rate limits count in each process's memory while Redis is unavailable.
+RATE_LIMIT_LOCAL_SECONDS = env.int("RATE_LIMIT_LOCAL_SECONDS", default=3600)
 CACHES = cache_settings(
     REDIS_URL,
     CACHE_KEY_PREFIX,

@@ -7,9 +7,12 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from kalytera.cache import CacheUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +25,18 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the cache answer, 503 otherwise (for load balancers)."""
+    """Which dependency is down: 503 without the database, 200 "degraded" without the cache.
+
+    Without Redis the platform still answers (the Machine API, the pages; logins are
+    refused), so a load balancer must keep sending traffic: taking every server out of
+    rotation would turn a degraded site into a dead one. Monitoring reads ``down``.
+    """
     checks = {"database": _database_ok(), "cache": _cache_ok()}
-    healthy = all(checks.values())
+    down = [name for name, ok in checks.items() if not ok]
+    status = "unavailable" if not checks["database"] else "degraded" if down else "ok"
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks},
-        status=200 if healthy else 503,
+        {"status": status, "checks": checks, "down": down},
+        status=503 if status == "unavailable" else 200,
     )
 
 
@@ -45,6 +54,9 @@ def _cache_ok() -> bool:
     try:
         cache.set("healthz", "ok", timeout=10)
         return cache.get("healthz") == "ok"
+    except CacheUnavailable:
+        logger.warning("Health check: cache unavailable")
+        return False
     except Exception:
         logger.exception("Health check: cache unavailable")
         return False
@@ -87,26 +99,36 @@ DATABASE_RETRY_AFTER_SECONDS = 30
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """500, or 503 with ``Retry-After`` when the database is unreachable.
+    """500, or 503 with ``Retry-After`` when the database or Redis is unreachable.
 
     Django calls this handler inside its ``except`` block, for failures in views and in
     middleware alike, so the exception being handled says whether the cause is a lost
     database connection: that is temporary, and clients (VMS servers above all) should
     retry rather than treat it as a fault. JSON under ``/api/``, as the API speaks.
     """
-    # No context processors: the failure may lie in what they touch (database, session).
-    from django.template.loader import get_template
-
-    if not isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+    failure = sys.exc_info()[1]
+    if isinstance(failure, CacheUnavailable):
+        return cache_unavailable(request)
+    if not isinstance(failure, (OperationalError, InterfaceError)):
         return HttpResponse(get_template("errors/500.html").render(), status=500)
+    return _unavailable(request, "errors/503.html", DATABASE_RETRY_AFTER_SECONDS)
+
+
+def cache_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 for what must not run without Redis (the login above all; see the README)."""
+    return _unavailable(request, "errors/503_cache.html", settings.REDIS_DOWN_SECONDS)
+
+
+def _unavailable(request: HttpRequest, template: str, retry_after: float) -> HttpResponse:
+    # No context processors: the failure may lie in what they touch (database, session).
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
             {"error": {"code": "UNAVAILABLE", "message": "The service is briefly unavailable; retry later."}},
             status=503,
         )
     else:
-        response = HttpResponse(get_template("errors/503.html").render(), status=503)
-    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        response = HttpResponse(get_template(template).render(), status=503)
+    response["Retry-After"] = str(max(1, round(retry_after)))
     return response
 
 

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
+from kalytera.cache import CacheUnavailable
 from licensing.models import CheckInDaily, Product, UsageDaily
 
 # Upper bounds of the size buckets a reported count falls in; beyond the last: "257+".
@@ -46,8 +47,11 @@ def count_check_in(*, day: date, product_id: int, version: str, machine: int) ->
     version = version or UNKNOWN_VERSION
     add_to_tally = getattr(cache, "add_to_tally", None)
     if add_to_tally is not None:
-        add_to_tally(PENDING_CHECK_INS, _tally_field(day, product_id, version))
-        return
+        try:
+            add_to_tally(PENDING_CHECK_INS, _tally_field(day, product_id, version))
+            return
+        except CacheUnavailable:
+            pass  # counted in the database, as without Redis
     shard = machine % CHECK_IN_SHARDS
     _increment(
         CheckInDaily,
