@@ -25,6 +25,7 @@ from django.http import HttpRequest
 
 from kalytera import ratelimit
 from kalytera.cache import CacheUnavailable, keep
+from kalytera.client_address import rate_limit_key
 
 HONEYPOT_FIELD = "website"
 TOKEN_SALT = "contact.form-timer"
@@ -100,7 +101,7 @@ class Throttle:
 
 def throttle_submission(request: HttpRequest) -> Throttle:
     """Count one submission from the client's address against every configured rate."""
-    address = ratelimit.client_ip(request)
+    address = rate_limit_key(request)
     decision = ratelimit.hit_all([("contact-form", address, rate) for rate in settings.CONTACT_RATE_LIMITS])
     return Throttle(allowed=decision.allowed, retry_after=0 if decision.allowed else decision.retry_after)
 

@@ -3,6 +3,7 @@
 Kept apart from ``settings.py`` so that the rules can be tested on their own.
 """
 
+import ipaddress
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -49,6 +50,23 @@ def mailer_settings(mail_url: str) -> dict:
             options["use_tls"] = True
         mailer["OPTIONS"] = options
     return {"default": mailer}
+
+
+# Loopback and the private ranges (RFC 1918, IPv6 unique local): where a reverse proxy on the
+# same host or network connects from.
+PRIVATE_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+
+
+def proxy_networks(networks: list[str]) -> list[str]:
+    """``TRUSTED_PROXY_NETWORKS``, each checked to be a network (``10.0.0.0/8``) or an address."""
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"TRUSTED_PROXY_NETWORKS: {network!r} is not a network; write it as 10.0.0.0/8 or 192.0.2.7."
+            ) from None
+    return networks
 
 
 def cache_settings(

@@ -14,14 +14,12 @@ A caller that must not count per process (the login) passes ``shared_only=True``
 """
 
 import hashlib
-import ipaddress
 import threading
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 
 from kalytera.cache import CacheUnavailable
 
@@ -137,19 +135,3 @@ class _LocalCounters:
 
 
 _local = _LocalCounters()
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address, taken from X-Forwarded-For only as far as proxies are trusted.
-
-    With ``TRUSTED_PROXY_COUNT = n`` the n-th address from the right is the one our own
-    outermost proxy saw; anything further left was written by the client and is ignored.
-    A request that bypassed the proxies (too few entries) counts by its socket address.
-    """
-    proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part]
-    candidate = forwarded[-proxies] if proxies and len(forwarded) >= proxies else request.META["REMOTE_ADDR"]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return request.META.get("REMOTE_ADDR", "unknown")

@@ -12,9 +12,11 @@ from django.utils.csp import CSP
 
 from kalytera.config import (
     INSECURE_SECRET_KEY,
+    PRIVATE_NETWORKS,
     cache_settings,
     enforce_production_settings,
     mailer_settings,
+    proxy_networks,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -27,8 +29,13 @@ SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = "Kalytera"
-# Number of reverse proxies in front of the app whose X-Forwarded-For entries we trust.
+# Number of reverse proxies in front of the app whose X-Forwarded-For entries we trust, and
+# the networks a request must come from for its X-Forwarded-For to be read at all
+# (kalytera/client_address.py): by default loopback and the private ranges.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_NETWORKS = proxy_networks(
+    env.list("TRUSTED_PROXY_NETWORKS", default=list(PRIVATE_NETWORKS) if TRUSTED_PROXY_COUNT else [])
+)
 ADMIN_URL = env.str("ADMIN_URL", default="staff-admin/").strip("/") + "/"
 
 INSTALLED_APPS = [
@@ -223,7 +230,8 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
     "reauthenticate": "10/m/user",
 }
-ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# allauth takes the client's address from our adapter (kalytera/client_address.py), so it
+# follows TRUSTED_PROXY_COUNT and TRUSTED_PROXY_NETWORKS; it groups IPv6 by /64 as we do.
 # Site-wide cap on password checks (logins and re-authentication), each one Argon2id hash.
 # Keep it below half of what the servers can hash (README, "Password hashing").
 PASSWORD_CHECK_RATE_LIMIT = env.str("PASSWORD_CHECK_RATE_LIMIT", default="40/s")
