@@ -6,7 +6,11 @@ Three layers, each cheap and each one a real person passes without noticing:
 * a signed time token in a hidden field: a form sent within a few seconds of being shown
   was filled in by a program; a stale or forged token is refused as well, and a token
   stores one inquiry at most (replays and double clicks lead to the first one);
-* rate limits per client address, counted in the shared cache by every app server.
+* rate limits per client address (an IPv6 client by its /64), counted in the shared cache
+  by every app server.
+
+Without Redis the form is still accepted: the limits count in each process's memory and a
+replayed token may store a second inquiry (see "When a dependency fails" in the README).
 
 Size limits live on the form fields. Whenever a layer refuses, the person is told what to
 do: the form comes back with a fresh token, or the 429 page names a time and an address.
