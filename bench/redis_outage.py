@@ -15,18 +15,22 @@ SQLite): the database named by ``DATABASE_URL`` is migrated. Run:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kalytera_bench \\
         .venv/bin/python bench/redis_outage.py [--requests 10]
 
-Measured on a 2-core machine shared with other work, 10 requests each (p50 in ms):
+Measured on a 2-core machine shared with other work (status x count, p50 / max in ms):
 
-    before (Redis behind Django's backend, no fallbacks):
-      stopped: login 500 (3.8 ms), validate 500 (3.9), policy 500 (3.4), contact 500 (5.2)
-      hanging: every request waited for the operating system (see the report in the
-               closing note of the hardening issue) and answered 500
-    after:
-      stopped: login 503 (2.7), validate 200 (8.9), policy 200 (6.4), contact 302 (25)
-      hanging: login 503, validate 200, policy 200, contact 302; p50 as when stopped, one
-               request per process and 5 s pays the 0.25 s read timeout
+    before (Django's Redis backend, no fallbacks; 3 requests each):
+                 hanging                  stopped
+      login      500 x3  5022 / 5039      500 x3  184 / 5116
+      validate   500 x3  5008 / 5016      500 x3   13 /   15
+      policy     500 x3  5018 / 5164      500 x3   10 /   10
+      contact    500 x3  5036 / 5065      500 x3   32 /   53
+    after (10 requests each):
+      login      503 x10   13 /  267      503 x10   8 /   12
+      validate   200 x10   11 /   18      200 x10   5 /   10
+      policy     200 x10   12 /   21      200 x10   6 /   10
+      contact    302 x10   42 /   57      302 x10  17 /   25
 
-(Run it for your own numbers; the closing note of the hardening issue has the full table.)
+With Redis hanging, the first request of each worker waits the 0.25 s read timeout
+(``REDIS_SOCKET_TIMEOUT``); the others skip Redis for ``REDIS_DOWN_SECONDS``.
 """
 
 import argparse
