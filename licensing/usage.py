@@ -97,10 +97,18 @@ def _flush(pending: dict[str, int]) -> int:
 
 
 def pending_check_ins() -> dict[date, int]:
-    """Check-ins per day that are counted in the cache but not yet written to the database."""
+    """Check-ins per day that are counted in the cache but not yet written to the database.
+
+    Nothing while Redis is unavailable: the statistics then show what the database holds,
+    at most the last minute short.
+    """
     read_tally = getattr(cache, "read_tally", None)
     per_day: dict[date, int] = defaultdict(int)
-    for field, count in (read_tally(PENDING_CHECK_INS) if read_tally else {}).items():
+    try:
+        pending = read_tally(PENDING_CHECK_INS) if read_tally else {}
+    except CacheUnavailable:
+        pending = {}
+    for field, count in pending.items():
         parsed = _parse_tally_field(field)
         if parsed is not None:
             per_day[parsed[0]] += count

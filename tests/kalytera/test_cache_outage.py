@@ -211,6 +211,14 @@ def test_the_contact_form_is_accepted_with_limits_per_process(broken_redis, sett
     assert client.post(reverse("contact:form"), valid_form()).status_code == 429
 
 
+def test_the_licensing_statistics_show_what_the_database_holds(
+    broken_redis, licensing_user, staff_client_for
+):
+    response = staff_client_for(licensing_user).get(reverse("admin:licensing_license_statistics"))
+    assert response.status_code == 200
+    assert "Activations and check-ins" in response.content.decode()
+
+
 def test_healthz_names_the_cache_as_down(broken_redis):
     response, seconds = timed(lambda: Client().get("/healthz"))
     assert response.status_code == 200  # still serving: the load balancer keeps it
