@@ -105,10 +105,11 @@ def use_redis_on(port: int, settings) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_breaker() -> Iterator[None]:
+def _fresh_breaker(monkeypatch) -> Iterator[None]:
+    """Each test starts with Redis not yet known to be down and no per-process counts."""
+    monkeypatch.setattr(ratelimit, "_local", ratelimit._LocalCounters())
     yield
     platform_cache._down_until.clear()
-    ratelimit._local.__init__()
 
 
 @pytest.fixture
