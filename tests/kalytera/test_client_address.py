@@ -6,6 +6,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.adapter import AccountAdapter
+from kalytera.checks import check_proxy_networks
 from kalytera.client_address import client_ip, rate_limit_key
 from kalytera.config import PRIVATE_NETWORKS, proxy_networks
 from tests.contact.conftest import valid_form
@@ -90,3 +91,11 @@ def test_a_spoofed_forwarded_address_does_not_escape_the_machine_apis_limit(behi
         for n in range(3)
     ]
     assert statuses[2] == 429
+
+
+def test_a_proxy_count_without_proxy_networks_is_warned_about(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_NETWORKS = []
+    assert [warning.id for warning in check_proxy_networks(None)] == ["kalytera.W010"]
+    settings.TRUSTED_PROXY_NETWORKS = ["10.0.0.0/8"]
+    assert check_proxy_networks(None) == []
