@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kalytera import ratelimit
+from kalytera.downloads import attachment
 from kalytera_client import offline
 from licensing import services
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
@@ -198,10 +199,11 @@ def certificate(request: HttpRequest, license_id, activation_id) -> HttpResponse
     except LicensingError as exc:
         messages.error(request, exc.message)
         return redirect("licensing:detail", license_id=license.public_id)
-    response = HttpResponse(document.armored, content_type="application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="kalytera-{activation.public_id}.lic"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(
+        document.armored,
+        filename=f"kalytera-{activation.public_id}.lic",
+        content_type="application/octet-stream",
+    )
 
 
 @login_required
@@ -240,10 +242,7 @@ def offline_request(request: HttpRequest, license_id) -> HttpResponse:
         except LicensingError as exc:
             form.add_error(None, exc.message)
         else:
-            response = HttpResponse(document.armored, content_type="application/octet-stream")
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
-            response["Cache-Control"] = "no-store"
-            return response
+            return attachment(document.armored, filename=filename, content_type="application/octet-stream")
     return render(request, "licensing/offline.html", {"license": license, "form": form})
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from kalytera import mail as outbox
-from kalytera.models import OutboundEmail
+from outbox import delivery
+from outbox.models import OutboundEmail
 from tests import personas
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
@@ -163,7 +163,7 @@ def deliver_outbox(db):
         for email_id in OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING).values_list(
             "pk", flat=True
         ):
-            outbox.deliver(email_id)
+            delivery.deliver(email_id)
         return mail.outbox
 
     return deliver
