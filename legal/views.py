@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kalytera.cache import keep, kept
 from legal import services
 from legal.diff import compare as compare_texts
 from legal.forms import AcceptForm, CompareForm
@@ -81,7 +81,7 @@ def _page_in_force(slug: str) -> tuple[PolicyVersion, list[PolicyVersion], int]:
     next version takes effect; publishing or withdrawing a version drops it at once.
     """
     key = services.policy_page_cache_key(slug)
-    cached = cache.get(key)
+    cached = kept(key)
     if cached is not None:
         return cached
     policy = _policy(slug)
@@ -95,7 +95,7 @@ def _page_in_force(slug: str) -> tuple[PolicyVersion, list[PolicyVersion], int]:
         lifetime = min(lifetime, (following - now).total_seconds())
     page = (version, _material_upcoming(policy, now), int(lifetime))
     if page[2] >= 1:
-        cache.set(key, page, page[2])
+        keep(key, page, page[2])
     return page
 
 
@@ -109,10 +109,10 @@ def policy_page(request: HttpRequest, slug: str) -> HttpResponse:
     # name): rendered once, kept as long as the versions it shows.
     shown = "-".join(str(v.pk) for v in [version, *upcoming])
     key = f"{services.policy_page_cache_key(slug)}:html:{shown}"
-    html = cache.get(key)
+    html = kept(key)
     if html is None:
         html = render_to_string("legal/policy.html", context, request=request)
-        cache.set(key, html, lifetime)
+        keep(key, html, lifetime)
     return HttpResponse(html)
 
 

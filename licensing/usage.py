@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
+from kalytera.cache import CacheUnavailable
 from licensing.models import CheckInDaily, Product, UsageDaily
 
 # Upper bounds of the size buckets a reported count falls in; beyond the last: "257+".
@@ -46,8 +47,11 @@ def count_check_in(*, day: date, product_id: int, version: str, machine: int) ->
     version = version or UNKNOWN_VERSION
     add_to_tally = getattr(cache, "add_to_tally", None)
     if add_to_tally is not None:
-        add_to_tally(PENDING_CHECK_INS, _tally_field(day, product_id, version))
-        return
+        try:
+            add_to_tally(PENDING_CHECK_INS, _tally_field(day, product_id, version))
+            return
+        except CacheUnavailable:
+            pass  # counted in the database, as without Redis
     shard = machine % CHECK_IN_SHARDS
     _increment(
         CheckInDaily,
@@ -93,10 +97,18 @@ def _flush(pending: dict[str, int]) -> int:
 
 
 def pending_check_ins() -> dict[date, int]:
-    """Check-ins per day that are counted in the cache but not yet written to the database."""
+    """Check-ins per day that are counted in the cache but not yet written to the database.
+
+    Nothing while Redis is unavailable: the statistics then show what the database holds,
+    at most the last minute short.
+    """
     read_tally = getattr(cache, "read_tally", None)
     per_day: dict[date, int] = defaultdict(int)
-    for field, count in (read_tally(PENDING_CHECK_INS) if read_tally else {}).items():
+    try:
+        pending = read_tally(PENDING_CHECK_INS) if read_tally else {}
+    except CacheUnavailable:
+        pending = {}
+    for field, count in pending.items():
         parsed = _parse_tally_field(field)
         if parsed is not None:
             per_day[parsed[0]] += count

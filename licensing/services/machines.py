@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kalytera import text
+from kalytera.cache import CacheUnavailable
 from kalytera.prepared import PreparedLookup
 from kalytera_client.offline import ActivationRequest, DeactivationRequest
 from licensing import certificates, crypto, keys
@@ -376,7 +377,14 @@ def _add_usage(activation: Activation, license: License, version: str, usage: di
 
 def _record_failure(license: License, activation: Activation | None, code: str, now: datetime) -> None:
     # A machine stuck in a refusal checks in again and again; one entry an hour tells the story.
-    if cache.add(f"licensing:refused:{license.pk}:{activation.pk if activation else 0}:{code}", 1, 3600):
+    # Without Redis every refusal is recorded: a longer story rather than a lost one.
+    try:
+        first = cache.add(
+            f"licensing:refused:{license.pk}:{activation.pk if activation else 0}:{code}", 1, 3600
+        )
+    except CacheUnavailable:
+        first = True
+    if first:
         record(
             license,
             LicenseEvent.Kind.VALIDATION_FAILED,
