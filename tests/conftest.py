@@ -8,7 +8,7 @@ from django.db import connection
 
 from kalytera import mail as outbox
 from kalytera.models import OutboundEmail
-from tests import personas
+from tests import parallel, personas
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
 # tests of live servers are still synchronous and safe here.
@@ -58,12 +58,12 @@ def redis_cache(settings):
         pytest.skip("needs Redis (set REDIS_URL)")
     settings.CACHES = {
         "default": settings.CACHES["default"],
-        "redis": cache_settings(url, "test-cache-client")["default"],
+        "redis": cache_settings(url, parallel.key_prefix("test-cache-client"))["default"],
     }
     cache = caches["redis"]
-    cache.clear()
+    parallel.empty(cache, url)
     yield cache
-    cache.clear()
+    parallel.empty(cache, url)
     cache.close()
 
 
@@ -73,9 +73,7 @@ def redis_as_default_cache(redis_cache, settings):
     settings.CACHES = {"default": settings.CACHES["redis"]}
     from django.core.cache import cache
 
-    cache.clear()
-    yield cache
-    cache.clear()
+    yield cache  # emptied by redis_cache
 
 
 _flush = {"pending": False}
