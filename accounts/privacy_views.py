@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import deletion, privacy, privacy_hooks, security_events
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import DataExport, SecurityEvent
 from accounts.privacy_forms import DeleteAccountForm, PrivacyChoicesForm
 from kalytera import personal_data
@@ -20,7 +21,7 @@ from kalytera import personal_data
 
 @login_required
 @require_GET
-def center(request: HttpRequest) -> HttpResponse:
+def center(request: AuthenticatedHttpRequest) -> HttpResponse:
     choices = privacy.choices_of(request.user)
     form = PrivacyChoicesForm(
         initial={
@@ -42,7 +43,7 @@ def center(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def your_data(request: HttpRequest) -> HttpResponse:
+def your_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "accounts/privacy/your_data.html", {"sections": privacy.build_report(request.user)}
     )
@@ -51,7 +52,7 @@ def your_data(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @reauthentication_required
-def request_export(request: HttpRequest) -> HttpResponse:
+def request_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         export = privacy.request_export(user=request.user, request=request)
     except privacy.ExportLimitReached as exc:
@@ -67,7 +68,7 @@ def request_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 @reauthentication_required
-def download_export(request: HttpRequest, export_id: int) -> HttpResponse:
+def download_export(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponse:
     export = get_object_or_404(
         DataExport,
         pk=export_id,
@@ -85,7 +86,7 @@ def download_export(request: HttpRequest, export_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def save_choices(request: HttpRequest) -> HttpResponse:
+def save_choices(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PrivacyChoicesForm(request.POST)
     if not form.is_valid():  # two checkboxes: only a forged request gets here
         messages.error(request, "Your choices could not be read. Please try again.")
@@ -102,7 +103,7 @@ def save_choices(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def security_timeline(request: HttpRequest) -> HttpResponse:
+def security_timeline(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/privacy/security_timeline.html",
@@ -116,7 +117,7 @@ def security_timeline(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @reauthentication_required
-def delete_account(request: HttpRequest) -> HttpResponse:
+def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = DeleteAccountForm(request.POST or None, email=user.email)
     if request.method == "POST" and form.is_valid():
@@ -163,7 +164,7 @@ def cancel_deletion(request: HttpRequest) -> HttpResponse:
     """Reached from the sign-in page after the right password for an account awaiting deletion."""
     user_id = privacy_hooks.user_offered_cancellation(request)
     pending = deletion.pending_deletion(user_id) if user_id else None
-    if pending is None:
+    if user_id is None or pending is None:
         raise Http404
     if request.method == "POST":
         request.session.pop(privacy_hooks.CANCEL_SESSION_KEY, None)

@@ -38,7 +38,7 @@ class PersonalData:
     explanation: str
     models: tuple[type[models.Model], ...]
     collect: Callable[[Any], list[Row]]
-    erase: Callable[[Any], None]
+    erase: Callable[[Any], object]  # what it returns is ignored
     order: int = 100
     kept_after_deletion: str = field(default="")  # what survives the purge, and why (shown to the user)
 

@@ -10,6 +10,7 @@ key or an address never appears in the cache or in its logs.
 import hashlib
 import ipaddress
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -46,7 +47,7 @@ def hit(scope: str, key: str, rate: Rate | str, *, now: float | None = None) -> 
     return hit_all([(scope, key, rate)], now=now)
 
 
-def hit_all(checks: list[tuple[str, str, Rate | str]], *, now: float | None = None) -> Decision:
+def hit_all(checks: Sequence[tuple[str, str, Rate | str]], *, now: float | None = None) -> Decision:
     """Count one request against several ``(scope, key, rate)`` limits in one cache round trip.
 
     Every counter is raised, even when another one is already over its limit. The request

@@ -1,5 +1,7 @@
 """Public policy pages, the archive, comparisons, feeds, and the acceptance flow."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +15,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from legal import services
 from legal.diff import compare as compare_texts
 from legal.forms import AcceptForm, CompareForm
@@ -163,7 +166,12 @@ def compare(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _number(version: PolicyVersion) -> int:
+    assert version.number is not None  # only released versions are compared
     return version.number
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _version_status(version: PolicyVersion, current: PolicyVersion | None) -> str:
@@ -183,15 +191,15 @@ def versions_json(request: HttpRequest, slug: str) -> JsonResponse:
             "name": policy.name,
             "url": base + policy.get_absolute_url(),
             "current_version": current.number if current else None,
-            "last_updated": current.effective_at.isoformat() if current else None,
+            "last_updated": _iso(current.effective_at) if current else None,
             "versions": [
                 {
                     "number": v.number,
                     "title": v.title,
                     "status": _version_status(v, current),
                     "material": v.material,
-                    "effective_at": v.effective_at.isoformat(),
-                    "published_at": v.published_at.isoformat(),
+                    "effective_at": _iso(v.effective_at),
+                    "published_at": _iso(v.published_at),
                     "summary": v.summary,
                     "url": base + v.get_absolute_url(),
                 }
@@ -235,7 +243,7 @@ def feed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def accept(request: HttpRequest, slug: str) -> HttpResponse:
+def accept(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     policy = _policy(slug)
     if not policy.requires_acceptance:
         raise Http404("This policy informs; it needs no acceptance.")
@@ -276,7 +284,7 @@ def accept(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def dismiss_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
+def dismiss_notice(request: AuthenticatedHttpRequest, notice_id: int) -> HttpResponse:
     try:
         services.dismiss_notice(user=request.user, notice_id=notice_id)
     except LookupError:
@@ -286,7 +294,7 @@ def dismiss_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     acceptances = Acceptance.objects.filter(user=request.user).select_related("version__policy")
     notices = ChangeNotice.objects.filter(user=request.user).select_related("version__policy")
     pending = [

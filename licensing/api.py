@@ -120,7 +120,7 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
             declared = 0
         if declared > limit:
             return _error("PAYLOAD_TOO_LARGE", f"The body may be at most {limit} bytes.")
-        media_type = request.content_type.lower()
+        media_type = (request.content_type or "").lower()
         if media_type != "application/json":
             return _error(
                 "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json."

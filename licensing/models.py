@@ -95,6 +95,13 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @property
+    def term(self) -> timedelta:
+        """The runtime of a subscription or trial; a database constraint gives each one."""
+        if self.duration_days is None:
+            raise ValueError(f"The plan {self.code} has no runtime.")
+        return timedelta(days=self.duration_days)
+
 
 class KeyBatch(models.Model):
     """Unassigned keys issued together for a reseller; their CSV can be downloaded once."""
@@ -199,7 +206,7 @@ class License(models.Model):
         """``valid``, ``grace`` or ``expired`` by the dates alone (status is separate)."""
         if self.kind == Plan.Kind.PERPETUAL or self.expires_at is None or now < self.expires_at:
             return "valid"
-        return "grace" if now < self.grace_ends_at else "expired"
+        return "grace" if now < self.expires_at + timedelta(days=self.plan.grace_days) else "expired"
 
     def expiring_soon(self, now: datetime) -> bool:
         if self.expires_at is None or self.kind == Plan.Kind.PERPETUAL:

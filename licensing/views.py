@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from kalytera import ratelimit
 from kalytera_client import offline
 from licensing import services
@@ -59,7 +60,7 @@ LICENSES_PER_PAGE = 50
 
 @login_required
 @require_GET
-def license_list(request: HttpRequest) -> HttpResponse:
+def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     licenses = (
         License.objects.filter(owner=request.user)
         .select_related("plan__product")
@@ -90,7 +91,7 @@ def _offline_counts(license_ids: list[int], now) -> dict[int, int]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def claim(request: HttpRequest) -> HttpResponse:
+def claim(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         decision = ratelimit.hit("licensing-claim", str(request.user.pk), settings.LICENSING_CLAIM_RATE)
@@ -115,7 +116,7 @@ def claim(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @never_cache
-def trial(request: HttpRequest) -> HttpResponse:
+def trial(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start a trial: one per account and product. The key is shown once, in the answer to the POST."""
     tried = services.tried_products(request.user)
     plans = services.trial_plans().exclude(product__in=tried)
@@ -135,12 +136,11 @@ def trial(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def license_detail(request: HttpRequest, license_id) -> HttpResponse:
+def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     license = _owned_license(request, license_id)
     now = timezone.now()
     activations = list(license.activations.all())
-    for activation in activations:
-        activation.offline = _is_offline(activation, license.plan, now)
+    offline = {a.pk for a in activations if _is_offline(a, license.plan, now)}
     events = license.events.select_related("activation").order_by("-created_at", "-id")
     moves_left = services.moves_left(license, now)
     return render(
@@ -149,6 +149,7 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
         {
             "license": license,
             "activations": activations,
+            "offline": offline,
             "machines_used": sum(1 for a in activations if a.is_active),
             "events": events,
             "moves_left": moves_left,
@@ -161,7 +162,7 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def deactivate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
+def deactivate(request: AuthenticatedHttpRequest, license_id, activation_id) -> HttpResponse:
     license = _owned_license(request, license_id)
     activation = _owned_activation(license, activation_id)
     if not activation.is_active:
@@ -189,7 +190,7 @@ def deactivate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
 
 @login_required
 @require_GET
-def certificate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
+def certificate(request: AuthenticatedHttpRequest, license_id, activation_id) -> HttpResponse:
     license = _owned_license(request, license_id)
     activation = _owned_activation(license, activation_id)
     activation.license = license
@@ -207,7 +208,7 @@ def certificate(request: HttpRequest, license_id, activation_id) -> HttpResponse
 @login_required
 @require_GET
 @never_cache
-def show_key(request: HttpRequest, license_id) -> HttpResponse:
+def show_key(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     license = _owned_license(request, license_id)  # 404 for others before any reauthentication prompt
     return _show_key(request, license)
 
@@ -221,7 +222,7 @@ def _show_key(request: HttpRequest, license: License) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def offline_request(request: HttpRequest, license_id) -> HttpResponse:
+def offline_request(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     """Air-gapped servers: apply an uploaded request and hand back the certificate or receipt."""
     license = _owned_license(request, license_id)
     form = OfflineRequestForm(request.POST or None, request.FILES or None)
@@ -233,7 +234,9 @@ def offline_request(request: HttpRequest, license_id) -> HttpResponse:
                 document = services.activate_offline(license=license, request=parsed, actor=actor).certificate
                 filename = "kalytera-certificate.lic"
             else:
-                document = services.deactivate_offline(license=license, request=parsed, actor=actor).receipt
+                receipt = services.deactivate_offline(license=license, request=parsed, actor=actor).receipt
+                assert receipt is not None  # an offline deactivation always hands one back
+                document = receipt
                 filename = "kalytera-deactivation-receipt.lic"
         except offline.OfflineRequestError as exc:
             form.add_error(None, exc.message)

@@ -252,6 +252,7 @@ def validate(
     key_hash = keys.lookup_hash(parse_key(key))
     # The usual check-in is one query: the machine's activation joined with its license and plan.
     activation = _ACTIVE_MACHINE.first(key_hash=key_hash, fingerprint_hash=fingerprint_hash(fingerprint))
+    license: License | None
     if activation is not None:
         license = activation.license
     else:

@@ -33,7 +33,7 @@ def _new_license(
     if plan.kind == Plan.Kind.PERPETUAL:
         expires_at = None
     elif expires_at is None:
-        expires_at = now + timedelta(days=plan.duration_days)
+        expires_at = now + plan.term
     if expires_at is not None and expires_at <= now:
         raise LicensingError("INVALID_EXPIRY", "The expiry date must lie in the future.")
     upgrade_plan_until = (now + timedelta(days=plan.upgrade_plan_days)).date()
@@ -241,7 +241,7 @@ def renew_license(
     elif months:
         new_expiry = add_months(start, months)
     else:
-        new_expiry = start + timedelta(days=plan.duration_days)
+        new_expiry = start + plan.term
     if new_expiry <= (locked.expires_at or now):
         raise LicensingError("INVALID_EXPIRY", "The new expiry must lie after the current one.")
     previous = locked.expires_at

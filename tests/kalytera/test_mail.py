@@ -8,7 +8,7 @@ from kalytera.models import OutboundEmail
 pytestmark = pytest.mark.django_db
 
 
-def _queue(**kwargs) -> OutboundEmail:
+def _queue(**kwargs) -> OutboundEmail | None:
     return mail.queue_email(
         to=["ada@example.com"],
         template="test_message",

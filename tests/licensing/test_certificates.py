@@ -3,6 +3,7 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -20,7 +21,7 @@ TEST_KEY_DIR = str(Path(__file__).resolve().parents[2] / "docs" / "test-vectors"
 
 
 def issue(**overrides) -> certificates.IssuedDocument:
-    fields = {
+    fields: dict[str, Any] = {
         "license_id": "lic-42",
         "plan": "Professional",
         "kind": "subscription",
