@@ -1,6 +1,5 @@
 import os
 import shutil
-import socket
 
 import pytest
 from django.core import mail
@@ -9,6 +8,7 @@ from django.db import connection
 from kalytera import mail as outbox
 from kalytera.models import OutboundEmail
 from tests import parallel, personas
+from tests.servers import free_port
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
 # tests of live servers are still synchronous and safe here.
@@ -165,12 +165,6 @@ def deliver_outbox(db):
         return mail.outbox
 
     return deliver
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class MailSink:
