@@ -4,10 +4,11 @@ from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest, HttpResponse
 
-from accounts import login_limits, privacy_hooks
+from accounts import login_limits
+from accounts.privacy import hooks
 from kalytera import ratelimit
-from kalytera.mail import queue_message
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
+from outbox.services import queue_message
 
 LOGIN_CODE_EMAIL = "account/email/login_code"
 
@@ -65,23 +66,21 @@ class AccountAdapter(DefaultAccountAdapter):
         )
         queue_message(message, category=category)
         if template_prefix == LOGIN_CODE_EMAIL:
-            privacy_hooks.login_code_sent(request=request, email=email)
+            hooks.login_code_sent(request=request, email=email)
 
     # --- Privacy center: deletion grace period and the security timeline ------------------------
 
     def pre_login(self, request: HttpRequest, user, **kwargs) -> HttpResponse | None:
         # A pending deletion keeps the account shut even if a stale write re-activated it.
-        if privacy_hooks.deletion_pending(user):
+        if hooks.deletion_pending(user):
             clear_login(request)
             return self.respond_user_inactive(request, user)
         return super().pre_login(request, user, **kwargs)
 
     def respond_user_inactive(self, request: HttpRequest, user) -> HttpResponse:
         """During the grace period, the right password leads to "cancel the deletion"."""
-        return privacy_hooks.offer_to_cancel_deletion(request, user) or super().respond_user_inactive(
-            request, user
-        )
+        return hooks.offer_to_cancel_deletion(request, user) or super().respond_user_inactive(request, user)
 
     def authentication_failed(self, request: HttpRequest, **credentials) -> None:
         super().authentication_failed(request, **credentials)
-        privacy_hooks.login_failed(request=request, email=credentials.get("email", ""))
+        hooks.login_failed(request=request, email=credentials.get("email", ""))

@@ -10,6 +10,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import checks, security_events  # noqa: F401  (system checks; allauth receivers)
+        from accounts.privacy import registry  # noqa: F401  (this app's personal-data sections)
 
 
 class UserSessionsConfig(allauth_usersessions.UserSessionsConfig):

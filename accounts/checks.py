@@ -22,7 +22,7 @@ def check_privacy_pepper(app_configs, **kwargs) -> list[Error]:
 
 @register()
 def check_deletion_deadline(app_configs, **kwargs) -> list[Error]:
-    from accounts.deletion import PROMISED_DAYS, deletion_deadline_days
+    from accounts.privacy.deletion import PROMISED_DAYS, deletion_deadline_days
 
     days = deletion_deadline_days()
     if days <= PROMISED_DAYS:

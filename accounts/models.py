@@ -198,7 +198,7 @@ class DeletionRecord(models.Model):
     purged_on = models.DateField()
     # The receipt sent to the deleted address; removed from the outbox once delivered.
     receipt = models.ForeignKey(
-        "kalytera.OutboundEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "outbox.OutboundEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ it comes from. ``Server`` runs gunicorn with it; ``drive`` sends requests from c
 threads for a bounded time and ``Stats`` summarises them. Only 127.0.0.1 is used.
 """
 
+import ctypes
 import http.client
 import os
 import signal
@@ -103,8 +104,28 @@ def manage(env: dict[str, str], *command: str) -> str:
     return result.stdout
 
 
+def _stop_servers_on_termination() -> None:
+    """Turn SIGTERM and SIGHUP into SystemExit, so that ``with Server(...)`` blocks stop their server.
+
+    Python's default for these signals ends the process at once, leaving gunicorn running.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
+
+
+def _terminate_with_parent() -> None:
+    """In the server's process, before gunicorn starts: SIGTERM it when the harness dies,
+    even by SIGKILL, which leaves the harness no chance to stop it (Linux)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Server:
-    """gunicorn with ``workers`` sync workers; stopped with its whole process group."""
+    """gunicorn with ``workers`` sync workers; stopped with its whole process group on every
+    exit of the harness (normal, exception, SIGTERM, SIGHUP, even SIGKILL)."""
 
     def __init__(
         self, env: dict[str, str], *, workers: int = 2, port: int | None = None, log: Path | None = None
@@ -116,6 +137,7 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Server":
+        _stop_servers_on_termination()
         output = self.log.open("wb") if self.log else None
         self.process = subprocess.Popen(
             [
@@ -128,6 +150,7 @@ class Server:
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
             start_new_session=True,
+            preexec_fn=_terminate_with_parent,
         )
         if output:
             output.close()  # the server keeps its own copy

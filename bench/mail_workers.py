@@ -70,15 +70,15 @@ def queue(count: int) -> list[int]:
     from django.core.mail import EmailMessage
     from django.db import transaction
 
-    from kalytera import mail
-    from kalytera.models import OutboundEmail
+    from outbox import services
+    from outbox.models import OutboundEmail
 
     ids = []
     for start in range(0, count, 500):
         with transaction.atomic():
             for n in range(start, min(count, start + 500)):
                 message = EmailMessage(subject=f"Message {n}", body="Hello.", to=[f"to-{n}@sink.invalid"])
-                ids.append(mail.queue_message(message, category=OutboundEmail.Category.SERVICE).pk)
+                ids.append(services.queue_message(message, category=OutboundEmail.Category.SERVICE).pk)
     return ids
 
 
@@ -128,13 +128,19 @@ def run(*, emails: int, workers: int, kills: int, env: dict[str, str], timeout: 
     """The scenario, in the current (already set-up) Django process; workers get ``env``."""
     from aiosmtpd.controller import Controller
 
-    from kalytera.models import OutboundEmail
+    from outbox.models import OutboundEmail
 
     sink = CountingSink()
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
-    worker_env = {**env, "MAIL_URL": f"smtp://127.0.0.1:{port}", "MAIL_RETRY_BASE_SECONDS": "1"}
+    # Short claims: a killed worker's message is free again after seconds, not minutes.
+    worker_env = {
+        **env,
+        "MAIL_URL": f"smtp://127.0.0.1:{port}",
+        "MAIL_RETRY_BASE_SECONDS": "1",
+        "MAIL_CLAIM_SECONDS": "5",
+    }
     pks = queue(emails)
     ids = {OutboundEmail(pk=pk).message_id for pk in pks}
     pending = OutboundEmail.objects.filter(pk__in=pks, status=OutboundEmail.Status.PENDING)
@@ -189,7 +195,7 @@ def run_with_outage(
     """Queue mail while the mail server is down; start it after ``outage`` seconds."""
     from aiosmtpd.controller import Controller
 
-    from kalytera.models import OutboundEmail
+    from outbox.models import OutboundEmail
 
     port = free_port()
     worker_env = {**env, "MAIL_URL": f"smtp://127.0.0.1:{port}?timeout=2", "MAIL_RETRY_BASE_SECONDS": "1"}

@@ -1,6 +1,6 @@
 """Timings of the privacy center's heavy paths on the configured database.
 
-    DATABASE_URL=postgres://... .venv/bin/python bench/privacy.py [--sessions 20000] [--events 5000]
+    DATABASE_URL=postgres://... .venv/bin/python bench/exports.py [--sessions 20000] [--events 5000]
 
 Creates its data in a transaction that is rolled back; prints one line per measurement.
 """
@@ -24,8 +24,8 @@ from django.contrib.sessions.models import Session  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from accounts import deletion, privacy  # noqa: E402
 from accounts.models import DeletionRequest, SecurityEvent  # noqa: E402
+from accounts.privacy import deletion, exports  # noqa: E402
 from tests import personas  # noqa: E402
 
 
@@ -64,9 +64,9 @@ def main() -> None:
                 for _ in range(args.events)
             )
             print(f"database: {django.db.connection.vendor}; {args.sessions} sessions; {args.events} events")
-            report = timed("export (collect + JSON)", lambda: privacy.report_as_json(person))
+            report = timed("export (collect + JSON)", lambda: exports.report_as_json(person))
             print(f"export size: {len(report.encode()) / 1024:.0f} KiB")
-            timed("estimate rows (decides task vs inline)", lambda: privacy.estimated_rows(person))
+            timed("estimate rows (decides task vs inline)", lambda: exports.estimated_rows(person))
             timed("search the session store for one person", lambda: deletion._stored_session_keys_of(person))
             DeletionRequest.objects.create(user=person, purge_after=timezone.now())
             timed("purge one account (incl. session search)", deletion.purge_due)

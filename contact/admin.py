@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from accounts import privacy
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
+from accounts.privacy import restriction
 from contact import services
 from contact.models import Inquiry, ThreadEntry
+from kalytera.downloads import attachment
 
 SUPPORT_GROUP = "Support"
 HANDLING_HELP = (
@@ -232,8 +233,8 @@ class InquiryAdmin(admin.ModelAdmin):
     def account(self, obj: Inquiry) -> str:
         if obj.user is None:
             return "Not logged in when sending"
-        if privacy.is_restricted(obj.user):
-            return f"Sent while logged in as {obj.user.email}. {privacy.RESTRICTED_NOTE}"
+        if restriction.is_restricted(obj.user):
+            return f"Sent while logged in as {obj.user.email}. {restriction.RESTRICTED_NOTE}"
         return f"Sent while logged in as {obj.user.email}"
 
     @admin.display(description="Thread")
@@ -284,8 +285,7 @@ class InquiryAdmin(admin.ModelAdmin):
     @admin.action(description="Export to CSV", permissions=["view"])
     def export_csv(self, request: AuthenticatedHttpRequest, queryset) -> HttpResponse:
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="inquiries-{stamp}.csv"'
+        response = attachment("", filename=f"inquiries-{stamp}.csv", content_type="text/csv; charset=utf-8")
         writer = csv.writer(response)
         writer.writerow([title for _, title in CSV_COLUMNS])
         for inquiry in queryset.select_related("assignee").order_by("created_at"):

@@ -154,7 +154,7 @@ class ThreadEntry(models.Model):
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     email = models.ForeignKey(
-        "kalytera.OutboundEmail",
+        "outbox.OutboundEmail",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

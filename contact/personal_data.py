@@ -1,8 +1,8 @@
 from allauth.account.models import EmailAddress
 
 from contact.models import Inquiry, ThreadEntry
-from kalytera.models import OutboundEmail
 from kalytera.personal_data import PersonalData, register
+from outbox.models import OutboundEmail
 
 
 def _inquiries_of(user):

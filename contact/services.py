@@ -12,8 +12,9 @@ from django.utils import timezone
 from accounts.models import User
 from contact import spam
 from contact.models import Inquiry, ThreadEntry, new_reference
-from kalytera.mail import queue_email
-from kalytera.models import OutboundEmail
+from kalytera.errors import DomainError
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +22,8 @@ logger = logging.getLogger(__name__)
 REFERENCE_ATTEMPTS = 5
 
 
-class ContactError(Exception):
+class ContactError(DomainError):
     """A refused support action, with a stable ``code`` and a sentence for the staff member."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @transaction.atomic

@@ -2,7 +2,8 @@
 
 Every app that stores data about a user (a link to the user, or an email address)
 registers one ``PersonalData`` section per kind of data in ``<app>/personal_data.py``
-(found by autodiscovery, like ``admin.py``).
+(found by autodiscovery, like ``admin.py``; the accounts app, whose privacy code is a package,
+registers its sections from ``accounts/privacy/registry.py`` when it is ready).
 The "Your data" page, the JSON export and the account purge all read this registry,
 so they cannot drift apart; a test fails when a model with personal data is in no
 section, so a new model cannot be forgotten.

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "licensing",
     "contact",
     "legal",
+    "outbox",
     "kalytera.apps.KalyteraAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -231,6 +232,10 @@ MANAGERS = SUPPORT_EMAILS
 # Delivery retries back off exponentially from this many seconds, up to MAIL_MAX_ATTEMPTS.
 MAIL_RETRY_BASE_SECONDS = env.int("MAIL_RETRY_BASE_SECONDS", default=60)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=10)
+# A worker delivering a message holds it this long; keep it well above the SMTP timeout.
+MAIL_CLAIM_SECONDS = env.int("MAIL_CLAIM_SECONDS", default=120)
+# Who declined optional (informational) mail: the accounts app's rule, asked by the outbox.
+OUTBOX_OPTIONAL_MAIL_DECLINED = "accounts.privacy.restriction.declined_optional_mail"
 
 # --- Background tasks ---------------------------------------------------------------------------
 TASKS = {
@@ -239,6 +244,10 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# manage.py db_worker waits out a database outage: 1 s, doubling up to this many seconds.
+WORKER_RETRY_MAX_SECONDS = env.int("WORKER_RETRY_MAX_SECONDS", default=30)
+# Every task leaves a result record; the daily prune_task_results job deletes finished ones after this.
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=14)
 
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -297,6 +306,7 @@ PERIODIC_JOBS = [
     ("purge_inquiries", 6 * 3600),
     ("send_license_reminders", 3600),
     ("flush_check_ins", 60),
+    ("prune_task_results", 86400),
 ]
 
 # --- Privacy center ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(".well-known/security.txt", views.security_txt, name="security_txt"),
     path("accounts/", include("allauth.urls")),
-    path("account/privacy/", include("accounts.privacy_urls")),
+    path("account/privacy/", include("accounts.privacy.urls")),
     path("account/", include("accounts.urls")),
     path("legal/", include("legal.urls")),
     path("contact/", include("contact.urls")),

@@ -1,6 +1,7 @@
 """Demo content: the shipped policies, accepted by the demo accounts the other apps created."""
 
-from accounts.models import User
+from django.contrib.auth import get_user_model
+
 from legal import loader, services
 from legal.models import Acceptance, Policy
 
@@ -9,7 +10,9 @@ def seed(stdout) -> list[str]:
     loader.load()  # bin/run loads them before seeding too; loading twice changes nothing
     # Demo accounts did not sign up through the form, so they never accepted the Terms;
     # record it, or the license pages would first ask them to.
-    for user in User.objects.filter(is_active=True).exclude(pk__in=Acceptance.objects.values("user_id")):
+    for user in (
+        get_user_model().objects.filter(is_active=True).exclude(pk__in=Acceptance.objects.values("user_id"))
+    ):
         services.record_signup_acceptances(user=user)
     lines = []
     for policy in Policy.objects.all():

@@ -232,7 +232,7 @@ class ChangeNotice(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="notices")
     email_address = models.EmailField(max_length=254, help_text="Where the notice was sent.")
     email = models.ForeignKey(
-        "kalytera.OutboundEmail", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "outbox.OutboundEmail", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     queued_at = models.DateTimeField(default=timezone.now)
     dismissed_at = models.DateTimeField(null=True, blank=True)

@@ -13,20 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from kalytera.mail import queue_email
-from kalytera.models import OutboundEmail
+from kalytera.errors import DomainError
 from legal.models import Acceptance, ChangeNotice, Policy, PolicyVersion
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 logger = logging.getLogger(__name__)
 
 
-class LegalError(Exception):
+class LegalError(DomainError):
     """A refused legal action, with a stable ``code`` and a sentence a person can act on."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 # --- Staff: drafts and publishing ----------------------------------------------------------------

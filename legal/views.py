@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -208,37 +207,6 @@ def versions_json(request: HttpRequest, slug: str) -> JsonResponse:
         },
         json_dumps_params={"indent": 2},
     )
-
-
-@require_GET
-def feed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    """Atom feed of released versions (scheduled ones too: the feed announces them)."""
-    policy = _policy(slug) if slug else None
-    versions = PolicyVersion.objects.released().select_related("policy").order_by("-published_at", "-pk")
-    if policy is not None:
-        versions = versions.filter(policy=policy)
-    base = request.build_absolute_uri("/")[:-1]
-    title = f"{policy.name}: changes" if policy else "Kalytera policies: changes"
-    atom = Atom1Feed(
-        title=title,
-        link=base + (policy.get_absolute_url() if policy else reverse("legal:index")),
-        description="New versions of the Kalytera policies, with a summary of each change.",
-        feed_url=request.build_absolute_uri(),
-        language="en",
-    )
-    for version in versions[:50]:
-        kind = "Material change" if version.material else "Editorial change"
-        atom.add_item(
-            title=f"{version.policy.name}, version {version.number}",
-            link=base + version.get_absolute_url(),
-            description=f"{kind}, effective {version.effective_at:%d %B %Y %H:%M} UTC. {version.summary}",
-            unique_id=base + version.get_absolute_url(),
-            pubdate=version.published_at,
-            updateddate=version.published_at,
-        )
-    response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
-    atom.write(response, "utf-8")
-    return response
 
 
 @login_required

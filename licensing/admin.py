@@ -26,12 +26,13 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from accounts import privacy
 from accounts.models import User
-from kalytera.mail import queue_email
+from accounts.privacy import restriction
+from kalytera.downloads import attachment
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
+from outbox.services import queue_email
 
 _PREFIX = re.compile(r"^KLY-[0-9A-Z]{4}$")
 
@@ -235,8 +236,8 @@ class LicenseAdmin(admin.ModelAdmin):
     def owner_privacy(self, license: License) -> str:
         if license.owner is None:
             return "-"
-        if privacy.is_restricted(license.owner):
-            return privacy.RESTRICTED_NOTE
+        if restriction.is_restricted(license.owner):
+            return restriction.RESTRICTED_NOTE
         return "No restriction"
 
     def get_search_results(self, request, queryset: QuerySet, search_term: str):
@@ -474,10 +475,9 @@ class KeyBatchAdmin(admin.ModelAdmin):
         except LicensingError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return redirect("admin:licensing_keybatch_changelist")
-        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="kalytera-keys-batch-{batch.pk}.csv"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return attachment(
+            content, filename=f"kalytera-keys-batch-{batch.pk}.csv", content_type="text/csv; charset=utf-8"
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

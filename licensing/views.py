@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import AuthenticatedHttpRequest
 from kalytera import ratelimit
+from kalytera.downloads import attachment
 from kalytera_client import offline
 from licensing import services
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
@@ -199,10 +200,11 @@ def certificate(request: AuthenticatedHttpRequest, license_id, activation_id) ->
     except LicensingError as exc:
         messages.error(request, exc.message)
         return redirect("licensing:detail", license_id=license.public_id)
-    response = HttpResponse(document.armored, content_type="application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="kalytera-{activation.public_id}.lic"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(
+        document.armored,
+        filename=f"kalytera-{activation.public_id}.lic",
+        content_type="application/octet-stream",
+    )
 
 
 @login_required
@@ -243,10 +245,7 @@ def offline_request(request: AuthenticatedHttpRequest, license_id) -> HttpRespon
         except LicensingError as exc:
             form.add_error(None, exc.message)
         else:
-            response = HttpResponse(document.armored, content_type="application/octet-stream")
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
-            response["Cache-Control"] = "no-store"
-            return response
+            return attachment(document.armored, filename=filename, content_type="application/octet-stream")
     return render(request, "licensing/offline.html", {"license": license, "form": form})
 
 

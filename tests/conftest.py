@@ -5,8 +5,8 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from kalytera import mail as outbox
-from kalytera.models import OutboundEmail
+from outbox import delivery
+from outbox.models import OutboundEmail
 from tests import parallel, personas
 from tests.servers import free_port
 
@@ -161,7 +161,7 @@ def deliver_outbox(db):
         for email_id in OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING).values_list(
             "pk", flat=True
         ):
-            outbox.deliver(email_id)
+            delivery.deliver(email_id)
         return mail.outbox
 
     return deliver

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import User
+from kalytera.errors import DomainError
 from kalytera.prepared import PreparedLookup
 from licensing import certificates, crypto, keys
 from licensing.certificates import IssuedDocument
@@ -17,13 +18,8 @@ MAX_COMPONENTS = 16
 MIN_MATCHING_COMPONENTS = 2
 
 
-class LicensingError(Exception):
+class LicensingError(DomainError):
     """A refused licensing action. ``code`` is stable (API and CLI); the message is for people."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

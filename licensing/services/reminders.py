@@ -8,7 +8,7 @@ Two series per license, each a fixed schedule of reminders:
   license stops working without them.
 - the upgrade plan of a perpetual license: 30, 7 and 1 days before its end and on the day.
   The license keeps working, so these are informational and are not sent to owners who
-  restricted processing or objected to optional mail (``kalytera.mail.queue_email`` drops them).
+  restricted processing or objected to optional mail (``outbox.services.queue_email`` drops them).
 
 A job that runs late sends only the latest reminder that is due in each series, never a burst
 of stale ones, and nothing once a series ended more than ``LATE_LIMIT`` ago. Each reminder is
@@ -23,10 +23,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from kalytera.mail import queue_email
-from kalytera.models import OutboundEmail
 from licensing.models import License, LicenseEvent, LicenseReminder, Plan
 from licensing.services.common import Actor, record
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 DAYS_BEFORE = (30, 7, 1)
 LATE_LIMIT = timedelta(days=7)

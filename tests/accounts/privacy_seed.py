@@ -14,9 +14,10 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from accounts import privacy, security_events
+from accounts import security_events
 from accounts.models import DataExport, DeletionRequest, SecurityEvent, User
-from kalytera.mail import queue_email
+from accounts.privacy import restriction
+from outbox.services import queue_email
 from tests import personas
 
 NAME = "Carla Customer"
@@ -31,7 +32,7 @@ def seed(user: User) -> None:
     )
     personas.give_totp(user)
     security_events.record(user=user, kind=SecurityEvent.Kind.LOGIN)
-    privacy.set_choices(user=user, restrict=False, object_to_optional_mail=True)
+    restriction.set_choices(user=user, restrict=False, object_to_optional_mail=True)
     now = timezone.now()
     yesterday = now - timedelta(days=1)
     DataExport.objects.create(

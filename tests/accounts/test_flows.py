@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
 from tests import personas
 from tests.outbox import code_in, emails_to, latest_to
 

@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import deletion
 from accounts.models import DeletionRecord, DeletionRequest, User
+from accounts.privacy import deletion
 from tests import personas
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import deletion
 from accounts.models import DeletionRecord, DeletionRequest, SecurityEvent, User
-from kalytera.models import OutboundEmail
+from accounts.privacy import deletion
+from outbox.models import OutboundEmail
 from tests import personas
 from tests.accounts.privacy_seed import COMPANY, NAME, PHONE, seed
 from tests.outbox import emails_to

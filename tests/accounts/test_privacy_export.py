@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from accounts import privacy
 from accounts.models import DataExport, SecurityEvent
+from accounts.privacy import exports
 from kalytera import personal_data
 from tests.outbox import emails_to
 
@@ -20,6 +20,7 @@ def download(client, export: DataExport) -> dict:
     response = client.get(reverse("privacy:download_export", args=[export.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Cache-Control"] == "private, no-store"
     return json.loads(b"".join(response) if response.streaming else response.content)
 
 
@@ -61,7 +62,7 @@ def test_the_page_and_the_export_show_the_same_content(sudo_client, person_with_
         assert f'id="{section["key"]}"' in page
         for row in section["rows"] if section["key"] not in changing else []:
             for value in row.values():
-                assert escape(privacy.as_text(value)) in page, (section["key"], value)
+                assert escape(exports.as_text(value)) in page, (section["key"], value)
 
 
 def test_export_requires_reauthentication(customer_client):
@@ -72,7 +73,7 @@ def test_export_requires_reauthentication(customer_client):
 
 
 def test_download_requires_reauthentication(customer_client, customer):
-    export = privacy.request_export(user=customer)
+    export = exports.request_export(user=customer)
     response = customer_client.get(reverse("privacy:download_export", args=[export.pk]))
     assert response["Location"].startswith(reverse("account_reauthenticate"))
 
@@ -82,6 +83,13 @@ def test_one_export_a_day(sudo_client, customer):
     response = sudo_client.post(reverse("privacy:request_export"), follow=True)
     assert b"one copy of your data a day" in response.content
     assert DataExport.objects.filter(user=customer).count() == 1
+
+
+def test_a_second_export_the_same_day_is_refused_with_its_code(customer):
+    exports.request_export(user=customer)
+    with pytest.raises(exports.ExportLimitReached) as refusal:
+        exports.request_export(user=customer)
+    assert refusal.value.code == "export_limit"
 
 
 def test_the_daily_limit_is_a_database_constraint(customer):
@@ -96,7 +104,7 @@ def test_a_large_export_is_built_by_a_task_and_announced_by_email(
 ):
     settings.PRIVACY_EXPORT_INLINE_MAX_ROWS = 0
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        export = privacy.request_export(user=customer)
+        export = exports.request_export(user=customer)
         assert DataExport.objects.get(pk=export.pk).status == DataExport.Status.PENDING
     # The immediate task backend ran the task once the transaction committed.
     assert callbacks
@@ -108,14 +116,14 @@ def test_a_large_export_is_built_by_a_task_and_announced_by_email(
 
 
 def test_a_task_building_an_export_twice_changes_nothing(customer, settings):
-    export = privacy.request_export(user=customer)
+    export = exports.request_export(user=customer)
     content = DataExport.objects.get(pk=export.pk).content
-    assert privacy.build_export(export_id=export.pk, notify=True) is False
+    assert exports.build_export(export_id=export.pk, notify=True) is False
     assert DataExport.objects.get(pk=export.pk).content == content
 
 
 def test_expired_exports_are_deleted_and_no_longer_downloadable(sudo_client, customer):
-    export = privacy.request_export(user=customer)
+    export = exports.request_export(user=customer)
     DataExport.objects.filter(pk=export.pk).update(expires_at=timezone.now())
     assert sudo_client.get(reverse("privacy:download_export", args=[export.pk])).status_code == 404
     from django.core.management import call_command
@@ -125,12 +133,12 @@ def test_expired_exports_are_deleted_and_no_longer_downloadable(sudo_client, cus
 
 
 def test_someone_elses_export_is_not_found(sudo_client, other_customer):
-    export = privacy.request_export(user=other_customer)
+    export = exports.request_export(user=other_customer)
     assert sudo_client.get(reverse("privacy:download_export", args=[export.pk])).status_code == 404
 
 
 def test_downloading_is_on_the_security_timeline(sudo_client, customer):
-    export = privacy.request_export(user=customer)
+    export = exports.request_export(user=customer)
     download(sudo_client, export)
     assert SecurityEvent.objects.filter(
         user=customer, kind=SecurityEvent.Kind.DATA_EXPORT_DOWNLOADED
@@ -154,7 +162,7 @@ def test_export_request_by_get_is_refused(sudo_client):
 
 
 def test_download_by_post_is_refused(sudo_client, customer):
-    export = privacy.request_export(user=customer)
+    export = exports.request_export(user=customer)
     assert sudo_client.post(reverse("privacy:download_export", args=[export.pk])).status_code == 405
 
 

@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from accounts import privacy
 from accounts.models import PrivacyChoices, SecurityEvent
-from kalytera.mail import queue_email
-from kalytera.models import OutboundEmail
+from accounts.privacy import restriction
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def test_the_person_restricts_processing_from_the_privacy_center(customer_client
     choices = PrivacyChoices.objects.get(user=customer)
     assert choices.restricted_at is not None
     assert choices.objected_at is None
-    assert privacy.is_restricted(customer)
+    assert restriction.is_restricted(customer)
     assert SecurityEvent.objects.filter(
         user=customer, kind=SecurityEvent.Kind.PRIVACY_CHOICES_CHANGED
     ).exists()
@@ -29,7 +29,7 @@ def test_the_person_restricts_processing_from_the_privacy_center(customer_client
 
 
 def test_lifting_the_restriction_and_objection(customer_client, customer):
-    privacy.set_choices(user=customer, restrict=True, object_to_optional_mail=True)
+    restriction.set_choices(user=customer, restrict=True, object_to_optional_mail=True)
     customer_client.post(reverse("privacy:choices"), {})
     choices = PrivacyChoices.objects.get(user=customer)
     assert choices.restricted_at is None and choices.objected_at is None
@@ -37,16 +37,16 @@ def test_lifting_the_restriction_and_objection(customer_client, customer):
 
 
 def test_saving_the_same_choices_keeps_the_first_date(customer):
-    first = privacy.set_choices(user=customer, restrict=True, object_to_optional_mail=False).restricted_at
+    first = restriction.set_choices(user=customer, restrict=True, object_to_optional_mail=False).restricted_at
     assert (
-        privacy.set_choices(user=customer, restrict=True, object_to_optional_mail=False).restricted_at
+        restriction.set_choices(user=customer, restrict=True, object_to_optional_mail=False).restricted_at
         == first
     )
 
 
 @pytest.mark.parametrize("choice", [{"restrict": True}, {"object_to_optional_mail": True}])
 def test_optional_email_is_not_sent_after_restriction_or_objection(customer, choice):
-    privacy.set_choices(user=customer, **{"restrict": False, "object_to_optional_mail": False, **choice})
+    restriction.set_choices(user=customer, **{"restrict": False, "object_to_optional_mail": False, **choice})
     assert send("informational", [customer.email]) is None
     assert send("informational", [customer.email.upper()]) is None
     assert send("informational", ["someone@else.example"], user=customer) is None
@@ -55,13 +55,13 @@ def test_optional_email_is_not_sent_after_restriction_or_objection(customer, cho
 
 @pytest.mark.parametrize("category", ["service", "security", "account", "support"])
 def test_needed_notices_still_reach_a_restricted_person(customer, category):
-    privacy.set_choices(user=customer, restrict=True, object_to_optional_mail=True)
+    restriction.set_choices(user=customer, restrict=True, object_to_optional_mail=True)
     email = send(category, [customer.email], user=customer)
     assert email is not None and email.recipients == [customer.email]
 
 
 def test_only_the_objecting_recipient_is_left_out(customer, other_customer):
-    privacy.set_choices(user=customer, restrict=False, object_to_optional_mail=True)
+    restriction.set_choices(user=customer, restrict=False, object_to_optional_mail=True)
     email = send("informational", [customer.email, other_customer.email])
     assert email.recipients == [other_customer.email]
 
@@ -77,7 +77,7 @@ def test_choices_by_get_are_refused(customer_client):
 
 
 def test_staff_see_the_restriction_and_cannot_change_the_account(staff_client_for, superuser, customer):
-    privacy.set_choices(user=customer, restrict=True, object_to_optional_mail=False)
+    restriction.set_choices(user=customer, restrict=True, object_to_optional_mail=False)
     client = staff_client_for(superuser)
     listing = client.get(reverse("admin:accounts_user_changelist") + "?q=carla").content.decode()
     assert "Restricted" in listing

@@ -3,7 +3,7 @@ from allauth.account.models import EmailAddress
 from django.urls import reverse
 
 from accounts.models import User
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
 from tests.outbox import code_in, latest_to
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts import deletion
 from accounts.models import User
+from accounts.privacy import deletion
 from tests import personas
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

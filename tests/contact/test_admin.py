@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from contact import services
 from contact.models import Inquiry, ThreadEntry
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
 from tests.outbox import emails_to
 
 pytestmark = pytest.mark.django_db
@@ -403,10 +403,10 @@ def test_the_list_costs_the_same_queries_for_few_or_many_inquiries(desk, support
 
 
 def test_the_inquiry_page_warns_when_the_sender_restricted_processing(desk, customer):
-    from accounts import privacy
+    from accounts.privacy import restriction
 
     inquiry = make_inquiry(email=customer.email, user=customer)
-    assert privacy.RESTRICTED_NOTE not in desk.get(change_url(inquiry)).content.decode()
-    privacy.set_choices(user=customer, restrict=True, object_to_optional_mail=False)
+    assert restriction.RESTRICTED_NOTE not in desk.get(change_url(inquiry)).content.decode()
+    restriction.set_choices(user=customer, restrict=True, object_to_optional_mail=False)
     page = desk.get(change_url(inquiry)).content.decode()
-    assert f"Sent while logged in as {customer.email}. {privacy.RESTRICTED_NOTE}" in page
+    assert f"Sent while logged in as {customer.email}. {restriction.RESTRICTED_NOTE}" in page

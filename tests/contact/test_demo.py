@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from contact.models import Inquiry, ThreadEntry
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 

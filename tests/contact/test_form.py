@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from contact.models import REFERENCE_ALPHABET, Inquiry
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
 from tests.pages import page_problems
 
 from .conftest import valid_form

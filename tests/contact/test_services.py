@@ -9,7 +9,7 @@ from django.db import IntegrityError
 
 from contact import services
 from contact.models import Inquiry, ThreadEntry, add_one_month
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
 from tests.outbox import emails_to
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.urls import reverse
 from contact import spam
 from contact.models import Inquiry
 from contact.spam import TokenProblem
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
 from tests.outbox import emails_to
 
 from .conftest import valid_form

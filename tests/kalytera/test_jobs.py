@@ -2,6 +2,7 @@
 
 import io
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
 from allauth.usersessions.models import UserSession
@@ -13,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from kalytera import mail as outbox
 from kalytera.management.commands.scheduler import Command as Scheduler
-from kalytera.models import OutboundEmail
+from outbox import services
+from outbox.models import OutboundEmail
 from tests import personas
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +83,7 @@ def test_seed_demo_is_idempotent_and_prints_the_logins():
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_delivers_queued_email_from_the_database_queue(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-    email = outbox.queue_email(
+    email = services.queue_email(
         to=["carla@customer.example"],
         template="test_message",
         context={"name": "Carla"},
@@ -93,3 +94,19 @@ def test_the_worker_delivers_queued_email_from_the_database_queue(settings):
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.SENT
     assert [m.to for m in mail.outbox] == [["carla@customer.example"]]
+
+
+def test_finished_task_records_are_pruned_daily_after_the_retention(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from outbox.delivery import deliver_email
+
+    assert ("prune_task_results", 86400) in settings.PERIODIC_JOBS
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    settings.TASK_RESULT_RETENTION_DAYS = 14
+    old, recent, waiting = (deliver_email.enqueue(n).id for n in (1, 2, 3))
+    now = timezone.now()
+    DBTaskResult.objects.filter(pk=old).update(status="SUCCESSFUL", finished_at=now - timedelta(days=15))
+    DBTaskResult.objects.filter(pk=recent).update(status="SUCCESSFUL", finished_at=now - timedelta(days=13))
+    run("prune_task_results")
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {UUID(recent), UUID(waiting)}

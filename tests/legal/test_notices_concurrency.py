@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from kalytera.models import OutboundEmail
 from legal import services
 from legal.models import ChangeNotice
+from outbox.models import OutboundEmail
 from tests import personas
 from tests.legal.versions import release
 

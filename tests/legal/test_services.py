@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from kalytera.models import OutboundEmail
 from legal import services
 from legal.models import Acceptance, ChangeNotice, PolicyVersion
+from outbox.models import OutboundEmail
 from tests import personas
 from tests.legal.versions import release
 

@@ -157,6 +157,25 @@ def test_the_atom_feed_lists_changes(client, terms_v3_scheduled, privacy_v1):
     assert all("Terms" in e.find(f"{ATOM}title").text for e in policy_feed.iter(f"{ATOM}entry"))
 
 
+def test_each_feed_entry_links_the_version_and_says_what_changed(client, terms_v3_scheduled):
+    feed = ElementTree.fromstring(client.get("/legal/terms/feed.atom").content)
+    assert feed.find(f"{ATOM}title").text == "Terms of Service: changes"
+    assert feed.find(f"{ATOM}link").get("href") == "http://testserver/legal/terms/"
+    newest = next(feed.iter(f"{ATOM}entry"))
+    assert newest.find(f"{ATOM}title").text == "Terms of Service, version 3"
+    assert newest.find(f"{ATOM}link").get("href") == "http://testserver/legal/terms/v3/"
+    assert newest.find(f"{ATOM}id").text == "http://testserver/legal/terms/v3/"
+    summary = newest.find(f"{ATOM}summary").text
+    assert summary.startswith("Material change, effective ") and summary.endswith(
+        "Three servers per license."
+    )
+
+
+@pytest.mark.parametrize("path", ["/legal/feed.atom", "/legal/terms/feed.atom"])
+def test_the_feeds_refuse_post(client, terms_v1, path):
+    assert client.post(path).status_code == 405
+
+
 @pytest.mark.parametrize(
     "path",
     ["/legal/", "/legal/terms/", "/legal/terms/archive/", "/legal/terms/v1/", "/legal/terms/versions.json"],

@@ -276,10 +276,10 @@ def test_only_licensing_staff_may_free_seats(staff_client_for, support_user, own
 
 
 def test_the_license_page_warns_when_the_owner_restricted_processing(staff, owned_license):
-    from accounts import privacy
+    from accounts.privacy import restriction
 
     license, _ = owned_license
     url = reverse("admin:licensing_license_change", args=[license.pk])
     assert "No restriction" in staff.get(url).content.decode()
-    privacy.set_choices(user=license.owner, restrict=True, object_to_optional_mail=False)
-    assert privacy.RESTRICTED_NOTE in staff.get(url).content.decode()
+    restriction.set_choices(user=license.owner, restrict=True, object_to_optional_mail=False)
+    assert restriction.RESTRICTED_NOTE in staff.get(url).content.decode()

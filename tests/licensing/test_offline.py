@@ -26,6 +26,7 @@ def test_an_activation_request_gives_a_certificate_for_that_machine(customer_cli
     response = customer_client.post(url(license), {"request_text": text})
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="kalytera-certificate.lic"'
+    assert response["Cache-Control"] == "private, no-store"
     claims = certificates.verify(response.content.decode())
     assert claims["fingerprint"] == MACHINE.fingerprint
     activation = Activation.objects.get(license=license)

@@ -9,11 +9,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from accounts import privacy
-from kalytera.models import OutboundEmail
+from accounts.privacy import restriction
 from licensing import services
 from licensing.models import LicenseEvent, LicenseReminder, Plan
 from licensing.services.reminders import send_reminders, upcoming
+from outbox.models import OutboundEmail
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_upgrade_plan_reminders_go_to_perpetual_licenses(upgrade_ending, deliver
 
 
 def test_restricted_owners_get_required_reminders_but_not_optional_ones(expiring, upgrade_ending, customer):
-    privacy.set_choices(user=customer, restrict=True, object_to_optional_mail=True)
+    restriction.set_choices(user=customer, restrict=True, object_to_optional_mail=True)
     expiring(5)
     upgrade_ending(5)
     send_reminders()

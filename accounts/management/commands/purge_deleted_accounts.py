@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accounts import deletion
+from accounts.privacy import deletion
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import deletion
+from accounts.privacy import deletion
 
 
 class Command(BaseCommand):

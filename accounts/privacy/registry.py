@@ -13,8 +13,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 
 from accounts.models import DataExport, DeletionRequest, PrivacyChoices, SecurityEvent, User
-from kalytera.models import OutboundEmail
+from accounts.privacy.deletion import end_sessions
 from kalytera.personal_data import PersonalData, register
+from outbox.models import OutboundEmail
 
 
 def _when(value) -> str | None:
@@ -124,8 +125,6 @@ def _collect_sessions(user: User) -> list[dict]:
 
 
 def _erase_sessions(user: User) -> None:
-    from accounts.deletion import end_sessions
-
     end_sessions(user, search_store=True)
 
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from kalytera import mail
+from outbox import delivery, services
 
 SENT_RETENTION = timedelta(days=7)
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        counts = mail.deliver_due()
-        purged = mail.purge_sent(older_than=SENT_RETENTION)
+        counts = delivery.deliver_due()
+        purged = services.purge_sent(older_than=SENT_RETENTION)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing due"
         self.stdout.write(f"Emails: {summary}; {purged} old record(s) purged.")

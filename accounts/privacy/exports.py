@@ -1,4 +1,4 @@
-"""Access, portability, restriction and objection: the privacy center's workflows.
+"""Access and portability: the privacy center's "Your data" page and data exports.
 
 The "Your data" page and the JSON export are both built by ``build_report`` from the
 personal-data registry, so what a person sees and what they download cannot differ.
@@ -14,21 +14,22 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
+from django.tasks import task
 from django.utils import timezone
 
 from accounts import security_events
-from accounts.models import DataExport, PrivacyChoices, SecurityEvent, User
+from accounts.models import DataExport, SecurityEvent, User
 from kalytera import personal_data
+from kalytera.errors import DomainError
+from outbox.services import queue_email
 
 EXPORT_FORMAT = "kalytera-personal-data/1"
 ACRONYMS = {"ip": "IP", "url": "URL", "id": "ID", "vms": "VMS"}
 ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 
 
-class ExportLimitReached(Exception):
+class ExportLimitReached(DomainError):
     """Stable code: ``export_limit``. One export a day per account."""
-
-    code = "export_limit"
 
 
 @dataclass(frozen=True)
@@ -148,15 +149,13 @@ def request_export(*, user: User, request: HttpRequest | None = None) -> DataExp
             )
     except IntegrityError:
         raise ExportLimitReached(
-            "You can request one copy of your data a day. Your latest copy is listed below."
+            "export_limit", "You can request one copy of your data a day. Your latest copy is listed below."
         ) from None
     security_events.record(user=user, kind=SecurityEvent.Kind.DATA_EXPORT_REQUESTED, request=request)
     if estimated_rows(user) <= settings.PRIVACY_EXPORT_INLINE_MAX_ROWS:
         build_export(export_id=export.pk, notify=False)
         export.refresh_from_db()
     else:
-        from accounts.tasks import build_data_export
-
         transaction.on_commit(partial(build_data_export.enqueue, export.pk), robust=True)
     return export
 
@@ -164,8 +163,6 @@ def request_export(*, user: User, request: HttpRequest | None = None) -> DataExp
 @transaction.atomic
 def build_export(*, export_id: int, notify: bool) -> bool:
     """Fill in a pending export. Idempotent: an export already built is left alone."""
-    from kalytera.mail import queue_email
-
     export = (
         DataExport.objects.select_for_update()
         .select_related("user")
@@ -190,6 +187,11 @@ def build_export(*, export_id: int, notify: bool) -> bool:
     return True
 
 
+@task()
+def build_data_export(export_id: int) -> bool:
+    return build_export(export_id=export_id, notify=True)
+
+
 def exports_of(user: User) -> list[DataExport]:
     return list(DataExport.objects.filter(user=user).defer("content").order_by("-requested_at"))
 
@@ -198,60 +200,3 @@ def purge_expired_exports() -> int:
     """Delete the copies whose download period is over."""
     deleted, _ = DataExport.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
-
-
-# --- Restriction and objection ------------------------------------------------------------------
-
-
-def choices_of(user: User) -> PrivacyChoices:
-    return PrivacyChoices.objects.filter(user=user).first() or PrivacyChoices(user=user)
-
-
-def is_restricted(user: User) -> bool:
-    """Whether the person restricted processing: nobody but them may change their data."""
-    return PrivacyChoices.objects.filter(user_id=user.pk, restricted_at__isnull=False).exists()
-
-
-RESTRICTED_NOTE = (
-    "This person restricted the processing of their data: use it only for what they asked "
-    "for or what the contract requires, and change nothing in their account."
-)
-
-
-@transaction.atomic
-def set_choices(
-    *, user: User, restrict: bool, object_to_optional_mail: bool, request: HttpRequest | None = None
-) -> PrivacyChoices:
-    """Record the person's restriction and objection; the first date of each is kept."""
-    choices, _ = PrivacyChoices.objects.select_for_update().get_or_create(user=user)
-    now = timezone.now()
-    before = (choices.restricted_at is not None, choices.objected_at is not None)
-    choices.restricted_at = (choices.restricted_at or now) if restrict else None
-    choices.objected_at = (choices.objected_at or now) if object_to_optional_mail else None
-    choices.save(update_fields=["restricted_at", "objected_at"])
-    if before != (restrict, object_to_optional_mail):
-        security_events.record(
-            user=user,
-            kind=SecurityEvent.Kind.PRIVACY_CHOICES_CHANGED,
-            request=request,
-            detail=f"Restricted: {'yes' if restrict else 'no'}; "
-            f"optional email: {'declined' if object_to_optional_mail else 'allowed'}",
-        )
-    return choices
-
-
-def addresses_declining_optional_mail(addresses: list[str]) -> set[str]:
-    """Those of ``addresses`` whose accounts objected to optional mail or restricted processing."""
-    wanted = {address.strip().lower() for address in addresses}
-    declined = PrivacyChoices.objects.filter(user__email__in=wanted).filter(
-        models.Q(objected_at__isnull=False) | models.Q(restricted_at__isnull=False)
-    )
-    return set(declined.values_list("user__email", flat=True))
-
-
-def declines_optional_mail(user: User) -> bool:
-    return (
-        PrivacyChoices.objects.filter(user_id=user.pk)
-        .filter(models.Q(objected_at__isnull=False) | models.Q(restricted_at__isnull=False))
-        .exists()
-    )

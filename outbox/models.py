@@ -34,8 +34,11 @@ class OutboundEmail(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=255, blank=True)
+    # A worker holds the message until then (outbox/delivery.py); after that anyone may claim it.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "kalytera_outboundemail"  # the table from before the outbox was an app of its own
         indexes = [
             models.Index(
                 fields=["next_attempt_at"],

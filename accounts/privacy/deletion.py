@@ -28,20 +28,17 @@ from django.utils import timezone
 from accounts import security_events
 from accounts.models import DeletionRecord, DeletionRequest, SecurityEvent, User
 from kalytera import personal_data
-from kalytera.mail import queue_email
-from kalytera.models import OutboundEmail
+from kalytera.errors import DomainError
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 logger = logging.getLogger(__name__)
 
 PROMISED_DAYS = 30
 
 
-class DeletionRefused(Exception):
+class DeletionRefused(DomainError):
     """Stable code in ``code``: ``email_mismatch``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def deletion_deadline_days() -> float:

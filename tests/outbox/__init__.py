@@ -2,7 +2,7 @@
 
 import re
 
-from kalytera.models import OutboundEmail
+from outbox.models import OutboundEmail
 
 CODE = re.compile(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", re.M)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import privacy_views as views
+from accounts.privacy import views
 
 app_name = "privacy"
 

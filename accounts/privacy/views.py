@@ -12,17 +12,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import deletion, privacy, privacy_hooks, security_events
+from accounts import security_events
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import DataExport, SecurityEvent
-from accounts.privacy_forms import DeleteAccountForm, PrivacyChoicesForm
+from accounts.privacy import deletion, exports, hooks, restriction
+from accounts.privacy.forms import DeleteAccountForm, PrivacyChoicesForm
 from kalytera import personal_data
+from kalytera.downloads import attachment
 
 
 @login_required
 @require_GET
 def center(request: AuthenticatedHttpRequest) -> HttpResponse:
-    choices = privacy.choices_of(request.user)
+    choices = restriction.choices_of(request.user)
     form = PrivacyChoicesForm(
         initial={
             "restrict": choices.restricted_at is not None,
@@ -35,7 +37,7 @@ def center(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "choices": choices,
             "choices_form": form,
-            "exports": privacy.exports_of(request.user),
+            "exports": exports.exports_of(request.user),
             "export_valid_days": settings.PRIVACY_EXPORT_VALID_DAYS,
         },
     )
@@ -45,7 +47,7 @@ def center(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def your_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
-        request, "accounts/privacy/your_data.html", {"sections": privacy.build_report(request.user)}
+        request, "accounts/privacy/your_data.html", {"sections": exports.build_report(request.user)}
     )
 
 
@@ -54,8 +56,8 @@ def your_data(request: AuthenticatedHttpRequest) -> HttpResponse:
 @reauthentication_required
 def request_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
-        export = privacy.request_export(user=request.user, request=request)
-    except privacy.ExportLimitReached as exc:
+        export = exports.request_export(user=request.user, request=request)
+    except exports.ExportLimitReached as exc:
         messages.error(request, str(exc))
         return redirect("privacy:center")
     if export.status == DataExport.Status.READY:
@@ -77,11 +79,8 @@ def download_export(request: AuthenticatedHttpRequest, export_id: int) -> HttpRe
         expires_at__gt=timezone.now(),
     )
     security_events.record(user=request.user, kind=SecurityEvent.Kind.DATA_EXPORT_DOWNLOADED, request=request)
-    response = HttpResponse(export.content, content_type="application/json; charset=utf-8")
     filename = f"kalytera-data-{export.requested_on.isoformat()}.json"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(export.content, filename=filename, content_type="application/json; charset=utf-8")
 
 
 @login_required
@@ -91,7 +90,7 @@ def save_choices(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not form.is_valid():  # two checkboxes: only a forged request gets here
         messages.error(request, "Your choices could not be read. Please try again.")
         return redirect("privacy:center")
-    privacy.set_choices(
+    restriction.set_choices(
         user=request.user,
         restrict=form.cleaned_data["restrict"],
         object_to_optional_mail=form.cleaned_data["object_to_optional_mail"],
@@ -162,12 +161,12 @@ def deletion_scheduled(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cancel_deletion(request: HttpRequest) -> HttpResponse:
     """Reached from the sign-in page after the right password for an account awaiting deletion."""
-    user_id = privacy_hooks.user_offered_cancellation(request)
+    user_id = hooks.user_offered_cancellation(request)
     pending = deletion.pending_deletion(user_id) if user_id else None
     if user_id is None or pending is None:
         raise Http404
     if request.method == "POST":
-        request.session.pop(privacy_hooks.CANCEL_SESSION_KEY, None)
+        request.session.pop(hooks.CANCEL_SESSION_KEY, None)
         if deletion.cancel_deletion(user_id=user_id, request=request) is None:
             raise Http404  # purged in the meantime
         messages.success(request, "Your account is active again. Sign in to continue.")

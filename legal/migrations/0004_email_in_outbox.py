@@ -1,0 +1,30 @@
+# The outbox became an app of its own; the column and its foreign key stay as they are.
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("legal", "0003_frozen_versions_trigger"),
+        ("outbox", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="changenotice",
+                    name="email",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="outbox.outboundemail",
+                    ),
+                ),
+            ],
+            database_operations=[],
+        ),
+    ]
