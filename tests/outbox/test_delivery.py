@@ -13,7 +13,7 @@ from outbox.models import OutboundEmail
 pytestmark = pytest.mark.django_db
 
 
-def _queue(**kwargs) -> OutboundEmail:
+def _queue(**kwargs) -> OutboundEmail | None:
     return services.queue_email(
         to=["ada@example.com"],
         template="test_message",
