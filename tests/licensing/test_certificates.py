@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -441,7 +442,7 @@ def test_new_key_files_are_private_and_never_overwritten(key_dir, monkeypatch):
     kid = signing_keys.load_key_set().active_kid
     original = (key_dir / f"{kid}.pem").read_bytes()
     same_key = signing_keys._read_key_file(key_dir / f"{kid}.pem").private_key
-    monkeypatch.setattr(signing_keys.Ed25519PrivateKey, "generate", staticmethod(lambda: same_key))
+    monkeypatch.setattr(Ed25519PrivateKey, "generate", staticmethod(lambda: same_key))
 
     with pytest.raises(FileExistsError):
         signing_keys.write_new_key(key_dir, activate=False, now=NOW)
