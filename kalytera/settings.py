@@ -268,6 +268,7 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["kalytera.formats"]  # one date format, the zone stated
 
 # --- Security contact (security.txt) -----------------------------------------------------------------
 SECURITY_CONTACTS = env.list("SECURITY_CONTACTS", default=["mailto:security@kalytera.example"])

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -112,3 +113,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def too_many_requests(request: HttpRequest, exception=None) -> HttpResponse:
     return render(request, "errors/429.html", status=429)
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for ``/favicon.ico`` on pages that name no icon (the staff admin's)."""
+    return redirect(static("img/favicon.svg"), permanent=True)

@@ -29,7 +29,7 @@ class CompareForm(forms.Form):
 
     def __init__(self, *args, versions: list[PolicyVersion], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(v.number, f"Version {v.number} ({v.effective_at:%d %b %Y})") for v in versions]
+        choices = [(v.number, f"Version {v.number} ({v.effective_at:%Y-%m-%d})") for v in versions]
         for name in ("old", "new"):
             field = cast(forms.TypedChoiceField, self.fields[name])
             field.choices = choices

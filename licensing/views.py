@@ -1,6 +1,6 @@
 """The customer's license pages. Every license is loaded through ``_owned_license``: others get 404."""
 
-from datetime import timedelta
+import base64
 
 from allauth.account.decorators import reauthentication_required
 from django.conf import settings
@@ -18,9 +18,9 @@ from accounts.http import AuthenticatedHttpRequest
 from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera_client import offline
-from licensing import services
+from licensing import services, standing
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
-from licensing.models import Activation, License
+from licensing.models import Activation, License, Plan
 from licensing.services import Actor, LicensingError, reminders
 
 
@@ -39,22 +39,6 @@ def contact_url(license: License) -> str:
     return f"/contact/?topic=licensing&license={license.key_prefix}"
 
 
-def _standing(license: License, now) -> tuple[str, str]:
-    """What the customer must know first about a license: a label and its badge style."""
-    if license.status == License.Status.REVOKED:
-        return "Revoked", "bad"
-    if license.status == License.Status.SUSPENDED:
-        return "Suspended", "bad"
-    state = license.runtime_state(now)
-    if state == "expired":
-        return "Expired", "bad"
-    if state == "grace":
-        return f"In grace until {license.grace_ends_at:%Y-%m-%d}", "warn"
-    if license.expiring_soon(now):
-        return f"Expires soon ({license.expires_at:%Y-%m-%d})", "warn"
-    return "Active", "ok"
-
-
 # Integrators hold hundreds of licenses; a page stays quick to render and to read.
 LICENSES_PER_PAGE = 50
 
@@ -70,24 +54,9 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     page = Paginator(licenses, LICENSES_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
-    offline = _offline_counts([license.pk for license in page], now)
-    rows = [(license, *_standing(license, now), offline.get(license.pk, 0)) for license in page]
+    offline = standing.offline_counts([license.pk for license in page], now)
+    rows = [(license, *standing.of(license, now), offline.get(license.pk, 0)) for license in page]
     return render(request, "licensing/license_list.html", {"rows": rows, "page": page})
-
-
-def _is_offline(activation: Activation, plan, now) -> bool:
-    """An active machine that missed its check-in: its certificate has run out by now."""
-    return activation.is_active and activation.last_seen_at < now - timedelta(days=plan.offline_validity_days)
-
-
-def _offline_counts(license_ids: list[int], now) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    machines = Activation.objects.filter(license__in=license_ids, is_active=True)
-    machines = machines.select_related("license__plan")
-    for activation in machines.only("is_active", "last_seen_at", "license__plan__offline_validity_days"):
-        if _is_offline(activation, activation.license.plan, now):
-            counts[activation.license_id] = counts.get(activation.license_id, 0) + 1
-    return counts
 
 
 @login_required
@@ -141,9 +110,12 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
     license = _owned_license(request, license_id)
     now = timezone.now()
     activations = list(license.activations.all())
-    offline = {a.pk for a in activations if _is_offline(a, license.plan, now)}
-    events = license.events.select_related("activation").order_by("-created_at", "-id")
+    offline = {a.pk for a in activations if standing.is_offline(a, license.plan, now)}
+    events = list(license.events.select_related("activation").order_by("-created_at", "-id"))
     moves_left = services.moves_left(license, now)
+    stopped = license.status in (License.Status.SUSPENDED, License.Status.REVOKED)
+    # The event that stopped the license carries the reason staff gave (shown to the customer).
+    stopped_by = next((event for event in events if event.kind == license.status), None) if stopped else None
     return render(
         request,
         "licensing/license_detail.html",
@@ -155,8 +127,14 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
             "events": events,
             "moves_left": moves_left,
             "contact_url": contact_url(license),
-            "standing": _standing(license, now),
-            "reminders": reminders.upcoming(license, now),
+            "standing": standing.of(license, now),
+            "stopped": stopped,
+            "stopped_reason": stopped_by.detail.get("reason", "") if stopped_by else "",
+            "in_grace": license.runtime_state(now) == "grace",
+            "upgrade_plan_ended": license.kind == Plan.Kind.PERPETUAL
+            and license.upgrade_plan_until is not None
+            and license.upgrade_plan_until < now.date(),
+            "reminders": [] if stopped else reminders.upcoming(license, now),
         },
     )
 
@@ -233,19 +211,31 @@ def offline_request(request: AuthenticatedHttpRequest, license_id) -> HttpRespon
             parsed = _parse_offline(form.cleaned_data["request"])
             actor = Actor.customer(request.user)
             if isinstance(parsed, offline.ActivationRequest):
-                document = services.activate_offline(license=license, request=parsed, actor=actor).certificate
+                activated = services.activate_offline(license=license, request=parsed, actor=actor)
+                activation, document = activated.activation, activated.certificate
                 filename = "kalytera-certificate.lic"
             else:
-                receipt = services.deactivate_offline(license=license, request=parsed, actor=actor).receipt
-                assert receipt is not None  # an offline deactivation always hands one back
-                document = receipt
+                deactivated = services.deactivate_offline(license=license, request=parsed, actor=actor)
+                assert deactivated.receipt is not None  # an offline deactivation always hands one back
+                activation, document = deactivated.activation, deactivated.receipt
                 filename = "kalytera-deactivation-receipt.lic"
-        except offline.OfflineRequestError as exc:
-            form.add_error(None, exc.message)
-        except LicensingError as exc:
+        except (offline.OfflineRequestError, LicensingError) as exc:
             form.add_error(None, exc.message)
         else:
-            return attachment(document.armored, filename=filename, content_type="application/octet-stream")
+            # The answer is shown and offered as a download in one page (a data: link, so the
+            # document is never stored for a second request): the customer sees what happened.
+            context = {
+                "license": license,
+                "activation": activation,
+                "activated": isinstance(parsed, offline.ActivationRequest),
+                "document": document.armored,
+                "filename": filename,
+                "download_href": "data:application/octet-stream;base64,"
+                + base64.b64encode(document.armored.encode()).decode(),
+            }
+            response = render(request, "licensing/offline_done.html", context)
+            response["Cache-Control"] = "private, no-store"  # as every download (kalytera.downloads)
+            return response
     return render(request, "licensing/offline.html", {"license": license, "form": form})
 
 

@@ -130,14 +130,14 @@ def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
             logout(request)
             request.session["privacy_deletion_purge_after"] = pending.purge_after.isoformat()
             return redirect("privacy:deletion_scheduled")
-    kept = [section for section in personal_data.sections() if section.kept_after_deletion]
+    sections = [section for section in personal_data.sections() if section.concerns(user)]
     return render(
         request,
         "accounts/privacy/delete_account.html",
         {
             "form": form,
-            "sections": personal_data.sections(),
-            "kept": kept,
+            "deleted": [section for section in sections if not section.kept_after_deletion],
+            "kept": [section for section in sections if section.kept_after_deletion],
             "grace_days": settings.PRIVACY_DELETION_GRACE_DAYS,
         },
     )

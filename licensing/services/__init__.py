@@ -30,6 +30,8 @@ from licensing.services.machines import (
 )
 from licensing.services.staff import (
     MAX_BATCH,
+    STATUS_CHANGES,
+    change_status_with_notice,
     issue_batch,
     issue_license,
     reinstate_license,
@@ -43,6 +45,7 @@ from licensing.services.trials import start_trial, trial_plans, tried_products
 
 __all__ = [
     "MAX_BATCH",
+    "STATUS_CHANGES",
     "ActivationResult",
     "Actor",
     "Deactivation",
@@ -51,6 +54,7 @@ __all__ = [
     "ValidationResult",
     "activate_machine",
     "activate_offline",
+    "change_status_with_notice",
     "claim_license",
     "deactivate_machine",
     "deactivate_offline",

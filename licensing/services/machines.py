@@ -164,7 +164,7 @@ def _activate(
             if len(active) >= license.max_machines:
                 raise LicensingError(
                     "TOO_MANY_MACHINES",
-                    f"All {license.max_machines} machines of this license are active; deactivate one first.",
+                    _seats_taken(license.max_machines),
                 )
             activation = Activation.objects.create(
                 license=license,
@@ -474,3 +474,9 @@ def machine_certificate(*, activation: Activation, now: datetime | None = None) 
         raise LicensingError("NOT_ACTIVATED", "This machine is deactivated; it has no current certificate.")
     refuse_unusable(license, now)
     return certificate_for(license, crypto.unseal("fingerprint", activation.fingerprint_sealed), now)
+
+
+def _seats_taken(seats: int) -> str:
+    if seats == 1:
+        return "The one seat of this license is taken; deactivate its machine first."
+    return f"All {seats} seats of this license are taken; deactivate a machine first."

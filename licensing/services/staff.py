@@ -15,6 +15,8 @@ from licensing.services.common import (
     record,
     refuse_second_trial,
 )
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 # --- Staff --------------------------------------------------------------------------------------
 
@@ -189,6 +191,36 @@ def revoke_license(*, license: License, actor: Actor, reason: str = "") -> Licen
         allowed_from={License.Status.ACTIVE, License.Status.SUSPENDED},
         reason=reason,
     )
+
+
+# What staff may do to a license's status from the admin, and what each change is called.
+STATUS_CHANGES = {
+    "suspend": (suspend_license, "suspended"),
+    "reinstate": (reinstate_license, "reinstated"),
+    "revoke": (revoke_license, "revoked"),
+}
+
+
+def change_status_with_notice(*, license: License, change: str, actor: Actor, reason: str) -> License:
+    """Suspend, reinstate or revoke a license and tell its owner by email (a service notice).
+
+    A suspension or revocation stops the customer's servers, so it needs a reason: it is
+    recorded in the license's history, shown on the customer's license page and sent to them.
+    """
+    change_license, _label = STATUS_CHANGES[change]
+    reason = reason.strip()
+    if change != "reinstate" and not reason:
+        raise LicensingError("REASON_REQUIRED", "Give the reason: the customer sees it.")
+    with transaction.atomic():
+        changed = change_license(license=license, actor=actor, reason=reason)
+        if changed.owner is not None:
+            queue_email(
+                to=[changed.owner.email],
+                template="license_status_changed",
+                context={"license": changed, "plan": changed.plan, "change": change, "reason": reason},
+                category=OutboundEmail.Category.SERVICE,
+            )
+    return changed
 
 
 @transaction.atomic

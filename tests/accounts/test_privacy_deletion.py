@@ -59,6 +59,15 @@ def test_the_page_explains_what_is_deleted_and_what_is_kept(sudo_client):
     assert 'name="confirm_email"' in html
 
 
+def test_the_page_lists_each_section_once_and_no_staff_records_to_a_customer(sudo_client):
+    html = sudo_client.get(reverse("privacy:delete_account")).content.decode()
+    deleted, kept = html.split("What we keep", 1)
+    assert "<strong>Licenses and machines</strong>" in kept
+    assert "<strong>Licenses and machines</strong>" not in deleted
+    assert "Changes made in the staff admin" not in html and "Policy versions you published" not in html
+    assert 'class="button button-danger">Delete my account' in html
+
+
 def test_deleting_needs_reauthentication(customer_client, customer):
     response = delete_account(customer_client, customer.email)
     assert response["Location"].startswith(reverse("account_reauthenticate"))

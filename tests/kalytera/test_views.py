@@ -91,3 +91,9 @@ def test_denied_and_bad_request_pages_are_styled(rf):
     request.user = AnonymousUser()
     assert b"Not allowed" in permission_denied(request).content
     assert bad_request(request).status_code == 400
+
+
+def test_the_favicon_is_found_where_browsers_look_for_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
