@@ -2,8 +2,9 @@
 
 ``record(...)`` is the one way to add an event; other apps call it for their own
 security-relevant actions. Events from allauth's flows arrive through allauth's
-signals, connected below: the only signal receivers in the code base, because
-allauth offers no other hook for them.
+signals, connected below, because allauth offers no other hook for them. The code
+base's one other receiver, ``accounts.user_sessions.on_user_logged_in`` (connected in
+``accounts/apps.py``), replaces allauth's own session recording.
 """
 
 from datetime import datetime, timedelta

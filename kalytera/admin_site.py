@@ -23,6 +23,14 @@ class KalyteraAdminSite(admin.AdminSite):
         # allauth's login: rate limits, login codes and MFA apply to staff too.
         return secure_admin_login(super().login)(request, extra_context)
 
+    def password_change(self, request, extra_context=None):
+        # allauth's change sends the notice, records the event and limits guesses of the old
+        # password; Django's own form would do none of it.
+        return redirect("account_change_password")
+
+    def password_change_done(self, request, extra_context=None):
+        return redirect("account_change_password")
+
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)
 

@@ -32,7 +32,6 @@ from kalytera.downloads import attachment
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
-from outbox.services import queue_email
 
 _PREFIX = re.compile(r"^KLY-[0-9A-Z]{4}$")
 
@@ -101,6 +100,7 @@ class ActivationInline(admin.TabularInline):
         "last_seen_at",
         "is_active",
         "released_at",
+        "support_move",
     )
     readonly_fields = fields
     extra = 0
@@ -344,17 +344,12 @@ class LicenseAdmin(admin.ModelAdmin):
                     max_machines=data["max_machines"],
                     channels=data["channels"],
                     expires_at=_end_of_day(data["expires_on"]),
+                    notify=True,
                 )
             except LicensingError as exc:
                 form.add_error(None, f"{exc.code}: {exc.message}")
             else:
                 license, owner = issued.license, data["owner_email"]
-                queue_email(
-                    to=[owner.email],
-                    template="license_issued",
-                    context={"license": license, "plan": license.plan},
-                    category="service",
-                )
                 self.message_user(
                     request,
                     f"License {license.reference} issued to {owner.email}; they were told by email "

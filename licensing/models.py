@@ -2,7 +2,7 @@
 
 Nothing here holds a raw license key or a raw hardware identifier: keys are stored as a
 keyed hash (for lookup), a short display prefix and an encrypted copy; fingerprints and
-components as keyed hashes (see ``licensing.secrets``).
+components as keyed hashes (see ``licensing.crypto``).
 """
 
 import uuid

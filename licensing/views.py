@@ -10,7 +10,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -36,7 +38,8 @@ def _owned_activation(license: License, activation_id) -> Activation:
 
 def contact_url(license: License) -> str:
     """The contact form, prefilled for a licensing inquiry about this license (by its display prefix)."""
-    return f"/contact/?topic=licensing&license={license.key_prefix}"
+    query = urlencode({"topic": "licensing", "license": license.key_prefix})
+    return f"{reverse('contact:form')}?{query}"
 
 
 # Integrators hold hundreds of licenses; a page stays quick to render and to read.
@@ -205,8 +208,12 @@ def _show_key(request: HttpRequest, license: License) -> HttpResponse:
 def offline_request(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     """Air-gapped servers: apply an uploaded request and hand back the certificate or receipt."""
     license = _owned_license(request, license_id)
-    form = OfflineRequestForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    data, files = (request.POST, request.FILES) if posted else (None, None)  # sets the flag below
+    # kalytera.uploads stops reading an upload past its cap and says so on the request.
+    too_large = getattr(request, "upload_too_large", False)
+    form = OfflineRequestForm(data, files, too_large=too_large)
+    if posted and form.is_valid():
         try:
             parsed = _parse_offline(form.cleaned_data["request"])
             actor = Actor.customer(request.user)
@@ -236,7 +243,8 @@ def offline_request(request: AuthenticatedHttpRequest, license_id) -> HttpRespon
             response = render(request, "licensing/offline_done.html", context)
             response["Cache-Control"] = "private, no-store"  # as every download (kalytera.downloads)
             return response
-    return render(request, "licensing/offline.html", {"license": license, "form": form})
+    context = {"license": license, "form": form}
+    return render(request, "licensing/offline.html", context, status=413 if too_large else 200)
 
 
 def _parse_offline(text: str | bytes):

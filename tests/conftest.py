@@ -8,6 +8,7 @@ from django.db import connection
 from outbox import delivery
 from outbox.models import OutboundEmail
 from tests import parallel, personas
+from tests.api_contract import api_contract  # noqa: F401  (autouse: every /api/ error is checked)
 from tests.servers import free_port
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by

@@ -20,6 +20,7 @@ from licensing.services.common import (
 )
 from licensing.services.customers import claim_license, license_references, reveal_key
 from licensing.services.machines import (
+    DEACTIVATION_RETRY_WINDOW,
     activate_machine,
     activate_offline,
     deactivate_machine,
@@ -44,6 +45,7 @@ from licensing.services.staff import (
 from licensing.services.trials import start_trial, trial_plans, tried_products
 
 __all__ = [
+    "DEACTIVATION_RETRY_WINDOW",
     "MAX_BATCH",
     "STATUS_CHANGES",
     "ActivationResult",

@@ -14,7 +14,6 @@ from licensing.certificates import IssuedDocument
 from licensing.models import Activation, License, LicenseEvent, Plan
 
 YEAR = timedelta(days=365)
-MAX_COMPONENTS = 16
 MIN_MATCHING_COMPONENTS = 2
 
 
@@ -74,9 +73,6 @@ class ValidationResult:
 class Deactivation:
     activation: Activation
     receipt: IssuedDocument | None
-
-
-# --- Small helpers ------------------------------------------------------------------------------
 
 
 def fingerprint_hash(digest: str) -> str:

@@ -16,8 +16,6 @@ from licensing.services.common import (
     refuse_second_trial,
 )
 
-# --- Customers ----------------------------------------------------------------------------------
-
 
 def license_references(user) -> list[tuple[str, str]]:
     """(reference, plan name) of each license in the account, newest first, for forms to offer."""

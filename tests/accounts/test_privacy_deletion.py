@@ -139,6 +139,34 @@ def test_a_wrong_password_during_the_grace_period_offers_nothing(sudo_client, cu
     assert client.get(reverse("privacy:cancel_deletion")).status_code == 404
 
 
+def test_cancelling_needs_the_second_factor_when_the_account_has_one(client, customer):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.utils import decrypt
+
+    personas.give_totp(customer)
+    recovery_code = RecoveryCodes.activate(customer).get_unused_codes()[0]
+    DeletionRequest.objects.create(user=customer, purge_after=after_grace())
+    assert login(client, customer.email)["Location"] == reverse("privacy:cancel_deletion")
+    assert b"authenticator app" in client.get(reverse("privacy:cancel_deletion")).content
+
+    for code in ("", "000000"):
+        assert client.post(reverse("privacy:cancel_deletion"), {"code": code}).status_code == 200
+        assert DeletionRequest.objects.exists()
+    secret = decrypt(Authenticator.objects.get(user=customer, type=Authenticator.Type.TOTP).data["secret"])
+    response = client.post(reverse("privacy:cancel_deletion"), {"code": personas.totp_code(secret)})
+    assert response["Location"] == reverse("account_login")
+    assert not DeletionRequest.objects.exists()
+
+    # A recovery code does too, once.
+    for expected in (302, 200):
+        DeletionRequest.objects.get_or_create(user=customer, defaults={"purge_after": after_grace()})
+        login(client, customer.email)
+        response = client.post(reverse("privacy:cancel_deletion"), {"code": recovery_code})
+        assert response.status_code == expected
+    assert DeletionRequest.objects.exists()
+
+
 def test_the_cancel_page_is_not_found_without_a_fresh_sign_in(client, customer):
     DeletionRequest.objects.create(user=customer, purge_after=after_grace())
     assert client.get(reverse("privacy:cancel_deletion")).status_code == 404

@@ -383,3 +383,18 @@ def test_pages_have_one_heading_and_nothing_inline_for_the_csp(client, customer,
     assert html.count("<h1") == 1
     assert "style=" not in html and "<style" not in html
     assert "<script" not in html
+
+
+def test_the_sign_up_policy_links_follow_the_url_configuration():
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from legal.forms import policy_acceptance_field
+
+    before = get_script_prefix()
+    set_script_prefix("/portal/")  # a deployment under a path prefix
+    try:
+        help_text = str(policy_acceptance_field().help_text)
+    finally:
+        set_script_prefix(before)
+    assert 'href="/portal/legal/terms/"' in help_text
+    assert 'href="/portal/legal/privacy/"' in help_text

@@ -348,3 +348,13 @@ def test_licensing_form_pages_load_the_admin_form_styles(staff, owned_license):
         assert "admin/css/forms.css" in staff.get(url).content.decode(), url
     page = staff.get(reverse("admin:licensing_license_status", args=[license.pk, "suspend"]))
     assert page.context["title"] == f"Suspend license {license.reference}"
+
+
+def test_the_license_page_links_each_active_machine_to_freeing_its_seat(staff, owned_license):
+    license, key = owned_license
+    active = services.activate_machine(key=key, fingerprint=digest("a")).activation
+    released = services.activate_machine(key=key, fingerprint=digest("b")).activation
+    services.deactivate_machine(key=key, fingerprint=digest("b"))
+    html = staff.get(reverse("admin:licensing_license_change", args=[license.pk])).content.decode()
+    assert reverse("admin:licensing_license_release", args=[license.pk, active.pk]) in html
+    assert reverse("admin:licensing_license_release", args=[license.pk, released.pk]) not in html

@@ -184,3 +184,13 @@ def test_edited_requests_are_refused_with_a_message_and_change_nothing(customer_
     assert response.status_code == 200
     assert 'class="form-errors"' in response.content.decode()
     assert not Activation.objects.filter(license=license).exists()
+
+
+def test_an_upload_past_the_cap_is_refused_with_413(customer_client, owned_license):
+    from django.conf import settings
+
+    license, _ = owned_license
+    upload = SimpleUploadedFile("request.txt", b"x" * (settings.UPLOAD_MAX_BYTES * 4))
+    response = customer_client.post(url(license), {"request_file": upload})
+    assert response.status_code == 413
+    assert "too large to be a Kalytera request" in response.content.decode()

@@ -332,3 +332,14 @@ def test_a_plan_term_is_its_runtime_and_a_perpetual_plan_has_none(make_plan):
     assert make_plan(duration_days=30).term == timedelta(days=30)
     with pytest.raises(ValueError, match="no runtime"):
         _ = make_plan(Plan.Kind.PERPETUAL).term
+
+
+def test_a_machine_name_with_a_bidi_override_is_refused_by_the_service(owned_license):
+    from licensing.models import Activation
+
+    license, key = owned_license
+    with pytest.raises(services.LicensingError) as refused:
+        services.activate_machine(key=key, fingerprint=digest("m"), label="NVR\u202egnp.exe")
+    assert refused.value.code == "INVALID_CHARACTERS"
+    assert "U+202E" in refused.value.message
+    assert not Activation.objects.filter(license=license).exists()

@@ -366,3 +366,17 @@ def test_plan_kind_is_named_once_and_features_in_words(customer_client, make_pla
     detail = customer_client.get(reverse("licensing:detail", kwargs={"license_id": license.public_id}))
     assert "(perpetual) (perpetual)" not in listing + detail.content.decode()
     assert "Video analytics, Licence plate recognition" in detail.content.decode()
+
+
+def test_the_licensing_contact_link_follows_the_url_configuration(owned_license):
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from licensing.views import contact_url
+
+    license, _ = owned_license
+    before = get_script_prefix()
+    set_script_prefix("/portal/")  # a deployment under a path prefix
+    try:
+        assert contact_url(license) == f"/portal/contact/?topic=licensing&license={license.key_prefix}"
+    finally:
+        set_script_prefix(before)
