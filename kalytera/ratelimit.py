@@ -16,6 +16,7 @@ A caller that must not count per process (the login) passes ``shared_only=True``
 import hashlib
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -56,7 +57,7 @@ def hit(
 
 
 def hit_all(
-    checks: list[tuple[str, str, Rate | str]], *, now: float | None = None, shared_only: bool = False
+    checks: Sequence[tuple[str, str, Rate | str]], *, now: float | None = None, shared_only: bool = False
 ) -> Decision:
     """Count one request against several ``(scope, key, rate)`` limits in one cache round trip.
 

@@ -6,6 +6,7 @@ a missing or unsafe production setting stops start-up with a clear message; see
 """
 
 from pathlib import Path
+from typing import Any, Literal
 
 import environ
 from django.utils.csp import CSP
@@ -86,7 +87,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "kalytera.urls"
 WSGI_APPLICATION = "kalytera.wsgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
@@ -237,7 +238,7 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_URL.split("://", 1)[0]
 ACCOUNT_SIGNUP_FORM_HONEYPOT_FIELD = "website"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Kalytera] "
-ACCOUNT_RATE_LIMITS = {
+ACCOUNT_RATE_LIMITS: dict[str, str] | Literal[False] = {
     # allauth's defaults, stated here so the README and the tests can point at them.
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",

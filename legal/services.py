@@ -113,6 +113,7 @@ def withdraw_version(*, version: PolicyVersion, by, now: datetime | None = None)
     locked = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     if locked.status != PolicyVersion.Status.SCHEDULED:
         raise LegalError("legal.not_scheduled", "Only a scheduled version can be withdrawn.")
+    assert locked.effective_at is not None  # scheduled versions have their date
     if locked.effective_at <= now:
         raise LegalError("legal.already_in_effect", f"Version {locked.number} has taken effect already.")
     number = locked.number

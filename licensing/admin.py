@@ -10,6 +10,7 @@ import re
 import uuid
 from datetime import UTC, datetime, time
 from functools import partial
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -42,7 +43,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
+        return cast(QuerySet, self.object_list)[: self.CAP + 1].count()  # the admin pages querysets
 
 
 class ReleaseInline(admin.TabularInline):
@@ -75,7 +76,8 @@ class PlanForm(forms.ModelForm):
         return features
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("kind") in (Plan.Kind.SUBSCRIPTION, Plan.Kind.TRIAL) and not data.get("duration_days"):
             self.add_error("duration_days", "Subscriptions and trials need a duration.")
         return data
@@ -200,7 +202,8 @@ class RenewForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("how") == self.MONTHS and not data.get("months"):
             self.add_error("months", "Enter the number of months.")
         if data.get("how") == self.DATE and not data.get("until"):
@@ -346,10 +349,10 @@ class LicenseAdmin(admin.ModelAdmin):
             except LicensingError as exc:
                 form.add_error(None, f"{exc.code}: {exc.message}")
             else:
-                license = issued.license
+                license, owner = issued.license, data["owner_email"]
                 self.message_user(
                     request,
-                    f"License {license.reference} issued to {license.owner.email}; they were told by email "
+                    f"License {license.reference} issued to {owner.email}; they were told by email "
                     "and see the key in their account.",
                     messages.SUCCESS,
                 )

@@ -125,7 +125,7 @@ def _read_json(request: HttpRequest) -> Body | JsonResponse:
     too_large = f"The body may be at most {limit} bytes."
     if uploads.declared_length(request) > limit:
         return _error("PAYLOAD_TOO_LARGE", too_large)
-    if request.content_type.lower() != "application/json":
+    if (request.content_type or "").lower() != "application/json":
         return _error("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json.")
     try:
         raw = request.read(limit + 1)  # never more than the limit, whatever the header claimed

@@ -1,7 +1,10 @@
+from typing import cast
+
 from django import forms
 from django.conf import settings
 
 from licensing import keys
+from licensing.models import Plan
 
 
 class ClaimForm(forms.Form):
@@ -41,7 +44,8 @@ class OfflineRequestForm(forms.Form):
         self.too_large = too_large
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         upload = data.get("request_file")
         if self.too_large:
             raise forms.ValidationError(self.TOO_LARGE)
@@ -56,12 +60,14 @@ class OfflineRequestForm(forms.Form):
         return data
 
 
+class _TrialChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.product.name}: {obj.name}, {obj.channels} channels"
+
+
 class TrialForm(forms.Form):
-    plan = forms.ModelChoiceField(queryset=None, label="Trial", empty_label=None, to_field_name="code")
+    plan = _TrialChoice(queryset=Plan.objects.none(), label="Trial", empty_label=None, to_field_name="code")
 
     def __init__(self, *args, plans, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["plan"].queryset = plans
-        self.fields["plan"].label_from_instance = lambda plan: (
-            f"{plan.product.name}: {plan.name}, {plan.channels} channels"
-        )
+        cast(_TrialChoice, self.fields["plan"]).queryset = plans

@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import date
 
 from django.core.cache import cache
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from kalytera.cache import CacheUnavailable
@@ -68,14 +68,18 @@ def flush_check_ins() -> int:
     subtraction can count them twice). Check-ins that arrive meanwhile stay for the next run.
     """
     read_tally = getattr(cache, "read_tally", None)
-    if read_tally is None:
+    take_from_tally = getattr(cache, "take_from_tally", None)
+    if read_tally is None or take_from_tally is None:
         return 0
     # One flush at a time (the lock outlives a crashed run by at most FLUSH_LOCK_SECONDS):
     # two would both write the counts that neither had subtracted yet.
     if not cache.add(FLUSH_LOCK, 1, timeout=FLUSH_LOCK_SECONDS):
         return 0
     try:
-        return _flush(read_tally(PENDING_CHECK_INS))
+        pending = read_tally(PENDING_CHECK_INS)
+        stored = _flush(pending)
+        take_from_tally(PENDING_CHECK_INS, pending)
+        return stored
     finally:
         cache.delete(FLUSH_LOCK)
 
@@ -92,7 +96,6 @@ def _flush(pending: dict[str, int]) -> int:
             key = {"day": day, "product_id": product_id, "product_version": version, "shard": 0}
             _increment(CheckInDaily, key, count=count)
             stored += count
-    cache.take_from_tally(PENDING_CHECK_INS, pending)
     return stored
 
 
@@ -143,7 +146,7 @@ def add_usage(*, day: date, product_id: int, version: str, usage: dict[str, int]
         )
 
 
-def _increment(model: type[models.Model], key: dict, **amounts: int) -> None:
+def _increment(model: type[CheckInDaily] | type[UsageDaily], key: dict, **amounts: int) -> None:
     changes = {field: F(field) + amount for field, amount in amounts.items()}
     if model.objects.filter(**key).update(**changes):
         return

@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera_client import offline
@@ -47,7 +48,7 @@ LICENSES_PER_PAGE = 50
 
 @login_required
 @require_GET
-def license_list(request: HttpRequest) -> HttpResponse:
+def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     licenses = (
         License.objects.filter(owner=request.user)
         .select_related("plan__product")
@@ -63,7 +64,7 @@ def license_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def claim(request: HttpRequest) -> HttpResponse:
+def claim(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         decision = ratelimit.hit("licensing-claim", str(request.user.pk), settings.LICENSING_CLAIM_RATE)
@@ -88,7 +89,7 @@ def claim(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @never_cache
-def trial(request: HttpRequest) -> HttpResponse:
+def trial(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start a trial: one per account and product. The key is shown once, in the answer to the POST."""
     tried = services.tried_products(request.user)
     plans = services.trial_plans().exclude(product__in=tried)
@@ -108,12 +109,11 @@ def trial(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def license_detail(request: HttpRequest, license_id) -> HttpResponse:
+def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     license = _owned_license(request, license_id)
     now = timezone.now()
     activations = list(license.activations.all())
-    for activation in activations:
-        activation.offline = standing.is_offline(activation, license.plan, now)
+    offline = {a.pk for a in activations if standing.is_offline(a, license.plan, now)}
     events = list(license.events.select_related("activation").order_by("-created_at", "-id"))
     moves_left = services.moves_left(license, now)
     stopped = license.status in (License.Status.SUSPENDED, License.Status.REVOKED)
@@ -125,6 +125,7 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
         {
             "license": license,
             "activations": activations,
+            "offline": offline,
             "machines_used": sum(1 for a in activations if a.is_active),
             "events": events,
             "moves_left": moves_left,
@@ -143,7 +144,7 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def deactivate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
+def deactivate(request: AuthenticatedHttpRequest, license_id, activation_id) -> HttpResponse:
     license = _owned_license(request, license_id)
     activation = _owned_activation(license, activation_id)
     if not activation.is_active:
@@ -171,7 +172,7 @@ def deactivate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
 
 @login_required
 @require_GET
-def certificate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
+def certificate(request: AuthenticatedHttpRequest, license_id, activation_id) -> HttpResponse:
     license = _owned_license(request, license_id)
     activation = _owned_activation(license, activation_id)
     activation.license = license
@@ -190,7 +191,7 @@ def certificate(request: HttpRequest, license_id, activation_id) -> HttpResponse
 @login_required
 @require_GET
 @never_cache
-def show_key(request: HttpRequest, license_id) -> HttpResponse:
+def show_key(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     license = _owned_license(request, license_id)  # 404 for others before any reauthentication prompt
     return _show_key(request, license)
 
@@ -204,7 +205,7 @@ def _show_key(request: HttpRequest, license: License) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def offline_request(request: HttpRequest, license_id) -> HttpResponse:
+def offline_request(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     """Air-gapped servers: apply an uploaded request and hand back the certificate or receipt."""
     license = _owned_license(request, license_id)
     posted = request.method == "POST"
@@ -217,11 +218,14 @@ def offline_request(request: HttpRequest, license_id) -> HttpResponse:
             parsed = _parse_offline(form.cleaned_data["request"])
             actor = Actor.customer(request.user)
             if isinstance(parsed, offline.ActivationRequest):
-                done = services.activate_offline(license=license, request=parsed, actor=actor)
-                document, filename = done.certificate, "kalytera-certificate.lic"
+                activated = services.activate_offline(license=license, request=parsed, actor=actor)
+                activation, document = activated.activation, activated.certificate
+                filename = "kalytera-certificate.lic"
             else:
-                done = services.deactivate_offline(license=license, request=parsed, actor=actor)
-                document, filename = done.receipt, "kalytera-deactivation-receipt.lic"
+                deactivated = services.deactivate_offline(license=license, request=parsed, actor=actor)
+                assert deactivated.receipt is not None  # an offline deactivation always hands one back
+                activation, document = deactivated.activation, deactivated.receipt
+                filename = "kalytera-deactivation-receipt.lic"
         except (offline.OfflineRequestError, LicensingError) as exc:
             form.add_error(None, exc.message)
         else:
@@ -229,7 +233,7 @@ def offline_request(request: HttpRequest, license_id) -> HttpResponse:
             # document is never stored for a second request): the customer sees what happened.
             context = {
                 "license": license,
-                "activation": done.activation,
+                "activation": activation,
                 "activated": isinstance(parsed, offline.ActivationRequest),
                 "document": document.armored,
                 "filename": filename,

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from accounts.models import User
 from kalytera.errors import DomainError
 from kalytera.prepared import PreparedLookup
 from licensing import certificates, crypto, keys
@@ -25,7 +26,7 @@ class Actor:
     """Who did something, for the event history."""
 
     kind: str
-    user: object | None = None
+    user: User | None = None
 
     @classmethod
     def machine(cls) -> "Actor":

@@ -68,7 +68,7 @@ def schedule(license: License) -> list[list[Reminder]]:
         expiry = [Reminder(f"expiry-{days}", expires - timedelta(days=days), True) for days in DAYS_BEFORE]
         expiry.append(Reminder(EXPIRED, license.expires_at, True))
         if license.plan.grace_days:
-            expiry.append(Reminder(GRACE_ENDED, license.grace_ends_at, True))
+            expiry.append(Reminder(GRACE_ENDED, expires + timedelta(days=license.plan.grace_days), True))
         series.append(expiry)
     if license.kind == Plan.Kind.PERPETUAL and license.upgrade_plan_until is not None:
         end = datetime.combine(license.upgrade_plan_until, time.min, tzinfo=UTC)
@@ -139,20 +139,22 @@ def _queue(license: License, reminder: Reminder) -> None:
         "days_left": _days_left(reminder.kind),
         "upgrade_plan_until": license.upgrade_plan_until,
     }
+    owner = license.owner
+    assert owner is not None  # reminders go to owned licenses only (due_reminders)
     if reminder.required:
         queue_email(
-            to=[license.owner.email],
+            to=[owner.email],
             template="license_expiring",
             context=context,
             category=OutboundEmail.Category.SERVICE,
         )
     else:
         queue_email(
-            to=[license.owner.email],
+            to=[owner.email],
             template="upgrade_plan_ending",
             context=context,
             category=OutboundEmail.Category.INFORMATIONAL,
-            user=license.owner,
+            user=owner,
         )
 
 

@@ -33,7 +33,7 @@ def _new_license(
     if plan.kind == Plan.Kind.PERPETUAL:
         expires_at = None
     elif expires_at is None:
-        expires_at = now + timedelta(days=plan.duration_days)
+        expires_at = now + plan.term
     if expires_at is not None and expires_at <= now:
         raise LicensingError("INVALID_EXPIRY", "The expiry date must lie in the future.")
     upgrade_plan_until = (now + timedelta(days=plan.upgrade_plan_days)).date()
@@ -284,7 +284,7 @@ def _extend_term(
     """A subscription or trial: it runs on from its expiry, or from now when already lapsed."""
     current = license.expires_at
     start = max(current or now, now)
-    new_expiry = _new_end(start, until=until, months=months, term=timedelta(days=license.plan.duration_days))
+    new_expiry = _new_end(start, until=until, months=months, term=license.plan.term)
     if new_expiry <= (current or now):
         raise LicensingError("INVALID_EXPIRY", "The new expiry must lie after the current one.")
     license.expires_at = new_expiry

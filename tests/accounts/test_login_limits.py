@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from kalytera import settings as platform
 from kalytera.config import cache_settings
-from tests import personas
+from tests import parallel, personas
 
 pytestmark = pytest.mark.django_db
 
@@ -34,11 +34,11 @@ def redis_limits(settings):
         if os.environ.get("KALYTERA_REQUIRE_ALL") == "1":
             pytest.fail("This test needs Redis: set REDIS_URL.")
         pytest.skip("needs Redis (set REDIS_URL)")
-    settings.CACHES = cache_settings(url, "test-login-limits")
+    settings.CACHES = cache_settings(url, parallel.key_prefix("test-login-limits"))
     settings.ACCOUNT_RATE_LIMITS = platform.ACCOUNT_RATE_LIMITS
-    cache.clear()
+    parallel.empty(cache, url)
     yield
-    cache.clear()
+    parallel.empty(cache, url)
 
 
 def login(email: str, password: str, address: str = ADDRESS):
