@@ -123,16 +123,19 @@ def form_post(port: int, page: str, fields: dict) -> int:
     """GET ``page`` for its CSRF token, then POST ``fields`` to it; returns the POST's status."""
     _, headers, body = request(port, "GET", page, headers=PROXY)
     cookie = next(v.split(";", 1)[0] for k, v in headers if k.lower() == "set-cookie" and "csrftoken" in v)
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+    found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if found is None:
+        raise SystemExit(f"{page} shows no form (status {request(port, 'GET', page, headers=PROXY)[0]})")
+    token = found.group(1).decode()
     form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields})
-    headers = {
+    post_headers = {
         **PROXY,
         "Cookie": cookie,
         "Content-Type": "application/x-www-form-urlencoded",
         "Origin": f"https://{HOST}",
         "Referer": f"https://{HOST}{page}",
     }
-    return request(port, "POST", page, body=form, headers=headers)[0]
+    return request(port, "POST", page, body=form, headers=post_headers)[0]
 
 
 def measure(port: int, data: dict, count: int) -> dict[str, tuple[Counter, list[float]]]:
@@ -161,7 +164,8 @@ def measure(port: int, data: dict, count: int) -> dict[str, tuple[Counter, list[
     }
     results = {}
     for name, action in actions.items():
-        statuses, times = Counter(), []
+        statuses: Counter[int | str] = Counter()
+        times: list[float] = []
         for _ in range(count):
             started = time.perf_counter()
             try:

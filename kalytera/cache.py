@@ -153,8 +153,8 @@ class RedisCache(BaseCache):
         if names:
             self._run(lambda client: client.delete(*names))
 
-    def clear(self) -> bool:
-        return bool(self._run(lambda client: client.flushdb()))
+    def clear(self) -> None:
+        self._run(lambda client: client.flushdb())
 
     def close(self, **kwargs) -> None:
         """Connections stay in the process's pool between requests."""
@@ -185,7 +185,7 @@ class RedisCache(BaseCache):
     def read_tally(self, key: str) -> dict[str, int]:
         name = self._key(key)
         raw = self._run(lambda client: client.hgetall(name))
-        return {field.decode(): int(value) for field, value in raw.items()}
+        return {_bytes(field).decode(): int(value) for field, value in raw.items()}
 
     def take_from_tally(self, key: str, amounts: dict[str, int]) -> None:
         """Subtract what was written elsewhere; counts added meanwhile stay for the next drain."""
@@ -205,11 +205,16 @@ def _dumps(value: Any) -> int | bytes:
     return value if type(value) is int else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
 
 
-def _loads(data: bytes) -> Any:
+def _loads(data: bytes | str) -> Any:
     try:
         return int(data)
     except ValueError:
-        return pickle.loads(data)  # noqa: S301 - only this platform writes to its Redis
+        return pickle.loads(_bytes(data))  # noqa: S301 - only this platform writes to its Redis
+
+
+def _bytes(data: bytes | str) -> bytes:
+    # The client answers bytes (responses are not decoded); redis-py's types also allow str.
+    return data if isinstance(data, bytes) else data.encode()
 
 
 # Subtracting and removing emptied fields in one atomic step, so that a count added between
