@@ -210,7 +210,13 @@ def verify_command(arguments) -> int:
 
 def fingerprint_command(arguments) -> int:
     machine = _identity(arguments)
-    _print_json({"fingerprint": machine.fingerprint, "components": list(machine.components)})
+    _print_json(
+        {
+            "fingerprint": machine.fingerprint,
+            "machine_id": identity.short_id(machine.fingerprint),
+            "components": list(machine.components),
+        }
+    )
     return OK
 
 
@@ -222,14 +228,16 @@ def keys_command(arguments) -> int:
 
 
 def activate_command(arguments) -> int:
+    machine = _identity(arguments)
     result = _client(arguments).activate(
         license_key=_license_key(arguments),
-        identity=_identity(arguments),
+        identity=machine,
         name=arguments.name,
         product_version=arguments.product_version,
     )
     _write_or_print(arguments.out, result.armored)
-    print("ACTIVATED" if result.created else "ALREADY_ACTIVE", file=sys.stderr)
+    outcome = "ACTIVATED" if result.created else "ALREADY_ACTIVE"
+    print(f"{outcome} machine id {identity.short_id(machine.fingerprint)}", file=sys.stderr)
     return OK
 
 

@@ -155,6 +155,7 @@ def test_fingerprint_prints_digests_only(capsys):
     assert code == 0
     assert json.loads(out) == {
         "fingerprint": vectors.FINGERPRINT,
+        "machine_id": f"{vectors.FINGERPRINT[:4]}-{vectors.FINGERPRINT[4:8]}",
         "components": [identity.component_digest("board", "MB-1")],
     }
     assert vectors.MACHINE_ID not in out and "MB-1" not in out
@@ -252,7 +253,10 @@ def test_activate_writes_the_certificate_with_the_key_from_the_environment(
         capsys, "activate", "--server", platform.url, "--machine-id", "m-1", "--out", str(target)
     )
 
-    assert (code, err.strip()) == (0, "ACTIVATED")
+    assert (code, err.strip()) == (
+        0,
+        f"ACTIVATED machine id {identity.short_id(identity.fingerprint('m-1'))}",
+    )
     assert "BEGIN KALYTERA LICENSE CERTIFICATE" in target.read_text()
     assert platform.requests[0]["body"]["license_key"] == LICENSE_KEY
 
