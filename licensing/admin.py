@@ -110,7 +110,7 @@ class ActivationInline(admin.TabularInline):
 
     @admin.display(description="Machine id")
     def display_id(self, activation: Activation) -> str:
-        return activation.display_id
+        return activation.display_id if activation.pk else ""  # the inline's blank template row
 
     @admin.display(description="Support")
     def support_move(self, activation: Activation) -> str:

@@ -114,7 +114,7 @@ def test_sign_up_verify_log_in_set_up_totp_and_end_another_session(
 
     page.goto(f"{base}/account/")
     page.get_by_role("link", name="Where you are signed in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sessions")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Where you are signed in")
     expect(page.locator("table tbody tr")).to_have_count(2)
     page.get_by_role("button", name="Sign out all other sessions").click()
     expect(page.locator("table tbody tr")).to_have_count(1)
