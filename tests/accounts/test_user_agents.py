@@ -28,6 +28,12 @@ ANDROID_CHROME = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Ch
         (WINDOWS_EDGE, "Edge on Windows"),
         (IPHONE_SAFARI, "Safari on iPhone"),
         (ANDROID_CHROME, "Chrome on Android"),
+        (
+            ANDROID_CHROME.replace("Linux; Android 14; Pixel 8", "X11; Linux x86_64").replace(
+                "Chrome/", "HeadlessChrome/"
+            ),
+            "Chrome on Linux",
+        ),
         ("curl/8.5.0", "curl"),
         ("", "Unknown browser"),
         ("SomeRobot/1.0 " + "x" * 80, "SomeRobot/1.0 " + "x" * 25 + "…"),
