@@ -34,6 +34,7 @@ ADMIN_URL = env.str("ADMIN_URL", default="staff-admin/").strip("/") + "/"
 INSTALLED_APPS = [
     "kalytera",
     "accounts",
+    "organizations",
     "licensing",
     "contact",
     "legal",

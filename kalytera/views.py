@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from kalytera.errors import ExplainedRefusal
+
 logger = logging.getLogger(__name__)
 
 
@@ -69,7 +71,8 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
-    return render(request, "errors/403.html", status=403)
+    reason = exception.message if isinstance(exception, ExplainedRefusal) else ""
+    return render(request, "errors/403.html", {"reason": reason}, status=403)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -31,6 +31,8 @@ from kalytera.downloads import attachment
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
+from organizations import access
+from organizations.services import personal_organization
 from outbox.services import queue_email
 
 _PREFIX = re.compile(r"^KLY-[0-9A-Z]{4}$")
@@ -144,7 +146,9 @@ class EventInline(admin.TabularInline):
 
 
 class IssueForm(forms.Form):
-    owner_email = forms.EmailField(label="Customer email", help_text="The account that receives the license.")
+    owner_email = forms.EmailField(
+        label="Customer email", help_text="The account whose personal organization receives the license."
+    )
     plan = forms.ModelChoiceField(queryset=Plan.objects.filter(is_active=True).select_related("product"))
     max_machines = forms.IntegerField(label="Seats", required=False, min_value=1, max_value=10_000)
     channels = forms.IntegerField(required=False, min_value=1, max_value=100_000)
@@ -206,11 +210,14 @@ def _end_of_day(day) -> datetime | None:
 
 @admin.register(License)
 class LicenseAdmin(admin.ModelAdmin):
-    list_display = ("reference", "owner_email", "plan", "status", "expires_at", "created_at")
+    list_display = ("reference", "organization", "plan", "status", "expires_at", "created_at")
     list_filter = ("status", "plan__kind", "plan")
-    list_select_related = ("owner", "plan")
-    search_fields = ("owner__email",)  # shows the search box; the lookup itself is get_search_results
-    search_help_text = "A full license key, a key prefix (KLY-XXXX), an owner's exact email or a license id."
+    list_select_related = ("organization", "plan")
+    search_fields = ("organization__name",)  # shows the search box; the lookup itself is get_search_results
+    search_help_text = (
+        "A full license key, a key prefix (KLY-XXXX), a member's exact email (their organizations' "
+        "licenses) or a license id."
+    )
     ordering = ("-created_at",)
     show_full_result_count = False
     paginator = CappedCountPaginator
@@ -219,21 +226,18 @@ class LicenseAdmin(admin.ModelAdmin):
     inlines = [ActivationInline, EventInline]
     actions = ["suspend", "reinstate", "revoke", "renew", "renew_with_form"]
     fields = (
-        "reference", "public_id", "plan", "owner", "status", "max_machines_override", "channels_override",
+        "reference", "public_id", "plan", "organization", "status",
+        "max_machines_override", "channels_override",
         "starts_at", "expires_at", "upgrade_plan_until", "batch", "created_at", "claimed_at", "owner_privacy",
     )  # fmt: skip
     readonly_fields = fields
-    raw_id_fields = ("owner",)
+    raw_id_fields = ("organization",)
 
-    @admin.display(description="Owner", ordering="owner__email")
-    def owner_email(self, license: License) -> str:
-        return license.owner.email if license.owner else "unassigned"
-
-    @admin.display(description="Owner's privacy choices")
+    @admin.display(description="Privacy choices of those told about it")
     def owner_privacy(self, license: License) -> str:
-        if license.owner is None:
+        if license.organization_id is None:
             return "-"
-        if restriction.is_restricted(license.owner):
+        if any(restriction.is_restricted(m.user) for m in access.notified_members(license.organization_id)):
             return restriction.RESTRICTED_NOTE
         return "No restriction"
 
@@ -248,7 +252,7 @@ class LicenseAdmin(admin.ModelAdmin):
         if _PREFIX.match(term.upper()):
             return queryset.filter(key_prefix=term.upper()), False
         if "@" in term:
-            return queryset.filter(owner__email=term.lower()), False
+            return queryset.filter(organization__memberships__user__email=term.lower()), False
         try:
             return queryset.filter(public_id=uuid.UUID(term)), False
         except ValueError:
@@ -284,9 +288,10 @@ class LicenseAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
+                customer = data["owner_email"]
                 issued = services.issue_license(
                     plan=data["plan"],
-                    owner=data["owner_email"],
+                    organization=personal_organization(user=customer),
                     actor=Actor.staff(request.user),
                     max_machines=data["max_machines"],
                     channels=data["channels"],
@@ -297,14 +302,14 @@ class LicenseAdmin(admin.ModelAdmin):
             else:
                 license = issued.license
                 queue_email(
-                    to=[license.owner.email],
+                    to=[customer.email],
                     template="license_issued",
                     context={"license": license, "plan": license.plan},
                     category="service",
                 )
                 self.message_user(
                     request,
-                    f"License {license.reference} issued to {license.owner.email}; they were told by email "
+                    f"License {license.reference} issued to {customer.email}; they were told by email "
                     "and see the key in their account.",
                     messages.SUCCESS,
                 )

@@ -1,4 +1,9 @@
-"""The customer's license pages. Every license is loaded through ``_owned_license``: others get 404."""
+"""The customer's license pages.
+
+Every license is loaded through ``organizations.license_for`` with the action the page
+performs: people outside its organization get 404, members whose role is not enough get a
+403 that names the role needed.
+"""
 
 from datetime import timedelta
 
@@ -18,15 +23,12 @@ from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera_client import offline
 from licensing import services
+from licensing.access import license_for, visible_licenses
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.models import Activation, License
 from licensing.services import Actor, LicensingError, reminders
-
-
-def _owned_license(request: HttpRequest, license_id) -> License:
-    return get_object_or_404(
-        License.objects.select_related("plan__product"), public_id=license_id, owner=request.user
-    )
+from organizations.access import Action, allowed_actions, organizations_allowing
+from organizations.services import personal_organization
 
 
 def _owned_activation(license: License, activation_id) -> Activation:
@@ -62,8 +64,8 @@ LICENSES_PER_PAGE = 50
 @require_GET
 def license_list(request: HttpRequest) -> HttpResponse:
     licenses = (
-        License.objects.filter(owner=request.user)
-        .select_related("plan__product")
+        visible_licenses(request.user)
+        .select_related("plan__product", "organization")
         .annotate(machines_used=Count("activations", filter=Q(activations__is_active=True)))
         .order_by("-created_at", "-id")
     )
@@ -71,7 +73,8 @@ def license_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     offline = _offline_counts([license.pk for license in page], now)
     rows = [(license, *_standing(license, now), offline.get(license.pk, 0)) for license in page]
-    return render(request, "licensing/license_list.html", {"rows": rows, "page": page})
+    several = request.user.memberships.count() > 1  # name the organization of each license
+    return render(request, "licensing/license_list.html", {"rows": rows, "page": page, "several": several})
 
 
 def _is_offline(activation: Activation, plan, now) -> bool:
@@ -92,7 +95,9 @@ def _offline_counts(license_ids: list[int], now) -> dict[int, int]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def claim(request: HttpRequest) -> HttpResponse:
-    form = ClaimForm(request.POST or None)
+    personal_organization(user=request.user)  # accounts from before organizations get theirs here
+    organizations = organizations_allowing(request.user, Action.CLAIM)
+    form = ClaimForm(request.POST or None, organizations=organizations)
     if request.method == "POST" and form.is_valid():
         decision = ratelimit.hit("licensing-claim", str(request.user.pk), settings.LICENSING_CLAIM_RATE)
         if not decision.allowed:
@@ -101,14 +106,20 @@ def claim(request: HttpRequest) -> HttpResponse:
             response["Retry-After"] = str(decision.retry_after)
             return response
         try:
-            license = services.claim_license(user=request.user, key=form.cleaned_data["key"])
+            license = services.claim_license(
+                user=request.user,
+                key=form.cleaned_data["key"],
+                organization=form.cleaned_data["organization"],
+            )
         except LicensingError as exc:
             if exc.code == "ALREADY_CLAIMED":
                 messages.info(request, exc.message)
                 return redirect("licensing:list")
             form.add_error("key", exc.message)
         else:
-            messages.success(request, f"License {license.reference} is now in your account.")
+            messages.success(
+                request, f"License {license.reference} is now in {license.organization.as_place}."
+            )
             return redirect("licensing:detail", license_id=license.public_id)
     return render(request, "licensing/claim.html", {"form": form})
 
@@ -137,12 +148,14 @@ def trial(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def license_detail(request: HttpRequest, license_id) -> HttpResponse:
-    license = _owned_license(request, license_id)
+    license = license_for(request.user, license_id, Action.VIEW)
     now = timezone.now()
     activations = list(license.activations.all())
     for activation in activations:
         activation.offline = _is_offline(activation, license.plan, now)
-    events = license.events.select_related("activation").order_by("-created_at", "-id")
+    events = license.events.select_related("activation", "actor_user", "organization").order_by(
+        "-created_at", "-id"
+    )
     moves_left = services.moves_left(license, now)
     return render(
         request,
@@ -156,6 +169,7 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
             "contact_url": contact_url(license),
             "standing": _standing(license, now),
             "reminders": reminders.upcoming(license, now),
+            "can": allowed_actions(license.role),
         },
     )
 
@@ -163,7 +177,7 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def deactivate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
-    license = _owned_license(request, license_id)
+    license = license_for(request.user, license_id, Action.MANAGE_MACHINES)
     activation = _owned_activation(license, activation_id)
     if not activation.is_active:
         messages.info(request, f"{activation} is already deactivated.")
@@ -177,7 +191,9 @@ def deactivate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
     if request.method == "POST":
         try:
             services.release_machine(
-                license=license, activation_id=activation.public_id, actor=Actor.customer(request.user)
+                license=license,
+                activation_id=activation.public_id,
+                actor=Actor.customer(request.user, license.organization),
             )
         except LicensingError as exc:
             context["error"] = exc
@@ -191,7 +207,7 @@ def deactivate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
 @login_required
 @require_GET
 def certificate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
-    license = _owned_license(request, license_id)
+    license = license_for(request.user, license_id, Action.CERTIFICATE)
     activation = _owned_activation(license, activation_id)
     activation.license = license
     try:
@@ -210,7 +226,8 @@ def certificate(request: HttpRequest, license_id, activation_id) -> HttpResponse
 @require_GET
 @never_cache
 def show_key(request: HttpRequest, license_id) -> HttpResponse:
-    license = _owned_license(request, license_id)  # 404 for others before any reauthentication prompt
+    # 404 for others and 403 for a weak role, before any reauthentication prompt
+    license = license_for(request.user, license_id, Action.SHOW_KEY)
     return _show_key(request, license)
 
 
@@ -225,12 +242,12 @@ def _show_key(request: HttpRequest, license: License) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def offline_request(request: HttpRequest, license_id) -> HttpResponse:
     """Air-gapped servers: apply an uploaded request and hand back the certificate or receipt."""
-    license = _owned_license(request, license_id)
+    license = license_for(request.user, license_id, Action.OFFLINE)
     form = OfflineRequestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             parsed = _parse_offline(form.cleaned_data["request"])
-            actor = Actor.customer(request.user)
+            actor = Actor.customer(request.user, license.organization)
             if isinstance(parsed, offline.ActivationRequest):
                 document = services.activate_offline(license=license, request=parsed, actor=actor).certificate
                 filename = "kalytera-certificate.lic"

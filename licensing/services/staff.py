@@ -22,7 +22,7 @@ from licensing.services.common import (
 def _new_license(
     *,
     plan: Plan,
-    owner,
+    organization,
     now: datetime,
     max_machines: int | None = None,
     channels: int | None = None,
@@ -41,7 +41,7 @@ def _new_license(
         upgrade_plan_until = expires_at.date()  # a subscription covers every release of its term
     license = License(
         plan=plan,
-        owner=owner,
+        organization=organization,
         batch=batch,
         trial_of=plan.product if plan.kind == Plan.Kind.TRIAL else None,
         max_machines_override=max_machines,
@@ -53,7 +53,7 @@ def _new_license(
         key_prefix=keys.display_prefix(key),
         key_sealed=keys.seal(key),
         created_at=now,
-        claimed_at=now if owner is not None else None,
+        claimed_at=now if organization is not None else None,
     )
     return IssuedLicense(license, key)
 
@@ -69,21 +69,26 @@ def _check_overrides(max_machines: int | None, channels: int | None) -> None:
 def issue_license(
     *,
     plan: Plan,
-    owner,
+    organization,
     actor: Actor,
     max_machines: int | None = None,
     channels: int | None = None,
     expires_at: datetime | None = None,
     now: datetime | None = None,
 ) -> IssuedLicense:
-    """Issue one license, to a customer (``owner``) or unassigned (``owner=None``)."""
+    """Issue one license, to a customer's organization or unassigned (``organization=None``)."""
     now = now or timezone.now()
     if not plan.is_active:
         raise LicensingError("PLAN_INACTIVE", f"The plan {plan.code} is no longer offered.")
     _check_overrides(max_machines, channels)
-    refuse_second_trial(owner, plan)
+    refuse_second_trial(organization, plan)
     issued = _new_license(
-        plan=plan, owner=owner, now=now, max_machines=max_machines, channels=channels, expires_at=expires_at
+        plan=plan,
+        organization=organization,
+        now=now,
+        max_machines=max_machines,
+        channels=channels,
+        expires_at=expires_at,
     )
     issued.license.save()
     record(issued.license, LicenseEvent.Kind.ISSUED, actor, now=now, plan=plan.code)
@@ -104,7 +109,7 @@ def issue_batch(*, plan: Plan, reseller: str, count: int, actor: Actor, now: dat
         raise LicensingError("PLAN_INACTIVE", f"The plan {plan.code} is no longer offered.")
     batch = KeyBatch.objects.create(reseller=reseller, plan=plan, size=count, created_at=now)
     licenses = License.objects.bulk_create(
-        [_new_license(plan=plan, owner=None, now=now, batch=batch).license for _ in range(count)]
+        [_new_license(plan=plan, organization=None, now=now, batch=batch).license for _ in range(count)]
     )
     LicenseEvent.objects.bulk_create(
         LicenseEvent(
