@@ -24,3 +24,6 @@ class OrganizationAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
     ordering = ("-created_at",)
     show_full_result_count = False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # an organization holds licenses that sites run on
