@@ -7,7 +7,7 @@ from licensing import services
 from organizations.models import Membership
 from organizations.services import create_organization
 from tests import personas
-from tests.licensing.conftest import digest, make_plan, plan, product  # noqa: F401 (fixtures)
+from tests.licensing.conftest import digest, issue, make_plan, plan, product  # noqa: F401 (fixtures)
 
 ROLES = ["owner", "manager", "viewer"]
 
