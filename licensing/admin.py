@@ -134,7 +134,7 @@ class EventInline(admin.TabularInline):
     formset = RecentEventsFormSet
     fk_name = "license"
     verbose_name_plural = "latest events (the full history is under License events)"
-    fields = ("created_at", "kind", "actor", "actor_user", "activation", "detail")
+    fields = ("created_at", "kind", "actor", "actor_user", "organization", "activation", "detail")
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -142,7 +142,7 @@ class EventInline(admin.TabularInline):
     ordering = ("-created_at", "-id")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor_user", "activation")
+        return super().get_queryset(request).select_related("actor_user", "organization", "activation")
 
 
 class IssueForm(forms.Form):
@@ -514,11 +514,11 @@ class ActivationAdmin(ReadOnlyAdmin):
 
 @admin.register(LicenseEvent)
 class LicenseEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "license", "kind", "actor", "actor_user")
-    list_select_related = ("license", "actor_user")
+    list_display = ("created_at", "license", "kind", "actor", "actor_user", "organization")
+    list_select_related = ("license", "actor_user", "organization")
     list_filter = ("kind",)
     ordering = ("-created_at",)
-    fields = ("created_at", "license", "activation", "kind", "actor", "actor_user", "detail")
+    fields = ("created_at", "license", "activation", "kind", "actor", "actor_user", "organization", "detail")
 
 
 @admin.register(UsageDaily)

@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 
 from organizations.access import REQUIRED_ROLE, Action, allowed_actions, allows
+from organizations.models import Membership
+from tests import personas
 from tests.organizations.conftest import ROLES, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +34,14 @@ def _change_role_url(license, activation, company) -> str:
     )
 
 
+def _remove_url(license, activation, company) -> str:
+    extra = personas.make_customer("extra@northwind.example")
+    membership = Membership.objects.create(organization=company, user=extra, role="viewer")
+    return reverse(
+        "organizations:remove", kwargs={"organization_id": company.public_id, "membership_id": membership.pk}
+    )
+
+
 # (what, method, url, post data, least role, status when allowed)
 PAGES = [
     ("license page", "get", _license_url("licensing:detail"), None, "viewer", 200),
@@ -52,6 +62,7 @@ PAGES = [
         200,
     ),
     ("change a role", "post", _change_role_url, {"role": "manager"}, "owner", 302),
+    ("remove a member", "post", _remove_url, {}, "owner", 302),
 ]
 
 
