@@ -1,6 +1,6 @@
 """The customer's license pages.
 
-Every license is loaded through ``organizations.license_for`` with the action the page
+Every license is loaded through ``licensing.access.license_for`` with the action the page
 performs: people outside its organization get 404, members whose role is not enough get a
 403 that names the role needed.
 """
