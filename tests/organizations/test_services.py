@@ -190,3 +190,26 @@ def test_a_person_creates_an_organization_and_owns_it(customer_client, customer)
     assert response["Location"] == reverse("organizations:detail", args=[organization.public_id])
     assert _membership(customer, organization).role == "owner"
     assert customer_client.post(reverse("organizations:list"), {"name": "   "}).status_code == 400
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_leaving_at_once_leave_one_owner(members, company):
+    manager = _membership(members["manager"], company)
+    services.change_role(by=members["owner"], organization=company, membership_id=manager.pk, role="owner")
+    owners = [members["owner"], members["manager"]]
+    start = threading.Barrier(len(owners))
+
+    def leave(user) -> str:
+        start.wait()
+        try:
+            services.remove_member(by=user, organization=company, membership_id=_membership(user, company).pk)
+            return "left"
+        except OrganizationError as exc:
+            return exc.code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(owners)) as pool:
+        assert sorted(pool.map(leave, owners)) == ["LAST_OWNER", "left"]
+    assert company.memberships.filter(role="owner").count() == 1
