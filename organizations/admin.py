@@ -11,6 +11,7 @@ class MembershipInline(admin.TabularInline):
     fields = ("user", "role", "created_at")
     readonly_fields = ("created_at",)
     raw_id_fields = ("user",)
+    ordering = ("user__email",)
 
 
 @admin.register(Organization)

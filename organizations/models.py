@@ -53,7 +53,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["organization", "user__email"]
+        # No default ordering: the access checks read memberships on every page, and an
+        # ordering by email would join the users table each time. Pages order explicitly.
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="membership_once_per_person"),
             models.CheckConstraint(

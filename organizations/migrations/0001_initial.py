@@ -39,7 +39,6 @@ class Migration(migrations.Migration):
                 ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='organizations.organization')),
             ],
             options={
-                'ordering': ['organization', 'user__email'],
                 'indexes': [models.Index(fields=['organization', 'role'], name='membership_org_role_idx')],
                 'constraints': [models.UniqueConstraint(fields=('user', 'organization'), name='membership_once_per_person'), models.CheckConstraint(condition=models.Q(('role__in', ['owner', 'manager', 'viewer'])), name='membership_known_role')],
             },
