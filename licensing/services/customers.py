@@ -45,9 +45,11 @@ def claim_license(
         role = organization.memberships.filter(user=user).values_list("role", flat=True).first()
         require(role, Action.CLAIM, organization)
         license = locked_license(key)
-        if license.organization_id == organization.pk:
-            raise LicensingError("ALREADY_CLAIMED", f"This license is already in {organization.as_place}.")
-        if license.organization_id is not None:
+        holder = license.organization
+        if holder is not None and (holder == organization or holder.memberships.filter(user=user).exists()):
+            # In one of the person's organizations: saying which reveals nothing new to them.
+            raise LicensingError("ALREADY_CLAIMED", f"This license is already in {holder.as_place}.")
+        if holder is not None:
             raise LicensingError(
                 "LICENSE_TAKEN",
                 "This key is registered to another account. If you bought it, "

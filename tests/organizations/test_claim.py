@@ -60,3 +60,13 @@ def test_a_key_already_in_the_company_is_reported_as_such(members, company, plan
         services.claim_license(user=members["outsider"], key=issued.key)
     assert taken.value.code == "LICENSE_TAKEN"
     assert personal_organization(user=members["outsider"]).licenses.count() == 0
+
+
+def test_a_key_in_another_of_the_persons_organizations_is_named(members, company, plan):
+    issued = services.issue_license(plan=plan, organization=company, actor=services.Actor.system())
+    with pytest.raises(services.LicensingError) as refused:
+        services.claim_license(user=members["manager"], key=issued.key)  # into their own account
+    assert (refused.value.code, refused.value.message) == (
+        "ALREADY_CLAIMED",
+        "This license is already in Northwind Security.",
+    )
