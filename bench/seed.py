@@ -131,9 +131,8 @@ def seed_licenses(total: int) -> None:
     owners = _scalar("SELECT count(*) FROM accounts_user WHERE email LIKE %s", [f"%@{BULK_EMAIL_DOMAIN}"])
     with transaction.atomic():
         # The same statements that gave every account before organizations its own.
-        organizations, memberships = PERSONAL_ORGANIZATIONS.CREATE.split(";")[:2]
-        _execute(organizations, [PERSONAL_ORGANIZATIONS.PERSONAL_NAME])
-        _execute(memberships)
+        _execute(PERSONAL_ORGANIZATIONS.CREATE_ORGANIZATIONS, [PERSONAL_ORGANIZATIONS.PERSONAL_NAME])
+        _execute(PERSONAL_ORGANIZATIONS.CREATE_MEMBERSHIPS)
         first_new = _scalar("SELECT coalesce(max(id), 0) FROM licensing_license") + 1
         _execute(
             f"""

@@ -9,17 +9,42 @@ Unassigned keys stay unassigned.
 import django.db.models.deletion
 from django.db import migrations, models
 
-MOVE_LICENSES = """
-UPDATE licensing_license l SET organization_id = o.id
-FROM organizations_organization o
-WHERE o.personal_for_id = l.owner_id AND l.owner_id IS NOT NULL
-"""
+# PostgreSQL joins (one pass over each table); other databases (SQLite in development) take
+# the portable correlated form.
+MOVE_LICENSES = {
+    "postgresql": """
+        UPDATE licensing_license l SET organization_id = o.id
+        FROM organizations_organization o
+        WHERE o.personal_for_id = l.owner_id AND l.owner_id IS NOT NULL
+    """,
+    "other": """
+        UPDATE licensing_license SET organization_id = (
+            SELECT o.id FROM organizations_organization o WHERE o.personal_for_id = licensing_license.owner_id
+        )
+        WHERE owner_id IS NOT NULL
+    """,
+}
 
-NAME_EVENT_ORGANIZATIONS = """
-UPDATE licensing_licenseevent e SET organization_id = o.id
-FROM organizations_organization o
-WHERE o.personal_for_id = e.actor_user_id AND e.actor = 'customer'
-"""
+NAME_EVENT_ORGANIZATIONS = {
+    "postgresql": """
+        UPDATE licensing_licenseevent e SET organization_id = o.id
+        FROM organizations_organization o
+        WHERE o.personal_for_id = e.actor_user_id AND e.actor = 'customer'
+    """,
+    "other": """
+        UPDATE licensing_licenseevent SET organization_id = (
+            SELECT o.id FROM organizations_organization o
+            WHERE o.personal_for_id = licensing_licenseevent.actor_user_id
+        )
+        WHERE actor = 'customer' AND actor_user_id IS NOT NULL
+    """,
+}
+
+
+def move_licenses(apps, schema_editor) -> None:
+    dialect = "postgresql" if schema_editor.connection.vendor == "postgresql" else "other"
+    schema_editor.execute(MOVE_LICENSES[dialect])
+    schema_editor.execute(NAME_EVENT_ORGANIZATIONS[dialect])
 
 
 class Migration(migrations.Migration):
@@ -52,8 +77,7 @@ class Migration(migrations.Migration):
                 to="organizations.organization",
             ),
         ),
-        migrations.RunSQL(MOVE_LICENSES, migrations.RunSQL.noop, elidable=False),
-        migrations.RunSQL(NAME_EVENT_ORGANIZATIONS, migrations.RunSQL.noop, elidable=False),
+        migrations.RunPython(move_licenses, migrations.RunPython.noop, elidable=False),
         migrations.RemoveConstraint(model_name="license", name="license_one_trial_per_account"),
         migrations.RemoveField(model_name="license", name="owner"),
         migrations.AddIndex(
