@@ -11,6 +11,7 @@ from organizations.access import REQUIRED_ROLE, Action, allowed_actions, allows
 from organizations.models import Membership
 from tests import personas
 from tests.organizations.conftest import ROLES, signed_in
+from tests.pages import page_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +136,20 @@ def test_the_history_names_the_person_and_the_organization(members, company_lice
     assert (event.actor, event.actor_user, event.organization) == ("customer", manager, license.organization)
     page = signed_in(members["viewer"]).get(reverse("licensing:detail", args=[license.public_id]))
     assert f"by {manager.email} for Northwind Security" in page.content.decode()
+
+
+@pytest.mark.parametrize("person", ROLES)
+def test_the_organization_pages_and_the_refusal_pass_the_page_checks(
+    members, company, company_license, person
+):
+    license, _key, _activation = company_license
+    client = signed_in(members[person])
+    urls = [
+        reverse("organizations:list"),
+        reverse("organizations:detail", args=[company.public_id]),
+        reverse("licensing:claim"),
+        reverse("licensing:detail", args=[license.public_id]),
+        reverse("licensing:offline", args=[license.public_id]),  # a 403 page for viewers
+    ]
+    for url in urls:
+        assert page_problems(client.get(url).content.decode()) == [], url
