@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest, HttpResponse
@@ -7,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from accounts import login_limits
 from accounts.privacy import hooks
 from kalytera import ratelimit
+from kalytera.sealing import Sealer
 from outbox.models import OutboundEmail
 from outbox.services import queue_message
 
@@ -84,3 +86,18 @@ class AccountAdapter(DefaultAccountAdapter):
     def authentication_failed(self, request: HttpRequest, **credentials) -> None:
         super().authentication_failed(request, **credentials)
         hooks.login_failed(request=request, email=credentials.get("email", ""))
+
+
+# TOTP secrets and recovery-code seeds: a database dump alone cannot mint a second factor.
+TWO_FACTOR_SEALER = Sealer(setting="TWO_FACTOR_ENCRYPTION_SECRET", label="kalytera two-factor seal v1")
+TWO_FACTOR_PURPOSE = "two-factor-secret"
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """allauth calls these for every secret it writes to or reads from ``Authenticator.data``."""
+
+    def encrypt(self, text: str) -> str:
+        return TWO_FACTOR_SEALER.seal(TWO_FACTOR_PURPOSE, text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return TWO_FACTOR_SEALER.unseal(TWO_FACTOR_PURPOSE, encrypted_text)

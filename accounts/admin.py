@@ -1,4 +1,6 @@
 from allauth.account.models import EmailAddress
+from allauth.mfa import admin as mfa_admin
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
@@ -93,3 +95,13 @@ class DeletionRecordAdmin(ReadOnlyAdmin):
     list_display = ("purged_on", "requested_on", "subject_digest")
     ordering = ("-purged_on",)
     fields = ("requested_on", "purged_on", "subject_digest", "email_digest")
+
+
+# allauth's own admin shows ``data``: sealed secrets, of no use to staff. Imported above, so
+# it has registered already and autodiscovery will not register it again.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(mfa_admin.AuthenticatorAdmin):
+    exclude = ("data",)

@@ -6,7 +6,7 @@ class AccountsConfig(AppConfig):
     # Stated because this module holds a second configuration (the one below).
     default = True
     name = "accounts"
-    verbose_name = "Accounts"
+    verbose_name = "People and privacy"  # allauth's app (email addresses) is "Accounts"
 
     def ready(self) -> None:
         from accounts import checks, security_events  # noqa: F401  (system checks; allauth receivers)

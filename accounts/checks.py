@@ -1,7 +1,9 @@
 """System checks for the privacy center. Ids are stable."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, register
+
+from kalytera.checks import weak_secret
 
 
 @register()
@@ -36,3 +38,12 @@ def check_deletion_deadline(app_configs, **kwargs) -> list[Error]:
             id="accounts.E002",
         )
     ]
+
+
+@register(Tags.security)
+def check_two_factor_secret(app_configs, **kwargs) -> list[Error]:
+    if settings.DEBUG:
+        return []
+    return weak_secret(
+        "TWO_FACTOR_ENCRYPTION_SECRET", "accounts.E003", "seals TOTP secrets and recovery codes"
+    )

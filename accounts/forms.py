@@ -1,9 +1,12 @@
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.phone import PHONE_FORMAT_HELP, normalise_phone
+from kalytera import text
 from legal.forms import policy_acceptance_field
 from legal.services import record_signup_acceptances
 from organizations.services import personal_organization
@@ -27,6 +30,13 @@ class SignupForm(AllauthSignupForm):
         # The age confirmation belongs after the password, just before the button.
         self.order_fields(["email", "password1", "password2", "age_confirmed"])
 
+    def try_save(self, request: HttpRequest):
+        if self.account_already_exists:
+            # A new account costs one password hash, by far the slowest step; the answer for a
+            # taken address pays it too, so its timing does not tell that the address is known.
+            make_password(self.cleaned_data["password1"])
+        return super().try_save(request)
+
     def custom_signup(self, request, user) -> None:
         super().custom_signup(request, user)
         user.age_confirmed_at = timezone.now()
@@ -36,7 +46,7 @@ class SignupForm(AllauthSignupForm):
 
 
 class ProfileForm(forms.Form):
-    company = forms.CharField(max_length=200, required=False)
+    company = forms.CharField(max_length=200, required=False, validators=[text.CharacterValidator()])
     phone = forms.CharField(max_length=40, required=False, help_text=PHONE_FORMAT_HELP)
 
     def clean_company(self) -> str:

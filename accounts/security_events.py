@@ -2,8 +2,9 @@
 
 ``record(...)`` is the one way to add an event; other apps call it for their own
 security-relevant actions. Events from allauth's flows arrive through allauth's
-signals, connected below: the only signal receivers in the code base, because
-allauth offers no other hook for them.
+signals, connected below, because allauth offers no other hook for them. The code
+base's one other receiver, ``accounts.user_sessions.on_user_logged_in`` (connected in
+``accounts/apps.py``), replaces allauth's own session recording.
 """
 
 from datetime import datetime, timedelta
@@ -74,13 +75,15 @@ class UserSessionsAdapter(DefaultUserSessionsAdapter):
 # --- allauth's signals ---------------------------------------------------------------------
 
 
-def _on(signal, kind: str, detail=None):
-    """Connect ``signal`` so that it records ``kind`` for the user it names."""
+def _on(signal, kind: str, detail=None, when=None):
+    """Connect ``signal`` so that it records ``kind`` for the user it names (if ``when(kwargs)``)."""
 
     def handler(sender, request=None, user=None, **kwargs) -> None:
         if user is None and request is not None:
             user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
+            return
+        if when is not None and not when(kwargs):
             return
         record(user=user, kind=kind, request=request, detail=detail(kwargs) if detail else "")
 
@@ -100,7 +103,9 @@ _on(account_signals.user_logged_out, Kind.LOGOUT)
 _on(account_signals.password_changed, Kind.PASSWORD_CHANGED)
 _on(account_signals.password_set, Kind.PASSWORD_SET)
 _on(account_signals.password_reset, Kind.PASSWORD_RESET)
-_on(account_signals.email_changed, Kind.EMAIL_CHANGED)
+# Verifying the first address at signup also sends ``email_changed``, from no address at all:
+# that is not a change the customer needs to review.
+_on(account_signals.email_changed, Kind.EMAIL_CHANGED, when=lambda kwargs: kwargs.get("from_email_address"))
 _on(account_signals.email_added, Kind.EMAIL_ADDED)
 _on(account_signals.email_removed, Kind.EMAIL_REMOVED)
 _on(account_signals.login_code_rejected, Kind.LOGIN_CODE_REJECTED)

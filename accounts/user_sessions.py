@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
+from kalytera.sessions import SessionStore
 
 USER_AGENT_MAX_LENGTH = UserSession._meta.get_field("user_agent").max_length
 
@@ -64,10 +65,13 @@ def _purge_ended(user: User, sessions: list[UserSession]) -> list[UserSession]:
     """
     if not sessions:
         return []
-    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+    if settings.SESSION_ENGINE != "kalytera.sessions":
         return [session for session in sessions if not session.purge()]  # allauth's check
     rows = Session.objects.filter(session_key__in=[session.session_key for session in sessions])
-    live_data = {row.session_key: row.get_decoded() for row in rows if row.expire_date > timezone.now()}
+    store = SessionStore()
+    live_data = {
+        row.session_key: store.decode(row.session_data) for row in rows if row.expire_date > timezone.now()
+    }
     kept, ended = [], []
     for session in sessions:
         data = live_data.get(session.session_key, {})

@@ -64,6 +64,7 @@ def production_env(workdir: str, **extra: str) -> dict[str, str]:
         "PRIVACY_PEPPER": "bench-privacy-pepper-" + "p" * 32,
         "LICENSING_PEPPER": "bench-pepper-Qx7vN2pLk9sT4wZ8mR1cY6bH3jD5fG0a",
         "LICENSING_ENCRYPTION_SECRET": "bench-seal-Wm4tP9kR2xN7vL1sQ8zC5bY3hJ6dF0gA",
+        "TWO_FACTOR_ENCRYPTION_SECRET": "bench-two-factor-Tq8vN2pLk9sT4wZ8mR1cY6bH3jD5f",
         "LICENSE_SIGNING_KEY_DIR": str(keys),
         "PYTHONWARNINGS": "ignore",
         **extra,

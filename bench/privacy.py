@@ -19,13 +19,13 @@ import django
 
 django.setup()
 
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.contrib.sessions.models import Session  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import DeletionRequest, SecurityEvent  # noqa: E402
 from accounts.privacy import deletion, exports  # noqa: E402
+from kalytera.sessions import SessionStore  # noqa: E402
 from tests import personas  # noqa: E402
 
 

@@ -94,7 +94,7 @@ class ResponsibilityFilter(admin.SimpleListFilter):
 class InquiryAdmin(admin.ModelAdmin):
     form = InquiryAdminForm
     change_list_template = "contact/admin/inquiry_change_list.html"
-    list_display = ("reference", "sender", "topic", "status", "answer_by", "age", "assignee")
+    list_display = ("reference", "sender", "topic", "status", "answer_by", "age", "handler")
     list_filter = (
         "status",
         "topic",
@@ -120,7 +120,7 @@ class InquiryAdmin(admin.ModelAdmin):
         "phone_number",
         "account",
         "closed_at",
-        "spam_reason",
+        "why_spam",
         "thread",
     )
     fieldsets = (
@@ -135,7 +135,7 @@ class InquiryAdmin(admin.ModelAdmin):
                     ("name", "email"),
                     ("company", "phone_number"),
                     "account",
-                    ("closed_at", "spam_reason"),
+                    ("closed_at", "why_spam"),
                 ),
                 "description": (
                     "What the sender gave us, unchanged. Use it only to answer this inquiry. "
@@ -187,6 +187,11 @@ class InquiryAdmin(admin.ModelAdmin):
                 .order_by("email")
             )
             kwargs["help_text"] = "Members of the Support team."
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            # Assigning picks a colleague; adding, changing or deleting users is not done from here.
+            for action in ("add", "change", "delete", "view"):
+                setattr(field.widget, f"can_{action}_related", False)
+            return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj: Inquiry, form, change) -> None:
@@ -210,6 +215,15 @@ class InquiryAdmin(admin.ModelAdmin):
     def sender(self, obj: Inquiry) -> str:
         return format_html('{}<br><span class="inquiry-email">{}</span>', obj.name, obj.email)
 
+    @admin.display(description="Assignee", ordering="assignee__email")
+    def handler(self, obj: Inquiry) -> str:
+        # The name part of the address: the team knows each other, and the column stays narrow.
+        return obj.assignee.email.split("@")[0] if obj.assignee else "-"
+
+    @admin.display(description="Spam reason")
+    def why_spam(self, obj: Inquiry) -> str:
+        return obj.spam_reason or "-"
+
     @admin.display(description="Age", ordering="created_at")
     def age(self, obj: Inquiry) -> str:
         return timesince(obj.created_at, depth=1)
@@ -220,7 +234,7 @@ class InquiryAdmin(admin.ModelAdmin):
         if due is None:
             return "-"
         overdue = obj.status not in Inquiry.FINISHED and due < timezone.now()
-        label = f"{due:%d %b %Y}" + (" (overdue)" if overdue else "")
+        label = f"{due:%Y-%m-%d}" + (" (overdue)" if overdue else "")
         return format_html('<span class="{}">{}</span>', "inquiry-overdue" if overdue else "", label)
 
     @admin.display(description="Phone")
@@ -292,7 +306,7 @@ class InquiryAdmin(admin.ModelAdmin):
 
 
 def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%d %b %Y %H:%M")
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _delivery(entry: ThreadEntry) -> str:

@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from accounts.phone import PHONE_FORMAT_HELP, normalise_phone
 from contact.models import Inquiry
 from contact.spam import HONEYPOT_FIELD
+from kalytera import text
 
 MESSAGE_MAX_CHARS = 5000
 LICENSE_REFERENCE_MAX_CHARS = 40
@@ -20,25 +21,28 @@ def _has_visible_text(value: str) -> bool:
 
 
 def clean_line(value: str, *, what: str) -> str:
-    """One line of text for names: NFC, single spaces, and no control characters.
+    """One line of text for names: NFC, single spaces, no control or format characters (``kalytera.text``).
 
     Line breaks are refused rather than removed: such a value reaches email headers
     (the support notification's subject), where a line break would start a new header.
     """
     value = unicodedata.normalize("NFC", value)
-    if any(unicodedata.category(char) == "Cc" for char in value):
+    if text.refused_characters(value):
         raise forms.ValidationError(
-            f"The {what} cannot contain line breaks or control characters.", code="control_characters"
+            f"The {what} cannot contain line breaks, control or invisible formatting characters.",
+            code=text.CharacterValidator.code,
         )
     return " ".join(value.split())
 
 
 def clean_text(value: str) -> str:
-    """Free text: NFC, Unix line ends, and no control characters other than line breaks and tabs."""
+    """Free text: NFC, Unix line ends, and no control or format characters but line breaks and tabs."""
     value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
-    if any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in value):
+    if text.refused_characters(value, multiline=True):
         raise forms.ValidationError(
-            "The message contains control characters; please remove them.", code="control_characters"
+            "The message contains control or invisible formatting characters "
+            f"({', '.join(text.refused_characters(value, multiline=True))}); please remove them.",
+            code=text.CharacterValidator.code,
         )
     return value.strip()
 
@@ -114,10 +118,9 @@ class ContactForm(forms.Form):
             field.help_text = "Choose one of your licenses, or type the reference shown on a license page."
 
     def clean_name(self) -> str:
-        name = clean_line(self.cleaned_data["name"], what="name")
-        if not _has_visible_text(name):
+        if not _has_visible_text(self.cleaned_data["name"]):
             raise forms.ValidationError("Enter your name.", code="required")
-        return name
+        return clean_line(self.cleaned_data["name"], what="name")
 
     def clean_email(self) -> str:
         local, _, domain = self.cleaned_data["email"].rpartition("@")
@@ -133,10 +136,9 @@ class ContactForm(forms.Form):
         return self.cleaned_data["license_reference"].strip()
 
     def clean_message(self) -> str:
-        message = clean_text(self.cleaned_data["message"])
-        if not _has_visible_text(message):
+        if not _has_visible_text(self.cleaned_data["message"]):
             raise forms.ValidationError("Write your message.", code="required")
-        return message
+        return clean_text(self.cleaned_data["message"])
 
     @property
     def is_trapped(self) -> bool:

@@ -65,3 +65,24 @@ def check_benchmark_endpoints_off(app_configs, **kwargs) -> list[Warning]:
             )
         ]
     return []
+
+
+MIN_SECRET_LENGTH = 32
+
+
+def weak_secret(setting: str, check_id: str, purpose: str) -> list[Error]:
+    """The production gate shared by every secret that hashes or seals data: long and random."""
+    value = getattr(settings, setting, "")
+    if len(value) >= MIN_SECRET_LENGTH and "development" not in value and len(set(value)) >= 10:
+        return []
+    return [
+        Error(
+            f"{setting} is missing or too weak for production; it {purpose}.",
+            hint=(
+                f"Set {setting} to at least {MIN_SECRET_LENGTH} random characters, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))', and keep it "
+                "out of the database and its backups."
+            ),
+            id=check_id,
+        )
+    ]

@@ -103,5 +103,6 @@ def enforce_production_settings(
         raise ImproperlyConfigured(
             "Kalytera refuses to start with DEBUG off:\n  - "
             + "\n  - ".join(problems)
-            + "\nSee the configuration table in README.md."
+            + "\nSee the configuration table in README.md. In a development checkout, set DEBUG=true"
+            " (bin/run does) to use the development defaults instead."
         )

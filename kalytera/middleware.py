@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 from kalytera.views import healthz
 
@@ -13,6 +14,24 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class PrivatePagesMiddleware:
+    """``Cache-Control: private, no-store`` on every answer to a signed-in person or to a sign-in
+    in progress (a pending code, a verification, a cancelled deletion: state in the session).
+
+    Those answers show personal data; no shared cache may keep them, nor the browser's history
+    on a shared computer. Pages for anonymous visitors without a session stay cacheable.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated or not request.session.is_empty():
+            patch_cache_control(response, private=True, no_store=True)
         return response
 
 

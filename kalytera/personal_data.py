@@ -42,6 +42,11 @@ class PersonalData:
     erase: Callable[[Any], None]
     order: int = 100
     kept_after_deletion: str = field(default="")  # what survives the purge, and why (shown to the user)
+    staff_only: bool = False  # only staff accounts can have such rows: not listed to customers
+
+    def concerns(self, user) -> bool:
+        """Whether a page about ``user``'s data should mention this section at all."""
+        return user.is_staff or not self.staff_only
 
 
 _sections: dict[str, PersonalData] = {}

@@ -3,10 +3,13 @@
 For a small indexed lookup with joins, turning the queryset into SQL costs more CPU than
 PostgreSQL spends answering it. ``PreparedLookup`` compiles the queryset once with
 stand-in values, then runs the same SQL with each call's values and builds the objects
-as the ORM does (the same converters and ``select_related`` population). Only the
-license check-in, the most frequent request of the platform, needs it; its test compares
-every field with the plain ORM query, so a Django upgrade that changes the internals used
-here fails loudly.
+as the ORM does (the same converters and ``select_related`` population). Four lookups of
+the Machine API use it (``licensing.services``: the license locked by its key, and the
+active machines of a license), the most frequent requests of the platform. Its tests
+(``tests/kalytera/test_prepared.py``) compare a prepared lookup of allauth's email
+addresses with the plain ORM query field by field, the ``select_related`` user included,
+and check that values stay parameters, so a Django upgrade that changes the internals
+used here fails loudly.
 """
 
 import threading

@@ -61,12 +61,16 @@ MIDDLEWARE = [
     "kalytera.middleware.SecurityHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Refuses an oversized body by its Content-Length before anything reads it (the headers
+    # above still apply to its 413).
+    "kalytera.uploads.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kalytera.middleware.HealthCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kalytera.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
@@ -109,8 +113,22 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="kalytera")
 CACHES = cache_settings(REDIS_URL, CACHE_KEY_PREFIX)
 
+# --- Request bodies and uploads (kalytera.uploads) ----------------------------------------
+# A body declaring more than this is refused with 413 before it is read (the proxy should
+# refuse it first: client_max_body_size in the README's nginx example).
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=2_621_440)  # Django's form-data limit
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# The only upload is an offline activation request (16 KiB at most): a larger file stops the
+# reading at once, and uploads are held in memory, never spooled to disk.
+UPLOAD_MAX_BYTES = 16 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "kalytera.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+
 # --- Sessions and cookies: only the session cookie and the CSRF cookie ----------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "kalytera.sessions"  # the database store, encrypted
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -215,6 +233,12 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # Site-wide cap on password checks (logins and re-authentication), each one Argon2id hash.
 # Keep it below half of what the servers can hash (README, "Password hashing").
 PASSWORD_CHECK_RATE_LIMIT = env.str("PASSWORD_CHECK_RATE_LIMIT", default="40/s")
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"
+# Seals TOTP secrets and recovery-code seeds (AES-GCM); required in production (accounts.E003).
+# Changing it locks out every second factor set up before: keep it with the other secrets.
+TWO_FACTOR_ENCRYPTION_SECRET = env.str(
+    "TWO_FACTOR_ENCRYPTION_SECRET", default="development-two-factor-secret-not-secret" if DEBUG else ""
+)
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Kalytera"
@@ -268,6 +292,7 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["kalytera.formats"]  # one date format, the zone stated
 
 # --- Security contact (security.txt) -----------------------------------------------------------------
 SECURITY_CONTACTS = env.list("SECURITY_CONTACTS", default=["mailto:security@kalytera.example"])

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(".well-known/security.txt", views.security_txt, name="security_txt"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the staff admin's).
+    path("favicon.ico", views.favicon),
     path("accounts/", include("allauth.urls")),
     path("account/privacy/", include("accounts.privacy.urls")),
     path("account/", include("accounts.urls")),

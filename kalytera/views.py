@@ -6,11 +6,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from kalytera import envelope
 from kalytera.errors import ExplainedRefusal
 
 logger = logging.getLogger(__name__)
@@ -66,11 +68,18 @@ def security_txt(request: HttpRequest) -> HttpResponse:
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
+# Under /api/ the error handlers answer the API's JSON envelope: a VMS parses every answer.
+
+
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    if envelope.is_api(request):
+        return envelope.error("INVALID_REQUEST", "The request is malformed.", 400)
     return render(request, "errors/400.html", status=400)
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if envelope.is_api(request):
+        return envelope.error("FORBIDDEN", "The request was refused.", 403)
     reason = exception.message if isinstance(exception, ExplainedRefusal) else ""
     return render(request, "errors/403.html", {"reason": reason}, status=403)
 
@@ -78,13 +87,21 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     # The reason stays in the log: it helps operators, not visitors.
     logger.warning("CSRF check failed: %s", reason)
+    if envelope.is_api(request):
+        return envelope.error("FORBIDDEN", "The request was refused.", 403)
     return render(request, "errors/403_csrf.html", status=403)
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if envelope.is_api(request):
+        return envelope.error("NOT_FOUND", "No such endpoint; see /api/v1/openapi.json.", 404)
     return render(request, "errors/404.html", status=404)
 
 
+UNAVAILABLE_MESSAGE = (
+    "The service lost its database while answering; the change may or may not have been made. "
+    "Retry the same request after the Retry-After seconds."
+)
 # Seconds a client is asked to wait when the database is unreachable (a restart or fail-over).
 DATABASE_RETRY_AFTER_SECONDS = 30
 
@@ -100,13 +117,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors: the failure may lie in what they touch (database, session).
     from django.template.loader import get_template
 
-    if not isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+    database_lost = isinstance(sys.exc_info()[1], (OperationalError, InterfaceError))
+    if not database_lost:
+        if envelope.is_api(request):
+            return envelope.error("INTERNAL_ERROR", "An unexpected fault occurred; retry later.", 500)
         return HttpResponse(get_template("errors/500.html").render(), status=500)
-    if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse(
-            {"error": {"code": "UNAVAILABLE", "message": "The service is briefly unavailable; retry later."}},
-            status=503,
-        )
+    if envelope.is_api(request):
+        # A commit may have happened before the connection was lost: say so, and let the
+        # client retry (the API's changes are idempotent for the same request).
+        response: HttpResponse = envelope.error("UNAVAILABLE", UNAVAILABLE_MESSAGE, 503)
     else:
         response = HttpResponse(get_template("errors/503.html").render(), status=503)
     response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
@@ -114,4 +133,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def too_many_requests(request: HttpRequest, exception=None) -> HttpResponse:
+    if envelope.is_api(request):
+        return envelope.error("RATE_LIMITED", "Too many requests; retry later.", 429)
     return render(request, "errors/429.html", status=429)
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for ``/favicon.ico`` on pages that name no icon (the staff admin's)."""
+    return redirect(static("img/favicon.svg"), permanent=True)

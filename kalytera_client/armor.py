@@ -35,6 +35,11 @@ def armor(label: str, data: bytes) -> str:
     return "\n".join([f"-----BEGIN KALYTERA {label}-----", *lines, f"-----END KALYTERA {label}-----"]) + "\n"
 
 
+def starts_armored(text: str) -> bool:
+    """Whether ``text`` opens with a ``-----BEGIN KALYTERA ...-----`` line, whatever follows."""
+    return _BEGIN.match(text.lstrip(" \t\r\n")) is not None
+
+
 def dearmor(text: str) -> tuple[str, bytes]:
     """The label (without ``KALYTERA``) and the bytes of one armoured block."""
     if not isinstance(text, str):

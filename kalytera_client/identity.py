@@ -15,6 +15,14 @@ from dataclasses import dataclass
 # The application key of the Kalytera VMS. Another product built on this client passes its own.
 APPLICATION_KEY = b"kalytera-vms/machine-identity/v1"
 MAX_COMPONENTS = 16
+# The derivation as every document states it (docs/api.md, docs/vms-client.md, the API's
+# OpenAPI document); a test recomputes the test vectors from each document's text.
+DERIVATION = f"""\
+normalise(x)   = UTF-8 of x after: removing surrounding whitespace, Unicode NFC, lower-casing
+fingerprint    = HMAC-SHA256(key = application key, message = "fingerprint" 0x00 normalise(machine id))
+component      = HMAC-SHA256(key = application key, message = "component" 0x00 name 0x00 normalise(value))
+application key (Kalytera VMS) = ASCII "{APPLICATION_KEY.decode("ascii")}"
+"""
 COMPONENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 

@@ -20,7 +20,14 @@ import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kalytera_client.armor import ArmorError, armor, canonical_json, dearmor, parse_canonical_json
+from kalytera_client.armor import (
+    ArmorError,
+    armor,
+    canonical_json,
+    dearmor,
+    parse_canonical_json,
+    starts_armored,
+)
 from kalytera_client.identity import MAX_COMPONENTS, MachineIdentity
 
 ACTIVATION_REQUEST = "activation-request"
@@ -168,6 +175,13 @@ def parse_request(
     try:
         label, container = dearmor(text)
     except ArmorError as exc:
+        if starts_armored(text):
+            # It starts as a request should: the end was lost in copying, not the wrong document.
+            raise OfflineRequestError(
+                OfflineRequestError.CHECKSUM_MISMATCH,
+                "The request is cut off: it starts correctly, but its end is missing or damaged. "
+                "Copy all of it, from the -----BEGIN line to the -----END line.",
+            ) from None
         raise OfflineRequestError(
             OfflineRequestError.MALFORMED, f"This is not a Kalytera request: {exc}"
         ) from None

@@ -46,7 +46,8 @@ class PolicyAdmin(admin.ModelAdmin):
 
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(admin.ModelAdmin):
-    list_display = ("policy", "number", "title", "status", "material", "effective_at", "published_by")
+    # Drafts have no number yet: when each was started and last changed tells them apart.
+    list_display = ("policy", "number", "status", "effective_at", "started", "changed")  # material: a filter
     list_filter = ("policy", "status", "material")
     search_fields = ("title", "summary")
     ordering = ("policy", "-number", "-created_at")
@@ -112,6 +113,14 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    @admin.display(description="Started", ordering="created_at")
+    def started(self, version: PolicyVersion):
+        return version.created_at
+
+    @admin.display(description="Last changed", ordering="updated_at")
+    def changed(self, version: PolicyVersion):
+        return version.updated_at
+
     def get_urls(self):
         view = self.admin_site.admin_view
         own = [
@@ -148,7 +157,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         policy = get_object_or_404(Policy, slug=slug)
         draft = services.start_draft(policy=policy)
         self.log_addition(request, draft, [{"added": {}}])
-        messages.success(request, f"New draft of the {policy.name}, with the text of the newest version.")
+        messages.success(request, f"A draft of the {policy.name}, with the text of the newest version.")
         return redirect("admin:legal_policyversion_change", draft.pk)
 
     def publish_view(self, request: HttpRequest, pk: int) -> HttpResponse:

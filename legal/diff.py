@@ -1,7 +1,8 @@
 """A readable comparison of two policy texts.
 
-The Markdown source is compared block by block (paragraphs, list items, headings),
-then word by word inside a block that changed, so a reader sees a sentence with the
+The rendered text is compared (what a reader sees, without Markdown's ``##`` and ``**``),
+block by block (paragraphs, list items, headings), then word by word inside a block that
+changed, so a reader sees a sentence with the
 changed words marked rather than two whole paragraphs. Changes are marked three
 ways, so that none depends on colour: ``<ins>``/``<del>`` elements (underlined and
 struck through), visible ``{+ +}`` and ``[- -]`` brackets in the style of wdiff, and
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-_BLOCK_SPLIT = re.compile(r"\n\s*\n")
-_LIST_ITEM = re.compile(r"\n(?=\s*(?:[-*+]|\d+[.)])\s)")
+from legal.markdown import text_blocks
+
 _TOKENS = re.compile(r"\s+|[^\s]+")
 
 
@@ -26,6 +27,7 @@ class Block:
 
     kind: str
     html: SafeString
+    role: str = "p"  # h2-h4, item or p: how the block reads in the policy
 
 
 @dataclass
@@ -59,14 +61,8 @@ class Comparison:
 
 
 def split_blocks(text: str) -> list[str]:
-    """Paragraphs, and each list item on its own, with whitespace normalised."""
-    blocks: list[str] = []
-    for paragraph in _BLOCK_SPLIT.split(text.replace("\r\n", "\n").strip()):
-        for item in _LIST_ITEM.split(paragraph):
-            normalised = " ".join(item.split())
-            if normalised:
-                blocks.append(normalised)
-    return blocks
+    """The rendered text of each paragraph, list item and heading, whitespace normalised."""
+    return [words for _role, words in text_blocks(text)]
 
 
 def _marked(tag: str, spoken: str, opening: str, closing: str, text: str) -> str:
@@ -112,43 +108,47 @@ def _inline_diff(old: str, new: str, comparison: Comparison) -> str:
 
 
 def compare(old_text: str, new_text: str) -> Comparison:
-    """Compare two Markdown texts; the result's HTML is escaped and safe to show."""
-    old_blocks = split_blocks(old_text)
-    new_blocks = split_blocks(new_text)
+    """Compare the rendered text of two Markdown documents; the result's HTML is escaped."""
+    old_roles, old_blocks = _unzip(text_blocks(old_text))
+    new_roles, new_blocks = _unzip(text_blocks(new_text))
     comparison = Comparison()
     matcher = difflib.SequenceMatcher(None, old_blocks, new_blocks, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            comparison.blocks += [Block("equal", mark_safe(escape(b))) for b in old_blocks[i1:i2]]  # noqa: S308
-        elif op == "delete":
-            for block in old_blocks[i1:i2]:
-                comparison.removed_words += _word_count(block)
-                comparison.blocks.append(Block("delete", mark_safe(_deleted(block))))  # noqa: S308
-        elif op == "insert":
-            for block in new_blocks[j1:j2]:
-                comparison.added_words += _word_count(block)
-                comparison.blocks.append(Block("insert", mark_safe(_inserted(block))))  # noqa: S308
+            comparison.blocks += [
+                Block("equal", mark_safe(escape(block)), role)  # noqa: S308
+                for block, role in zip(old_blocks[i1:i2], old_roles[i1:i2], strict=True)
+            ]
         else:
-            _replace(old_blocks[i1:i2], new_blocks[j1:j2], comparison)
+            _replace(
+                list(zip(old_blocks[i1:i2], old_roles[i1:i2], strict=True)),
+                list(zip(new_blocks[j1:j2], new_roles[j1:j2], strict=True)),
+                comparison,
+            )
     return comparison
 
 
-def _replace(old_blocks: list[str], new_blocks: list[str], comparison: Comparison) -> None:
+def _unzip(blocks: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    return [role for role, _ in blocks], [words for _, words in blocks]
+
+
+def _replace(
+    old_blocks: list[tuple[str, str]], new_blocks: list[tuple[str, str]], comparison: Comparison
+) -> None:
     """Pair blocks that are similar enough to read as an edit; the rest are removed or added."""
-    pairs = max(len(old_blocks), len(new_blocks))
-    for index in range(pairs):
-        old = old_blocks[index] if index < len(old_blocks) else None
-        new = new_blocks[index] if index < len(new_blocks) else None
+    for index in range(max(len(old_blocks), len(new_blocks))):
+        old, old_role = old_blocks[index] if index < len(old_blocks) else (None, "p")
+        new, new_role = new_blocks[index] if index < len(new_blocks) else (None, "p")
         if old is not None and new is not None and _similar(old, new):
             html = _inline_diff(old, new, comparison)
-            comparison.blocks.append(Block("replace", mark_safe(html)))  # noqa: S308
+            comparison.blocks.append(Block("replace", mark_safe(html), new_role))  # noqa: S308
             continue
         if old is not None:
             comparison.removed_words += _word_count(old)
-            comparison.blocks.append(Block("delete", mark_safe(_deleted(old))))  # noqa: S308
+            comparison.blocks.append(Block("delete", mark_safe(_deleted(old)), old_role))  # noqa: S308
         if new is not None:
             comparison.added_words += _word_count(new)
-            comparison.blocks.append(Block("insert", mark_safe(_inserted(new))))  # noqa: S308
+            comparison.blocks.append(Block("insert", mark_safe(_inserted(new)), new_role))  # noqa: S308
 
 
 def _similar(old: str, new: str) -> bool:

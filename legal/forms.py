@@ -1,10 +1,25 @@
 from datetime import datetime
 
 from django import forms
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from legal.models import PolicyVersion
+
+
+def _policy_links_now() -> SafeString:
+    return format_html(
+        'Read the <a href="{}">Terms of Service</a> and the <a href="{}">Privacy Policy</a>.',
+        reverse("legal:policy", args=["terms"]),
+        reverse("legal:policy", args=["privacy"]),
+    )
+
+
+# Lazy: the sign-up form is built when its module is imported, before the URLs are loaded.
+_policy_links = lazy(_policy_links_now, SafeString)
 
 
 def policy_acceptance_field() -> forms.BooleanField:
@@ -12,10 +27,7 @@ def policy_acceptance_field() -> forms.BooleanField:
     return forms.BooleanField(
         required=True,
         label="I accept the Terms of Service and have read the Privacy Policy.",
-        help_text=mark_safe(  # fixed text with the policies' stable addresses
-            'Read the <a href="/legal/terms/">Terms of Service</a> and the '
-            '<a href="/legal/privacy/">Privacy Policy</a>.'
-        ),
+        help_text=_policy_links(),
         error_messages={"required": "To create an account, accept the Terms of Service."},
     )
 
@@ -28,7 +40,7 @@ class CompareForm(forms.Form):
 
     def __init__(self, *args, versions: list[PolicyVersion], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(v.number, f"Version {v.number} ({v.effective_at:%d %b %Y})") for v in versions]
+        choices = [(v.number, f"Version {v.number} ({v.effective_at:%Y-%m-%d})") for v in versions]
         self.fields["old"].choices = choices
         self.fields["new"].choices = choices
         self.fields["old"].error_messages["invalid_choice"] = "Choose a published version."

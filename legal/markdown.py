@@ -98,3 +98,32 @@ def sanitize(html: str) -> str:
 def render_markdown(text: str) -> SafeString:
     """Render policy Markdown to sanitized HTML (cached: published text never changes)."""
     return mark_safe(sanitize(_parser.render(text)))  # noqa: S308  (sanitized just above)
+
+
+def text_blocks(text: str) -> list[tuple[str, str]]:
+    """The text a reader sees, block by block: ``(role, text)`` with role ``h2``-``h4``,
+    ``item`` (a list item) or ``p``. Markup (``**``, ``#``, link targets) is gone."""
+    blocks: list[tuple[str, str]] = []
+    open_blocks: list[str] = []
+    for token in _parser.parse(text):
+        if token.nesting == 1:
+            open_blocks.append(token.tag if token.type == "heading_open" else token.type)
+        elif token.nesting == -1 and open_blocks:
+            open_blocks.pop()
+        elif token.type in ("inline", "code_block", "fence"):
+            words = " ".join(_plain(token).split())
+            if not words:
+                continue
+            role = next((b for b in reversed(open_blocks) if b in ("h2", "h3", "h4")), None)
+            if role is None:
+                role = "item" if "list_item_open" in open_blocks else "p"
+            blocks.append((role, words))
+    return blocks
+
+
+def _plain(token) -> str:
+    if token.type != "inline":
+        return token.content
+    return "".join(
+        " " if child.type in ("softbreak", "hardbreak") else child.content for child in token.children or ()
+    )

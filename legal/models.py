@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from kalytera.text import CharacterValidator
+
 # The columns that make up what a published version says. Only drafts may change them.
 FROZEN_FIELDS = ("policy", "number", "title", "body", "summary", "material", "effective_at", "published_at")
 FROZEN_FIELDS_COLUMNS = tuple("policy_id" if name == "policy" else name for name in FROZEN_FIELDS)
@@ -111,10 +113,15 @@ class PolicyVersion(models.Model):
     number = models.PositiveIntegerField(
         null=True, blank=True, editable=False, help_text="Given when the version is published."
     )
-    title = models.CharField(max_length=200)
-    body = models.TextField(help_text="Markdown. Raw HTML is shown as text; links may use https or mailto.")
+    title = models.CharField(max_length=200, validators=[CharacterValidator()])
+    body = models.TextField(
+        help_text="Markdown. Raw HTML is shown as text; links may use https or mailto.",
+        validators=[CharacterValidator(multiline=True)],
+    )
     summary = models.TextField(
-        "summary of changes", help_text="What changed, in plain words. Shown on the page and in notices."
+        "summary of changes",
+        help_text="What changed, in plain words. Shown on the page and in notices.",
+        validators=[CharacterValidator(multiline=True)],
     )
     material = models.BooleanField(
         default=False,

@@ -84,5 +84,6 @@ register(
         erase=_erase_publications,
         order=62,
         kept_after_deletion="The versions stay published as part of the public archive, without your name.",
+        staff_only=True,
     )
 )

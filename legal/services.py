@@ -29,15 +29,19 @@ class LegalError(DomainError):
 
 
 @transaction.atomic
+@transaction.atomic
 def start_draft(*, policy: Policy, based_on: PolicyVersion | None = None) -> PolicyVersion:
-    """A new draft holding the text of ``based_on`` (default: the newest released version)."""
+    """A new draft holding the text of ``based_on`` (default: the newest released version).
+
+    A draft of that text that nobody has edited yet is returned instead of a second copy, so
+    a double click (or two staff members at once: the policy row is locked) makes one draft.
+    """
+    Policy.objects.select_for_update().filter(pk=policy.pk).first()
     source = based_on or policy.versions.released().order_by("-number").first()
-    return PolicyVersion.objects.create(
-        policy=policy,
-        title=source.title if source else policy.name,
-        body=source.body if source else "",
-        summary="",
-        material=False,
+    fields = {"title": source.title if source else policy.name, "body": source.body if source else ""}
+    untouched = policy.versions.filter(status=PolicyVersion.Status.DRAFT, summary="", **fields)
+    return untouched.order_by("pk").first() or PolicyVersion.objects.create(
+        policy=policy, summary="", material=False, **fields
     )
 
 

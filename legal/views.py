@@ -143,6 +143,9 @@ def archive(request: HttpRequest, slug: str) -> HttpResponse:
 def compare(request: HttpRequest, slug: str) -> HttpResponse:
     policy = _policy(slug)
     versions = _released(policy)
+    if not request.GET:  # the page that offers the choice: nothing chosen is not a bad request
+        form = CompareForm(versions=versions)
+        return render(request, "legal/compare.html", {"policy": policy, "form": form})
     form = CompareForm(request.GET, versions=versions)
     if not form.is_valid():
         return render(request, "legal/compare.html", {"policy": policy, "form": form}, status=400)

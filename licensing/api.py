@@ -7,16 +7,14 @@ body, is never logged, and reaches the rate limiter and the database only as a k
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
-from kalytera import ratelimit
+from kalytera import envelope, ratelimit, uploads
 from licensing import certificates, keys, openapi, services
 from licensing.certificates import IssuedDocument
 from licensing.models import Activation, License
@@ -24,30 +22,13 @@ from licensing.models import Activation, License
 Body = dict
 
 
-def _timestamp(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _date(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _answer(
-    body: dict, *, status: int = 200, nonce: str | None = None, headers: dict | None = None
-) -> JsonResponse:
-    body = {**body, "server_time": _timestamp(timezone.now()), "nonce": nonce}
-    response = JsonResponse(body, status=status, headers=headers)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _error(code: str, message: str, *, nonce: str | None = None, fields=None, headers=None) -> JsonResponse:
-    error: dict = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    return _answer({"error": error}, status=openapi.ERROR_CODES[code][0], nonce=nonce, headers=headers)
+def _error(code: str, message: str, **details) -> JsonResponse:
+    """The envelope's error with the status the contract gives ``code``."""
+    return envelope.error(code, message, openapi.ERROR_CODES[code][0], **details)
 
 
 def _license_json(license: License) -> dict:
@@ -59,8 +40,8 @@ def _license_json(license: License) -> dict:
         "channels": license.channels,
         "features": list(license.plan.features),
         "max_machines": license.max_machines,
-        "expires_at": _timestamp(license.expires_at),
-        "grace_ends_at": _timestamp(license.grace_ends_at),
+        "expires_at": envelope.timestamp(license.expires_at),
+        "grace_ends_at": envelope.timestamp(license.grace_ends_at),
         "upgrade_plan_until": _date(license.upgrade_plan_until),
         "grace_days": license.plan.grace_days,
         "offline_validity_days": license.plan.offline_validity_days,
@@ -73,8 +54,8 @@ def _activation_json(activation: Activation) -> dict:
         "name": activation.label,
         "product_version": activation.product_version,
         "status": "active" if activation.is_active else "released",
-        "first_seen_at": _timestamp(activation.first_seen_at),
-        "last_seen_at": _timestamp(activation.last_seen_at),
+        "first_seen_at": envelope.timestamp(activation.first_seen_at),
+        "last_seen_at": envelope.timestamp(activation.last_seen_at),
     }
 
 
@@ -84,7 +65,7 @@ def _document_json(document: IssuedDocument | None) -> dict | None:
     return {
         "id": document.document_id,
         "kid": document.kid,
-        "issued_at": _timestamp(document.issued_at),
+        "issued_at": envelope.timestamp(document.issued_at),
         "armored": document.armored,
     }
 
@@ -109,53 +90,22 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
     """A POST endpoint taking a JSON body checked against ``schema``; the checks run cheapest first."""
 
     @csrf_exempt
-    @sensitive_variables("body", "raw", "display")
+    @sensitive_variables("body", "display")
     def view(request: HttpRequest) -> JsonResponse:
         if request.method != "POST":
             return _error("METHOD_NOT_ALLOWED", "Use POST with a JSON body.", headers={"Allow": "POST"})
-        limit = settings.LICENSING_API_MAX_BODY_BYTES
-        try:
-            declared = int(request.headers.get("Content-Length") or 0)
-        except ValueError:
-            declared = 0
-        if declared > limit:
-            return _error("PAYLOAD_TOO_LARGE", f"The body may be at most {limit} bytes.")
-        media_type = request.content_type.lower()
-        if media_type != "application/json":
-            return _error(
-                "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json."
-            )
-        try:
-            raw = request.read(limit + 1)  # never more than the limit, whatever the header claimed
-        except OSError:
-            return _error("INVALID_REQUEST", "The body could not be read completely.")
-        if len(raw) > limit:
-            return _error("PAYLOAD_TOO_LARGE", f"The body may be at most {limit} bytes.")
-        try:
-            body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-        except (ValueError, RecursionError):
-            return _error("INVALID_REQUEST", "The body is not valid JSON (UTF-8).")
+        body = _read_json(request)
+        if isinstance(body, JsonResponse):
+            return body
         nonce = _nonce(body.get("nonce") if isinstance(body, dict) else None)
-        # The limits per address and, once the key is readable, per license are counted
-        # together in one cache round trip, before any database work.
-        limits = [_address_limit(request)]
         problems = openapi.check_body(schema, body)
-        display = key_problem = None
-        if not problems:
-            try:
-                display = keys.normalize(body["license_key"])
-            except keys.KeyFormatError as exc:
-                key_problem = str(exc)
-            else:
-                rate = settings.LICENSING_API_RATE_PER_LICENSE
-                limits.append(("licensing-api-license", keys.lookup_hash(display), rate))
-        limited = _rate_limited(limits, nonce)
+        display, key_problem = (None, "") if problems else _readable_key(body["license_key"])
+        limited = _rate_limited(_limits(request, display), nonce)
         if limited:
             return limited
         if problems:
-            return _error(
-                "INVALID_REQUEST", "Some fields are missing or wrong.", nonce=nonce, fields=problems
-            )
+            code = openapi.error_code(problems)
+            return _error(code, "Some fields are missing or wrong.", nonce=nonce, fields=problems)
         if key_problem:
             fields = {"license_key": key_problem}
             return _error("INVALID_LICENSE_KEY", key_problem, nonce=nonce, fields=fields)
@@ -165,6 +115,49 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
             return _error(exc.code, exc.message, nonce=nonce)
 
     return view
+
+
+@sensitive_variables("raw")
+def _read_json(request: HttpRequest) -> Body | JsonResponse:
+    """The request's body parsed as JSON (any JSON value), or the error to answer instead."""
+    limit = settings.LICENSING_API_MAX_BODY_BYTES
+    too_large = f"The body may be at most {limit} bytes."
+    if uploads.declared_length(request) > limit:
+        return _error("PAYLOAD_TOO_LARGE", too_large)
+    if request.content_type.lower() != "application/json":
+        return _error("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json.")
+    try:
+        raw = request.read(limit + 1)  # never more than the limit, whatever the header claimed
+    except OSError:
+        return _error("INVALID_REQUEST", "The body could not be read completely.")
+    if len(raw) > limit:
+        return _error("PAYLOAD_TOO_LARGE", too_large)
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return _error("INVALID_REQUEST", "The body is not valid JSON (UTF-8).")
+
+
+@sensitive_variables("text")
+def _readable_key(text: str) -> tuple[str | None, str]:
+    """The key in display form, or ``None`` and what is wrong with it."""
+    try:
+        return keys.normalize(text), ""
+    except keys.KeyFormatError as exc:
+        return None, str(exc)
+
+
+def _limits(request: HttpRequest, display: str | None) -> list[tuple[str, str, str]]:
+    """The rate limits per address and, once the key is readable, per license.
+
+    They are counted together in one cache round trip, before any database work.
+    """
+    limits = [_address_limit(request)]
+    if display:
+        limits.append(
+            ("licensing-api-license", keys.lookup_hash(display), settings.LICENSING_API_RATE_PER_LICENSE)
+        )
+    return limits
 
 
 def _no_constant(name: str):
@@ -186,7 +179,7 @@ def _activate(body: Body, nonce: str | None) -> JsonResponse:
         label=body.get("name", ""),
         product_version=body.get("product_version", ""),
     )
-    return _answer(
+    return envelope.answer(
         {
             "outcome": result.outcome,
             "activation": _activation_json(result.activation),
@@ -206,7 +199,7 @@ def _validate(body: Body, nonce: str | None) -> JsonResponse:
         product_version=body.get("product_version", ""),
         usage=body.get("usage"),
     )
-    return _answer(
+    return envelope.answer(
         {
             "valid": result.valid,
             "code": result.code,
@@ -221,7 +214,7 @@ def _validate(body: Body, nonce: str | None) -> JsonResponse:
 
 def _deactivate(body: Body, nonce: str | None) -> JsonResponse:
     result = services.deactivate_machine(key=body["license_key"], fingerprint=body["fingerprint"])
-    return _answer(
+    return envelope.answer(
         {"activation": _activation_json(result.activation), "receipt": _document_json(result.receipt)},
         nonce=nonce,
     )
@@ -238,78 +231,14 @@ def signing_keys(request: HttpRequest) -> JsonResponse:
     if request.method not in ("GET", "HEAD"):
         return _error("METHOD_NOT_ALLOWED", "Use GET.", nonce=nonce, headers={"Allow": "GET, HEAD"})
     if "nonce" in request.GET and nonce is None:
-        problem = openapi.check_value(openapi.NONCE, request.GET["nonce"])
-        return _error("INVALID_REQUEST", "The nonce is malformed.", fields={"nonce": problem})
+        fields = {"nonce": openapi.check_value(openapi.NONCE, request.GET["nonce"])}
+        return _error(openapi.error_code(fields), "The nonce is malformed.", fields=fields)
     limited = _rate_limited([_address_limit(request)], nonce)
     if limited:
         return limited
-    return _answer({"keys": certificates.published_signing_keys()}, nonce=nonce)
+    return envelope.answer({"keys": certificates.published_signing_keys()}, nonce=nonce)
 
 
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     return _error("NOT_FOUND", "No such endpoint; see /api/v1/openapi.json.")
-
-
-def openapi_json(request: HttpRequest) -> JsonResponse:
-    if request.method not in ("GET", "HEAD"):
-        return _error("METHOD_NOT_ALLOWED", "Use GET.", headers={"Allow": "GET, HEAD"})
-    return JsonResponse(openapi.document(), json_dumps_params={"indent": 2})
-
-
-def docs(request: HttpRequest):
-    """The API reference for VMS developers, rendered from the same OpenAPI document."""
-    if request.method not in ("GET", "HEAD"):
-        return _error("METHOD_NOT_ALLOWED", "Use GET.", headers={"Allow": "GET, HEAD"})
-    return render(request, "licensing/api_docs.html", _docs_context())
-
-
-def _docs_context() -> dict:
-    document = openapi.document()
-    schemas = document["components"]["schemas"]
-    endpoints = []
-    for path, item in document["paths"].items():
-        for method, operation in item.items():
-            request_ref = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-            request_name = request_ref.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
-            endpoints.append(
-                {
-                    "method": method.upper(),
-                    "path": path,
-                    "operation": operation,
-                    "fields": _fields(schemas.get(request_name)) if request_name else [],
-                    "responses": sorted(operation["responses"].items()),
-                    "anchor": operation["operationId"],
-                }
-            )
-    return {
-        "document": document,
-        "endpoints": endpoints,
-        "error_codes": [(code, status, text) for code, (status, text) in openapi.ERROR_CODES.items()],
-        "validation_codes": list(openapi.VALIDATION_CODES.items()),
-    }
-
-
-def _fields(schema: dict | None) -> list[dict]:
-    if not schema:
-        return []
-    return [
-        {
-            "name": name,
-            "required": name in schema.get("required", []),
-            "type": spec["type"],
-            "limits": _limits(spec),
-            "description": spec.get("description", ""),
-        }
-        for name, spec in schema["properties"].items()
-    ]
-
-
-def _limits(spec: dict) -> str:
-    if spec["type"] == "string":
-        if spec["pattern"] == openapi.HEX64:
-            return "64 hex digits"
-        return f"{spec['minLength']} to {spec['maxLength']} characters"
-    if spec["type"] == "array":
-        return f"up to {spec['maxItems']} digests"
-    return f"up to {spec['maxProperties']} counts"

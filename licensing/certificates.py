@@ -168,11 +168,20 @@ def issue_certificate(
 
 
 def issue_deactivation_receipt(
-    *, license_id: str, fingerprint: str, deactivated_at: datetime
+    *,
+    license_id: str,
+    fingerprint: str,
+    deactivated_at: datetime,
+    document_id: str | None = None,
+    issued_at: datetime | None = None,
 ) -> IssuedDocument:
-    """Sign a receipt stating that the machine ``fingerprint`` gave up its seat on the license."""
-    issued_at = _whole_seconds(datetime.now(UTC))
-    document_id = str(uuid.uuid4())
+    """Sign a receipt stating that the machine ``fingerprint`` gave up its seat on the license.
+
+    Given the ``document_id`` and ``issued_at`` of an earlier receipt, this signs that receipt
+    again: Ed25519 signatures are deterministic, so with the same key it is the same document.
+    """
+    issued_at = _whole_seconds(issued_at or datetime.now(UTC))
+    document_id = document_id or str(uuid.uuid4())
     claims = {
         "typ": DEACTIVATION_RECEIPT,
         "v": FORMAT_VERSION,
@@ -229,7 +238,7 @@ def _text(name: str, value: str) -> str:
 
 def _fingerprint(value: str) -> str:
     if not isinstance(value, str) or not FINGERPRINT.match(value):
-        raise ValueError("fingerprint must be 64 lower-case hex digits (a SHA-256 digest).")
+        raise ValueError("fingerprint must be 64 lower-case hex digits (an HMAC-SHA256 digest).")
     return value
 
 

@@ -12,65 +12,25 @@ Two secrets come from the environment and never reach the database:
 Each use has its own label, so a value sealed for one purpose cannot be replayed as another.
 """
 
-import base64
 import hashlib
 import hmac
-import os
-from functools import cache
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from kalytera.sealing import Sealer, SealError, secret_bytes
 
-_SEAL_VERSION = "v1"
+__all__ = ["SealError", "keyed_hash", "seal", "unseal"]
 
-
-class SealError(Exception):
-    """A sealed value could not be opened (wrong secret, or the value was altered)."""
+_sealer = Sealer(setting="LICENSING_ENCRYPTION_SECRET", label="kalytera licensing seal v1")
 
 
 def keyed_hash(purpose: str, value: str) -> str:
     """HMAC-SHA256 of ``value`` under the pepper, as 64 hex characters."""
     message = f"{purpose}\x00{value}".encode()
-    return hmac.new(_pepper(), message, hashlib.sha256).hexdigest()
+    return hmac.new(secret_bytes("LICENSING_PEPPER"), message, hashlib.sha256).hexdigest()
 
 
 def seal(purpose: str, plaintext: str) -> str:
-    nonce = os.urandom(12)
-    ciphertext = AESGCM(_encryption_key()).encrypt(nonce, plaintext.encode(), purpose.encode())
-    return f"{_SEAL_VERSION}:{base64.b64encode(nonce + ciphertext).decode()}"
+    return _sealer.seal(purpose, plaintext)
 
 
 def unseal(purpose: str, sealed: str) -> str:
-    version, _, payload = sealed.partition(":")
-    if version != _SEAL_VERSION:
-        raise SealError("Unknown sealed-value format.")
-    try:
-        raw = base64.b64decode(payload, validate=True)
-        return AESGCM(_encryption_key()).decrypt(raw[:12], raw[12:], purpose.encode()).decode()
-    except Exception as exc:  # InvalidTag, bad base64, bad UTF-8: all mean "not ours"
-        raise SealError("The sealed value cannot be opened with the configured secret.") from exc
-
-
-def _pepper() -> bytes:
-    return _secret_bytes("LICENSING_PEPPER")
-
-
-@cache
-def _derived_key(secret: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"kalytera licensing seal v1").derive(
-        secret
-    )
-
-
-def _encryption_key() -> bytes:
-    return _derived_key(_secret_bytes("LICENSING_ENCRYPTION_SECRET"))
-
-
-def _secret_bytes(name: str) -> bytes:
-    value = getattr(settings, name, "")
-    if not value:
-        raise ImproperlyConfigured(f"{name} is not set; licensing cannot hash or seal values without it.")
-    return value.encode()
+    return _sealer.unseal(purpose, sealed)

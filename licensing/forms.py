@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.db.models import QuerySet
 
 from licensing import keys
@@ -45,7 +46,8 @@ class ClaimForm(forms.Form):
 class OfflineRequestForm(forms.Form):
     """An activation or deactivation request from an air-gapped server: pasted or uploaded."""
 
-    MAX_BYTES = 16 * 1024
+    MAX_BYTES = settings.UPLOAD_MAX_BYTES
+    TOO_LARGE = "This file is too large to be a Kalytera request."
 
     request_text = forms.CharField(
         label="Paste the request",
@@ -56,12 +58,18 @@ class OfflineRequestForm(forms.Form):
     )
     request_file = forms.FileField(label="Or upload the request file", required=False)
 
+    def __init__(self, *args, too_large: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.too_large = too_large
+
     def clean(self) -> dict:
         data = super().clean()
         upload = data.get("request_file")
+        if self.too_large:
+            raise forms.ValidationError(self.TOO_LARGE)
         if upload is not None:
             if upload.size > self.MAX_BYTES:
-                raise forms.ValidationError("This file is too large to be a Kalytera request.")
+                raise forms.ValidationError(self.TOO_LARGE)
             data["request"] = upload.read()
         elif data.get("request_text", "").strip():
             data["request"] = data["request_text"]

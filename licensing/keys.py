@@ -24,7 +24,23 @@ BODY_LENGTH = 27
 GROUP = 4
 _CHECK_MODULUS = 37
 _VALUES = {char: value for value, char in enumerate(ALPHABET)}
-_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_LOOK_ALIKES = {"O": "0", "I": "1", "L": "1"}
+_READ_AS = str.maketrans(_LOOK_ALIKES)
+
+
+def _either_case(chars: str) -> str:
+    return "".join(sorted({*chars, *chars.lower()}))
+
+
+# Every text ``normalize`` can read (ECMA and Python regex alike), for the API's schema: the
+# optional prefix, then the 28 characters, with spaces and dashes anywhere. The check
+# character is beyond a pattern: a key that fits it may still be refused as a typo.
+_SEPARATORS = "[\\s-]*"
+PATTERN = (
+    f"^{_SEPARATORS}(?:"
+    + "".join(f"[{_either_case(char)}]{_SEPARATORS}" for char in PREFIX)
+    + f")?(?:[{_either_case(ALPHABET + ''.join(_LOOK_ALIKES))}]{_SEPARATORS}){{{BODY_LENGTH + 1}}}$"
+)
 
 
 class KeyFormatError(ValueError):

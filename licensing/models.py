@@ -2,7 +2,7 @@
 
 Nothing here holds a raw license key or a raw hardware identifier: keys are stored as a
 keyed hash (for lookup), a short display prefix and an encrypted copy; fingerprints and
-components as keyed hashes (see ``licensing.secrets``).
+components as keyed hashes (see ``licensing.crypto``).
 """
 
 import uuid
@@ -96,6 +96,25 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def display_name(self) -> str:
+        """The name customers see, with the kind unless the name says it already."""
+        kind = self.get_kind_display().lower()
+        return self.name if kind in self.name.lower() else f"{self.name} ({kind})"
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The features in words (the codes, such as ``lpr``, are for the certificate)."""
+        return [FEATURE_NAMES.get(code, code.replace("_", " ").capitalize()) for code in self.features]
+
+
+# What customers read for the feature codes of the plans and certificates.
+FEATURE_NAMES = {
+    "analytics": "Video analytics",
+    "lpr": "Licence plate recognition",
+    "video_wall": "Video wall",
+}
 
 
 class KeyBatch(models.Model):
@@ -209,9 +228,14 @@ class License(models.Model):
         return "grace" if now < self.grace_ends_at else "expired"
 
     def expiring_soon(self, now: datetime) -> bool:
+        """In the last part of its term: the last ``LICENSING_EXPIRING_SOON_DAYS``, but never more
+        than a quarter of the term, so a 30-day trial is not "expiring soon" from its first day."""
         if self.expires_at is None or self.kind == Plan.Kind.PERPETUAL:
             return False
-        return now <= self.expires_at < now + timedelta(days=settings.LICENSING_EXPIRING_SOON_DAYS)
+        window = min(
+            timedelta(days=settings.LICENSING_EXPIRING_SOON_DAYS), (self.expires_at - self.starts_at) / 4
+        )
+        return now <= self.expires_at < now + window
 
     def covers_release(self, released_on: date) -> bool:
         return self.upgrade_plan_until is None or released_on <= self.upgrade_plan_until

@@ -10,24 +10,37 @@ from typing import Any
 
 from django.conf import settings
 
+from kalytera import text
+from kalytera_client import identity
+from licensing import keys
+
 HEX64 = "^[0-9a-fA-F]{64}$"
-TEXT = "^[^\\u0000-\\u001f\\u007f]*$"  # printable: no control characters
+TEXT = text.SINGLE_LINE_PATTERN  # one line, no control or invisible formatting characters
 VERSION = "^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$"
 METRIC = "^[a-z][a-z0-9_]{0,31}$"
 
-_HEX64_MESSAGE = "Must be 64 hexadecimal characters: a SHA-256 digest computed on the machine."
+_HEX64_MESSAGE = "Must be 64 hexadecimal characters: an HMAC-SHA256 digest computed on the machine."
 _STRING_MESSAGES = {
     HEX64: _HEX64_MESSAGE,
-    TEXT: "Must not contain control characters.",
+    TEXT: text.PROBLEM_START + ".",
     VERSION: "Must be a version such as 6.2.1 (letters, digits, '.', '+', '-'; at most 32).",
+    keys.PATTERN: (
+        f"Must be a license key: {keys.PREFIX}- and {keys.BODY_LENGTH + 1} letters and digits "
+        "in groups of four."
+    ),
 }
 
 ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_REQUEST": (400, "The body is not valid JSON or does not match the schema; see `fields`."),
+    text.INVALID_CHARACTERS: (
+        400,
+        "A text field holds control or invisible formatting characters (Unicode Cc, Cf); see `fields`.",
+    ),
     "INVALID_LICENSE_KEY": (400, "The key is malformed or has a typo (caught by its check character)."),
     "LICENSE_NOT_FOUND": (404, "No license has this key."),
     "NOT_ACTIVATED": (404, "This machine holds no active seat on the license."),
     "NOT_FOUND": (404, "No such API endpoint."),
+    "FORBIDDEN": (403, "The platform refused the request before it reached an endpoint."),
     "METHOD_NOT_ALLOWED": (405, "The endpoint does not accept this HTTP method; see the Allow header."),
     "LICENSE_SUSPENDED": (403, "The license is suspended."),
     "LICENSE_REVOKED": (403, "The license is revoked."),
@@ -39,6 +52,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "PAYLOAD_TOO_LARGE": (413, "The body is larger than the limit."),
     "UNSUPPORTED_MEDIA_TYPE": (415, "The body must be sent as application/json."),
     "RATE_LIMITED": (429, "Too many requests; retry after the seconds in the Retry-After header."),
+    "INTERNAL_ERROR": (500, "An unexpected fault on the platform; it is logged. Retry later."),
     "UNAVAILABLE": (503, "The platform briefly lost its database; retry after the Retry-After seconds."),
 }
 
@@ -58,13 +72,27 @@ def _string(max_length: int, pattern: str = TEXT, min_length: int = 1, **extra) 
     return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": pattern, **extra}
 
 
-LICENSE_KEY = _string(64, description="The license key, e.g. KLY-0000-0000-0000-0000-0000-0000-0000.")
-FINGERPRINT = _string(64, HEX64, min_length=64, description="The machine's own SHA-256 digest (hex).")
+LICENSE_KEY = _string(
+    64,
+    keys.PATTERN,
+    description=(
+        "The license key, e.g. KLY-0000-0000-0000-0000-0000-0000-0000: Crockford base32 (no U), read "
+        "case-insensitively, O as 0, I and L as 1, spaces and dashes ignored, the prefix optional. "
+        "The last character is a check character: a key with a typo fits the pattern but is refused "
+        "with INVALID_LICENSE_KEY."
+    ),
+)
+FINGERPRINT = _string(
+    64,
+    HEX64,
+    min_length=64,
+    description="HMAC-SHA256 of the machine id under the application key; see *Identifying the machine*.",
+)
 COMPONENTS = {
     "type": "array",
-    "maxItems": 16,
+    "maxItems": identity.MAX_COMPONENTS,
     "items": _string(64, HEX64, min_length=64),
-    "description": "One digest per hardware part (board, disk, NIC...), computed like the fingerprint.",
+    "description": "An HMAC-SHA256 digest per hardware part (board, disk, NIC): *Identifying the machine*.",
 }
 NONCE = _string(128, description="Any value; echoed in the answer so the VMS can match it to its request.")
 PRODUCT_VERSION = _string(32, VERSION, description="The VMS version running on the machine.")
@@ -177,9 +205,18 @@ def _check_string(spec: dict, value: Any) -> str:
     # Lone surrogates decode from JSON but cannot be stored or compared as UTF-8.
     if not value.isascii() and not _utf8_ok(value):
         return "Must be valid Unicode text."
+    if spec["pattern"] == TEXT:
+        return text.problem(value)  # names the characters, also those beyond the pattern's plane
     if not re.fullmatch(_python_pattern(spec["pattern"]), value):
         return _STRING_MESSAGES[spec["pattern"]]
     return ""
+
+
+def error_code(problems: dict[str, str]) -> str:
+    """The code for a body with these field problems: characters alone have their own."""
+    if all(message.startswith(text.PROBLEM_START) for message in problems.values()):
+        return text.INVALID_CHARACTERS
+    return "INVALID_REQUEST"
 
 
 def _utf8_ok(value: str) -> bool:
@@ -197,7 +234,12 @@ def _python_pattern(pattern: str) -> str:
 # --- The OpenAPI document -----------------------------------------------------------------------
 
 _TIME = {"type": "string", "format": "date-time", "description": "The server's clock (UTC)."}
-_NONCE_ECHO = {"type": "string", "nullable": True, "description": "The request's nonce, or null."}
+_NONCE_ECHO = {
+    "type": "string",
+    "nullable": True,
+    "description": "The request's nonce, or null.",
+    "example": "req-0042",
+}
 _NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
 
 
@@ -244,8 +286,8 @@ COMPONENT_SCHEMAS = {
         "required": ["id", "name", "product_version", "status", "first_seen_at", "last_seen_at"],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
-            "name": {"type": "string"},
-            "product_version": {"type": "string"},
+            "name": {"type": "string", "example": "Gate server"},
+            "product_version": {"type": "string", "example": "6.2.1"},
             "status": {"type": "string", "enum": ["active", "released"]},
             "first_seen_at": {"type": "string", "format": "date-time"},
             "last_seen_at": {"type": "string", "format": "date-time"},
@@ -256,11 +298,11 @@ COMPONENT_SCHEMAS = {
         "required": LICENSE_FIELDS,
         "properties": {
             "id": {"type": "string", "format": "uuid", "description": "The public license id (not the key)."},
-            "plan": {"type": "string"},
+            "plan": {"type": "string", "example": "pro-1y"},
             "kind": {"type": "string", "enum": ["subscription", "perpetual", "trial"]},
             "status": {"type": "string", "enum": ["active", "suspended", "revoked"]},
             "channels": {"type": "integer"},
-            "features": {"type": "array", "items": {"type": "string"}},
+            "features": {"type": "array", "items": {"type": "string", "example": "lpr"}},
             "max_machines": {"type": "integer"},
             "expires_at": _NULLABLE_TIME,
             "grace_ends_at": _NULLABLE_TIME,
@@ -274,9 +316,20 @@ COMPONENT_SCHEMAS = {
         "required": ["id", "kid", "issued_at", "armored"],
         "properties": {
             "id": {"type": "string"},
-            "kid": {"type": "string", "description": "The signing key; see GET /api/v1/signing-keys."},
+            "kid": {
+                "type": "string",
+                "description": "The signing key; see GET /api/v1/signing-keys.",
+                "example": "03d5c2bfdc91fd84",
+            },
             "issued_at": {"type": "string", "format": "date-time"},
-            "armored": {"type": "string", "description": "The document as text; save it as a .lic file."},
+            "armored": {
+                "type": "string",
+                "description": "The document as text; save it as a .lic file.",
+                "example": (
+                    "-----BEGIN KALYTERA LICENSE CERTIFICATE-----\nS0xZQwED...\n"
+                    "-----END KALYTERA LICENSE CERTIFICATE-----\n"
+                ),
+            },
         },
     },
     "ActivationRequest": ACTIVATION_REQUEST,
@@ -296,7 +349,7 @@ COMPONENT_SCHEMAS["ValidationResponse"] = _envelope(
     {
         "valid": {"type": "boolean"},
         "code": {"type": "string", "enum": list(VALIDATION_CODES)},
-        "message": {"type": "string"},
+        "message": {"type": "string", "example": VALIDATION_CODES["VALID"]},
         "license": {"allOf": [{"$ref": "#/components/schemas/License"}], "nullable": True},
         "activation": {"allOf": [{"$ref": "#/components/schemas/Activation"}], "nullable": True},
         "certificate": {"allOf": [{"$ref": "#/components/schemas/SignedDocument"}], "nullable": True},
@@ -342,9 +395,9 @@ OPERATIONS = {
         "request": "ActivationRequest",
         "success": {"201": ("A new seat was taken.", "ActivationResponse"),
                     "200": ("The machine was active already, or rebound.", "ActivationResponse")},
-        "errors": ["INVALID_REQUEST", "INVALID_LICENSE_KEY", "LICENSE_NOT_FOUND", "LICENSE_SUSPENDED",
-                   "LICENSE_REVOKED", "LICENSE_EXPIRED", "TOO_MANY_MACHINES", "HARDWARE_CHANGE_LIMIT",
-                   "TRIAL_ALREADY_USED", "RATE_LIMITED"],
+        "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "INVALID_LICENSE_KEY", "LICENSE_NOT_FOUND",
+                   "LICENSE_SUSPENDED", "LICENSE_REVOKED", "LICENSE_EXPIRED", "TOO_MANY_MACHINES",
+                   "HARDWARE_CHANGE_LIMIT", "TRIAL_ALREADY_USED", "RATE_LIMITED"],
     },
     "/api/v1/validate": {
         "summary": "Check in",
@@ -354,33 +407,40 @@ OPERATIONS = {
         ),
         "request": "ValidateRequest",
         "success": {"200": ("The verdict; see `code`.", "ValidationResponse")},
-        "errors": ["INVALID_REQUEST", "INVALID_LICENSE_KEY", "RATE_LIMITED"],
+        "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "INVALID_LICENSE_KEY", "RATE_LIMITED"],
     },
     "/api/v1/deactivate": {
         "summary": "Deactivate a machine",
         "description": (
             "Releases the machine's seat (a move, within the yearly allowance) and returns a signed "
-            "deactivation receipt."
+            "deactivation receipt. A retry of the same request within 24 hours (its answer lost) "
+            "returns the same receipt again."
         ),
         "request": "DeactivateRequest",
-        "success": {"200": ("The seat was released.", "DeactivationResponse")},
-        "errors": ["INVALID_REQUEST", "INVALID_LICENSE_KEY", "LICENSE_NOT_FOUND", "NOT_ACTIVATED",
-                   "MOVE_LIMIT", "RATE_LIMITED"],
+        "success": {"200": ("The seat was released (now or by a retried request).", "DeactivationResponse")},
+        "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "INVALID_LICENSE_KEY", "LICENSE_NOT_FOUND",
+                   "NOT_ACTIVATED", "MOVE_LIMIT", "RATE_LIMITED"],
     },
     "/api/v1/signing-keys": {
         "summary": "Public signing keys",
         "description": "The Ed25519 public keys that sign certificates and receipts, active key first.",
         "request": None,
         "success": {"200": ("The keys.", "SigningKeysResponse")},
-        "errors": ["INVALID_REQUEST", "RATE_LIMITED"],
+        "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "RATE_LIMITED"],
     },
 }  # fmt: skip
 
-# Every endpoint may also answer these when the request itself is unacceptable, or when the
-# database is briefly unreachable.
+# Every endpoint may also answer these when the request itself is unacceptable, when the
+# platform fails, or when the database is briefly unreachable.
 TRANSPORT_ERRORS = {
-    "POST": ["METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "UNAVAILABLE"],
-    "GET": ["METHOD_NOT_ALLOWED", "UNAVAILABLE"],
+    "POST": [
+        "METHOD_NOT_ALLOWED",
+        "PAYLOAD_TOO_LARGE",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "INTERNAL_ERROR",
+        "UNAVAILABLE",
+    ],
+    "GET": ["METHOD_NOT_ALLOWED", "INTERNAL_ERROR", "UNAVAILABLE"],
 }
 
 
@@ -391,13 +451,13 @@ def document() -> dict:
         method = "post" if op["request"] else "get"
         responses: dict[str, dict] = {}
         for status, (description, schema) in op["success"].items():
-            responses[status] = _response(description, schema)
+            responses[status] = _response(description, schema, example(COMPONENT_SCHEMAS[schema]))
         by_status: dict[int, list[str]] = {}
         for code in [*op["errors"], *TRANSPORT_ERRORS[method.upper()]]:
             by_status.setdefault(ERROR_CODES[code][0], []).append(code)
         for status, codes in sorted(by_status.items()):
             responses[str(status)] = _response(
-                "Error codes: " + ", ".join(f"`{c}`" for c in codes) + ".", "Error"
+                "Error codes: " + ", ".join(f"`{c}`" for c in codes) + ".", "Error", _error_example(codes[0])
             )
         operation = {
             "operationId": path.rsplit("/", 1)[1].replace("-", "_"),
@@ -425,7 +485,13 @@ def document() -> dict:
             "description": (
                 "How a Kalytera VMS server activates, checks in and deactivates. The license key in "
                 "the body authenticates each call. Every answer carries `server_time` and echoes the "
-                "request's `nonce`."
+                "request's `nonce`.\n\n"
+                "**Identifying the machine.** The platform never receives a raw identifier: the VMS "
+                "sends keyed digests, 64 lower-case hex digits (`fingerprint`, and up to "
+                f"{identity.MAX_COMPONENTS} `components`, sorted):\n\n"
+                f"```\n{identity.DERIVATION}```\n\n"
+                "The test vectors (`docs/test-vectors/vectors.json`, `machine`) give a machine id, "
+                "its parts and their digests."
             ),
         },
         "servers": [{"url": settings.SITE_URL}],
@@ -434,8 +500,50 @@ def document() -> dict:
     }
 
 
-def _response(description: str, schema: str) -> dict:
+def _response(description: str, schema: str, example: Any) -> dict:
     return {
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}, "example": example}
+        },
+    }
+
+
+# Examples are generated from the schemas, so that the published ones always conform.
+_EXAMPLE_FORMATS = {
+    "date-time": "2026-11-23T17:00:00Z",
+    "date": "2027-11-23",
+    "uuid": "6f1c2b1e-8a8d-4f7e-9a51-3c2d1e0f4a5b",
+}
+
+
+def example(schema: dict) -> Any:
+    """A value conforming to ``schema`` (a schema of this document), for the published examples."""
+    if "example" in schema:
+        return schema["example"]
+    if "$ref" in schema:
+        return example(COMPONENT_SCHEMAS[schema["$ref"].rsplit("/", 1)[-1]])
+    if "allOf" in schema:
+        return example(schema["allOf"][0])
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type", "object")
+    if kind == "object":
+        return {name: example(spec) for name, spec in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [example(schema["items"])]
+    if kind == "integer":
+        return max(schema.get("minimum", 1), 1)
+    if kind == "boolean":
+        return True
+    if schema.get("pattern") == HEX64:
+        return "07d9505d586437c9368b025c29a34d91589dd364e075bb26d1846432c67bfe68"
+    return _EXAMPLE_FORMATS.get(schema.get("format", ""), "text")
+
+
+def _error_example(code: str) -> dict:
+    return {
+        "error": {"code": code, "message": ERROR_CODES[code][1].replace("`", "")},
+        "server_time": _EXAMPLE_FORMATS["date-time"],
+        "nonce": _NONCE_ECHO["example"],
     }

@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 ACTIVE_FILE = "ACTIVE"
 KEY_SUFFIX = ".pem"
-KID_PATTERN = re.compile(r"^[0-9a-f]{16}$")
 _PEM_BLOCK = re.compile(
     rb"-----BEGIN (PRIVATE KEY|PUBLIC KEY)-----\r?\n.+?-----END \1-----",
     re.DOTALL,

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from licensing import api, views
+from licensing import api, api_docs, views
 
 app_name = "licensing"
 
@@ -25,7 +25,7 @@ urlpatterns = [
     path("api/v1/validate", api.validate, name="api_validate"),
     path("api/v1/deactivate", api.deactivate, name="api_deactivate"),
     path("api/v1/signing-keys", api.signing_keys, name="api_signing_keys"),
-    path("api/v1/openapi.json", api.openapi_json, name="api_openapi"),
-    path("api/v1/docs", api.docs, name="api_docs"),
+    path("api/v1/openapi.json", api_docs.openapi_json, name="api_openapi"),
+    path("api/v1/docs", api_docs.docs, name="api_docs"),
     re_path(r"^api/v1(?:/(?P<rest>.*))?$", api.not_found),
 ]

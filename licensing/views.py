@@ -5,7 +5,7 @@ performs: people outside its organization get 404, members whose role is not eno
 403 that names the role needed.
 """
 
-from datetime import timedelta
+import base64
 
 from allauth.account.decorators import reauthentication_required
 from django.conf import settings
@@ -15,17 +15,19 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera_client import offline
-from licensing import services
+from licensing import services, standing
 from licensing.access import license_for, visible_licenses
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
-from licensing.models import Activation, License
+from licensing.models import Activation, License, Plan
 from licensing.services import Actor, LicensingError, reminders
 from organizations.access import Action, allowed_actions, organizations_allowing
 from organizations.services import personal_organization
@@ -37,23 +39,8 @@ def _owned_activation(license: License, activation_id) -> Activation:
 
 def contact_url(license: License) -> str:
     """The contact form, prefilled for a licensing inquiry about this license (by its display prefix)."""
-    return f"/contact/?topic=licensing&license={license.key_prefix}"
-
-
-def _standing(license: License, now) -> tuple[str, str]:
-    """What the customer must know first about a license: a label and its badge style."""
-    if license.status == License.Status.REVOKED:
-        return "Revoked", "bad"
-    if license.status == License.Status.SUSPENDED:
-        return "Suspended", "bad"
-    state = license.runtime_state(now)
-    if state == "expired":
-        return "Expired", "bad"
-    if state == "grace":
-        return f"In grace until {license.grace_ends_at:%Y-%m-%d}", "warn"
-    if license.expiring_soon(now):
-        return f"Expires soon ({license.expires_at:%Y-%m-%d})", "warn"
-    return "Active", "ok"
+    query = urlencode({"topic": "licensing", "license": license.key_prefix})
+    return f"{reverse('contact:form')}?{query}"
 
 
 # Integrators hold hundreds of licenses; a page stays quick to render and to read.
@@ -71,25 +58,10 @@ def license_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(licenses, LICENSES_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
-    offline = _offline_counts([license.pk for license in page], now)
-    rows = [(license, *_standing(license, now), offline.get(license.pk, 0)) for license in page]
+    offline = standing.offline_counts([license.pk for license in page], now)
+    rows = [(license, *standing.of(license, now), offline.get(license.pk, 0)) for license in page]
     several = request.user.memberships.count() > 1  # name the organization of each license
     return render(request, "licensing/license_list.html", {"rows": rows, "page": page, "several": several})
-
-
-def _is_offline(activation: Activation, plan, now) -> bool:
-    """An active machine that missed its check-in: its certificate has run out by now."""
-    return activation.is_active and activation.last_seen_at < now - timedelta(days=plan.offline_validity_days)
-
-
-def _offline_counts(license_ids: list[int], now) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    machines = Activation.objects.filter(license__in=license_ids, is_active=True)
-    machines = machines.select_related("license__plan")
-    for activation in machines.only("is_active", "last_seen_at", "license__plan__offline_validity_days"):
-        if _is_offline(activation, activation.license.plan, now):
-            counts[activation.license_id] = counts.get(activation.license_id, 0) + 1
-    return counts
 
 
 @login_required
@@ -152,11 +124,16 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
     now = timezone.now()
     activations = list(license.activations.all())
     for activation in activations:
-        activation.offline = _is_offline(activation, license.plan, now)
-    events = license.events.select_related("activation", "actor_user", "organization").order_by(
-        "-created_at", "-id"
+        activation.offline = standing.is_offline(activation, license.plan, now)
+    events = list(
+        license.events.select_related("activation", "actor_user", "organization").order_by(
+            "-created_at", "-id"
+        )
     )
     moves_left = services.moves_left(license, now)
+    stopped = license.status in (License.Status.SUSPENDED, License.Status.REVOKED)
+    # The event that stopped the license carries the reason staff gave (shown to the customer).
+    stopped_by = next((event for event in events if event.kind == license.status), None) if stopped else None
     return render(
         request,
         "licensing/license_detail.html",
@@ -167,9 +144,15 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
             "events": events,
             "moves_left": moves_left,
             "contact_url": contact_url(license),
-            "standing": _standing(license, now),
-            "reminders": reminders.upcoming(license, now),
             "can": allowed_actions(license.role),
+            "standing": standing.of(license, now),
+            "stopped": stopped,
+            "stopped_reason": stopped_by.detail.get("reason", "") if stopped_by else "",
+            "in_grace": license.runtime_state(now) == "grace",
+            "upgrade_plan_ended": license.kind == Plan.Kind.PERPETUAL
+            and license.upgrade_plan_until is not None
+            and license.upgrade_plan_until < now.date(),
+            "reminders": [] if stopped else reminders.upcoming(license, now),
         },
     )
 
@@ -243,24 +226,40 @@ def _show_key(request: HttpRequest, license: License) -> HttpResponse:
 def offline_request(request: HttpRequest, license_id) -> HttpResponse:
     """Air-gapped servers: apply an uploaded request and hand back the certificate or receipt."""
     license = license_for(request.user, license_id, Action.OFFLINE)
-    form = OfflineRequestForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    data, files = (request.POST, request.FILES) if posted else (None, None)  # sets the flag below
+    # kalytera.uploads stops reading an upload past its cap and says so on the request.
+    too_large = getattr(request, "upload_too_large", False)
+    form = OfflineRequestForm(data, files, too_large=too_large)
+    if posted and form.is_valid():
         try:
             parsed = _parse_offline(form.cleaned_data["request"])
             actor = Actor.customer(request.user, license.organization)
             if isinstance(parsed, offline.ActivationRequest):
-                document = services.activate_offline(license=license, request=parsed, actor=actor).certificate
-                filename = "kalytera-certificate.lic"
+                done = services.activate_offline(license=license, request=parsed, actor=actor)
+                document, filename = done.certificate, "kalytera-certificate.lic"
             else:
-                document = services.deactivate_offline(license=license, request=parsed, actor=actor).receipt
-                filename = "kalytera-deactivation-receipt.lic"
-        except offline.OfflineRequestError as exc:
-            form.add_error(None, exc.message)
-        except LicensingError as exc:
+                done = services.deactivate_offline(license=license, request=parsed, actor=actor)
+                document, filename = done.receipt, "kalytera-deactivation-receipt.lic"
+        except (offline.OfflineRequestError, LicensingError) as exc:
             form.add_error(None, exc.message)
         else:
-            return attachment(document.armored, filename=filename, content_type="application/octet-stream")
-    return render(request, "licensing/offline.html", {"license": license, "form": form})
+            # The answer is shown and offered as a download in one page (a data: link, so the
+            # document is never stored for a second request): the customer sees what happened.
+            context = {
+                "license": license,
+                "activation": done.activation,
+                "activated": isinstance(parsed, offline.ActivationRequest),
+                "document": document.armored,
+                "filename": filename,
+                "download_href": "data:application/octet-stream;base64,"
+                + base64.b64encode(document.armored.encode()).decode(),
+            }
+            response = render(request, "licensing/offline_done.html", context)
+            response["Cache-Control"] = "private, no-store"  # as every download (kalytera.downloads)
+            return response
+    context = {"license": license, "form": form}
+    return render(request, "licensing/offline.html", context, status=413 if too_large else 200)
 
 
 def _parse_offline(text: str | bytes):

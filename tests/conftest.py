@@ -9,6 +9,7 @@ from django.db import connection
 from outbox import delivery
 from outbox.models import OutboundEmail
 from tests import personas
+from tests.api_contract import api_contract  # noqa: F401  (autouse: every /api/ error is checked)
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
 # tests of live servers are still synchronous and safe here.

@@ -23,3 +23,5 @@ TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "templates"]
 # A fixed signing key, published as the TEST key of docs/test-vectors/.
 LICENSE_SIGNING_KEY_DIR = str(BASE_DIR / "docs" / "test-vectors" / "keys")  # noqa: F405
 SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "licensing.E103"]  # the published test key is deliberate
+# Every /api/ error the suite provokes is checked against the OpenAPI document (tests.api_contract).
+MIDDLEWARE = ["tests.api_contract.RecordApiErrors", *MIDDLEWARE]  # noqa: F405

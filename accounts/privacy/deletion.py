@@ -20,6 +20,7 @@ from pathlib import Path
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib.sessions.backends import db
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -100,7 +101,7 @@ def cancel_deletion(*, user_id: int, request: HttpRequest | None = None) -> User
     user.is_active = True
     user.save(update_fields=["is_active"])
     security_events.record(user=user, kind=SecurityEvent.Kind.DELETION_CANCELLED, request=request)
-    # A password alone cancels; the owner hears of it in case it was someone else.
+    # The password (and the second factor, if any) cancels; the owner hears of it all the same.
     queue_email(
         to=[user.email],
         template="account_deletion_cancelled",
@@ -136,11 +137,12 @@ def end_sessions(user: User, *, search_store: bool = False) -> int:
 def _stored_session_keys_of(user: User) -> set[str]:
     from django.contrib.sessions.models import Session
 
-    if not settings.SESSION_ENGINE.endswith(("backends.db", "backends.cached_db")):
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    if not isinstance(store, db.SessionStore):
         return set()  # other stores expire on their own and cannot be searched
     keys = set()
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=1000):
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+        if str(store.decode(session.session_data).get("_auth_user_id")) == str(user.pk):
             keys.add(session.session_key)
     return keys
 

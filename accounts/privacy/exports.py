@@ -57,6 +57,32 @@ class SectionReport:
         columns = self.columns
         return [[as_text(row.get(column)) for column in columns] for row in self.rows]
 
+    @property
+    def wide(self) -> bool:
+        """Too many columns for a table that fits a page: shown as one card per row instead."""
+        return len(self.columns) > WIDEST_TABLE
+
+    @property
+    def labelled_cells(self) -> list[list[tuple[str, str]]]:
+        """The table's rows with each cell's column label (a phone shows it beside the value)."""
+        return [list(zip(self.headers, cells, strict=True)) for cells in self.cells]
+
+    @property
+    def records(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Each row as a card: its kind (when a section mixes kinds) and its own fields as
+        (label, text) pairs, so a machine's card does not list a license's empty fields."""
+        return [
+            (
+                as_text(row["kind"]) if "kind" in row else "",
+                [(_label(key), as_text(value)) for key, value in row.items() if key != "kind"],
+            )
+            for row in self.rows
+        ]
+
+
+# More columns than this do not fit a 1280 px page (and no phone): rows become cards.
+WIDEST_TABLE = 4
+
 
 def _label(column: str) -> str:
     words = [ACRONYMS.get(word, word) for word in column.split("_")]

@@ -343,5 +343,6 @@ register(
         collect=_collect_staff_actions,
         erase=_erase_staff_actions,
         order=90,
+        staff_only=True,
     )
 )

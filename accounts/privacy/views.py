@@ -3,6 +3,8 @@
 from datetime import datetime
 
 from allauth.account.decorators import reauthentication_required
+from allauth.mfa.base.forms import AuthenticateForm
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -129,14 +131,14 @@ def delete_account(request: HttpRequest) -> HttpResponse:
             logout(request)
             request.session["privacy_deletion_purge_after"] = pending.purge_after.isoformat()
             return redirect("privacy:deletion_scheduled")
-    kept = [section for section in personal_data.sections() if section.kept_after_deletion]
+    sections = [section for section in personal_data.sections() if section.concerns(user)]
     return render(
         request,
         "accounts/privacy/delete_account.html",
         {
             "form": form,
-            "sections": personal_data.sections(),
-            "kept": kept,
+            "deleted": [section for section in sections if not section.kept_after_deletion],
+            "kept": [section for section in sections if section.kept_after_deletion],
             "grace_days": settings.PRIVACY_DELETION_GRACE_DAYS,
         },
     )
@@ -159,15 +161,24 @@ def deletion_scheduled(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def cancel_deletion(request: HttpRequest) -> HttpResponse:
-    """Reached from the sign-in page after the right password for an account awaiting deletion."""
+    """Reached from the sign-in page after the right password for an account awaiting deletion.
+
+    The password was checked before allauth's second-factor step, so an account that has a
+    second factor gives its code (authenticator app or recovery code) here.
+    """
     user_id = hooks.user_offered_cancellation(request)
     pending = deletion.pending_deletion(user_id) if user_id else None
     if pending is None:
         raise Http404
-    if request.method == "POST":
+    form = None
+    if is_mfa_enabled(pending.user):
+        form = AuthenticateForm(request.POST if request.method == "POST" else None, user=pending.user)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        if form is not None:
+            form.save()  # records the use: a recovery code is spent, a TOTP code not replayable
         request.session.pop(hooks.CANCEL_SESSION_KEY, None)
         if deletion.cancel_deletion(user_id=user_id, request=request) is None:
             raise Http404  # purged in the meantime
         messages.success(request, "Your account is active again. Sign in to continue.")
         return redirect("account_login")
-    return render(request, "accounts/privacy/cancel_deletion.html", {"pending": pending})
+    return render(request, "accounts/privacy/cancel_deletion.html", {"pending": pending, "form": form})

@@ -20,6 +20,7 @@ from licensing.services.common import (
 )
 from licensing.services.customers import claim_license, license_references, reveal_key
 from licensing.services.machines import (
+    DEACTIVATION_RETRY_WINDOW,
     activate_machine,
     activate_offline,
     deactivate_machine,
@@ -30,6 +31,8 @@ from licensing.services.machines import (
 )
 from licensing.services.staff import (
     MAX_BATCH,
+    STATUS_CHANGES,
+    change_status_with_notice,
     issue_batch,
     issue_license,
     reinstate_license,
@@ -42,7 +45,9 @@ from licensing.services.staff import (
 from licensing.services.trials import start_trial, trial_plans, tried_products
 
 __all__ = [
+    "DEACTIVATION_RETRY_WINDOW",
     "MAX_BATCH",
+    "STATUS_CHANGES",
     "ActivationResult",
     "Actor",
     "Deactivation",
@@ -51,6 +56,7 @@ __all__ = [
     "ValidationResult",
     "activate_machine",
     "activate_offline",
+    "change_status_with_notice",
     "claim_license",
     "deactivate_machine",
     "deactivate_offline",

@@ -13,7 +13,6 @@ from licensing.models import Activation, License, LicenseEvent, Plan
 from organizations.models import Organization
 
 YEAR = timedelta(days=365)
-MAX_COMPONENTS = 16
 MIN_MATCHING_COMPONENTS = 2
 
 
@@ -74,9 +73,6 @@ class ValidationResult:
 class Deactivation:
     activation: Activation
     receipt: IssuedDocument | None
-
-
-# --- Small helpers ------------------------------------------------------------------------------
 
 
 def fingerprint_hash(digest: str) -> str:

@@ -20,8 +20,6 @@ from organizations.access import Action, require
 from organizations.models import Organization
 from organizations.services import personal_organization
 
-# --- Customers ----------------------------------------------------------------------------------
-
 
 def license_references(user) -> list[tuple[str, str]]:
     """(reference, plan name) of each license the user can see, newest first, for forms to offer."""

@@ -1,6 +1,8 @@
 """What VMS servers do: activate, check in, deactivate."""
 
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -9,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from kalytera import text
 from kalytera.prepared import PreparedLookup
 from kalytera_client.offline import ActivationRequest, DeactivationRequest
 from licensing import certificates, crypto, keys
@@ -38,8 +41,6 @@ from licensing.services.common import (
     record,
     refuse_unusable,
 )
-
-# --- Machines -----------------------------------------------------------------------------------
 
 
 def activate_machine(
@@ -92,6 +93,36 @@ def activate_offline(
     )
 
 
+@dataclass(frozen=True)
+class _Binding:
+    """What one activation request asks for, with the keyed hashes the rules compare."""
+
+    fingerprint: str
+    fp_hash: str
+    component_hashes: list[str]
+    label: str
+    product_version: str
+    actor: Actor
+    now: datetime
+
+    def refresh(self, activation: Activation) -> None:
+        _refresh(
+            activation,
+            label=self.label,
+            product_version=self.product_version,
+            components=self.component_hashes,
+            now=self.now,
+        )
+
+    def record(self, license: License, kind: str, activation: Activation, **detail) -> None:
+        record(license, kind, self.actor, activation=activation, now=self.now, **detail)
+
+    def result(self, activation: Activation, license: License, outcome: str) -> ActivationResult:
+        return ActivationResult(
+            activation, license, outcome, certificate_for(license, self.fingerprint, self.now)
+        )
+
+
 def _activate(
     *,
     lock: Callable[[], License],
@@ -103,84 +134,80 @@ def _activate(
     now: datetime,
     nonce: str = "",
 ) -> ActivationResult:
-    fp_hash = fingerprint_hash(fingerprint)
-    component_hashes = sorted({fingerprint_hash(c) for c in components})
-    refusal: LicensingError | None = None
+    if text.problem(label):  # the API's schema refuses them first; an offline request reaches here
+        raise LicensingError(text.INVALID_CHARACTERS, f"The machine name: {text.problem(label)}")
+    binding = _Binding(
+        fingerprint=fingerprint,
+        fp_hash=fingerprint_hash(fingerprint),
+        component_hashes=sorted({fingerprint_hash(c) for c in components}),
+        label=label,
+        product_version=product_version,
+        actor=actor,
+        now=now,
+    )
     with transaction.atomic():
         license = lock()
         if nonce:
             _spend_nonce(license, nonce, now)
         refuse_unusable(license, now)
         active = _ACTIVE_MACHINES_OF.all(license_id=license.pk)
-        current = next((a for a in active if a.fingerprint_hash == fp_hash), None)
+        current = next((a for a in active if a.fingerprint_hash == binding.fp_hash), None)
         if current is not None:
-            _refresh(
-                current, label=label, product_version=product_version, components=component_hashes, now=now
-            )
-            return ActivationResult(current, license, "existing", certificate_for(license, fingerprint, now))
-
-        candidates = [(a, matching_components(a.component_hashes, set(component_hashes))) for a in active]
+            binding.refresh(current)
+            return binding.result(current, license, "existing")
+        candidates = [
+            (a, matching_components(a.component_hashes, set(binding.component_hashes))) for a in active
+        ]
         previous, matched = max(candidates, key=lambda pair: pair[1], default=(None, 0))
-        if previous is not None and matched:
-            allowed = license.plan.hardware_changes_per_year
-            used = events_in_last_year(license, LicenseEvent.Kind.HARDWARE_CHANGED, now, up_to=allowed)
-            if used < allowed:
-                previous.fingerprint_hash = fp_hash
-                previous.fingerprint_sealed = crypto.seal("fingerprint", fingerprint.lower())
-                _refresh(
-                    previous,
-                    label=label,
-                    product_version=product_version,
-                    components=component_hashes,
-                    now=now,
-                )
-                record(
-                    license,
-                    LicenseEvent.Kind.HARDWARE_CHANGED,
-                    actor,
-                    activation=previous,
-                    now=now,
-                    matched=matched,
-                    of=len(component_hashes),
-                )
-                return ActivationResult(
-                    previous, license, "rebound", certificate_for(license, fingerprint, now)
-                )
-            record(
-                license,
-                LicenseEvent.Kind.HARDWARE_CHANGE_REFUSED,
-                actor,
-                activation=previous,
-                now=now,
-                allowed_per_year=allowed,
-            )
-            refusal = LicensingError(
-                "HARDWARE_CHANGE_LIMIT",
-                f"This machine looks like '{previous}' with changed hardware, but the "
-                f"{allowed} hardware changes a year of this license are used up; contact support.",
-            )
-        else:
-            _claim_trial_seat(license, fp_hash, now)
-            if len(active) >= license.max_machines:
-                raise LicensingError(
-                    "TOO_MANY_MACHINES",
-                    f"All {license.max_machines} machines of this license are active; deactivate one first.",
-                )
-            activation = Activation.objects.create(
-                license=license,
-                fingerprint_hash=fp_hash,
-                component_hashes=component_hashes,
-                fingerprint_sealed=crypto.seal("fingerprint", fingerprint.lower()),
-                label=label,
-                product_version=product_version,
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-            record(license, LicenseEvent.Kind.ACTIVATED, actor, activation=activation, now=now)
-            return ActivationResult(
-                activation, license, "created", certificate_for(license, fingerprint, now)
-            )
-    raise refusal  # after the commit, so that the refusal stays in the history
+        if previous is None or not matched:
+            return _take_seat(license, len(active), binding)
+        outcome = _rebind(license, previous, matched, binding)
+        if isinstance(outcome, ActivationResult):
+            return outcome
+    raise outcome  # after the commit, so that the refusal stays in the history
+
+
+def _rebind(
+    license: License, previous: Activation, matched: int, binding: _Binding
+) -> ActivationResult | LicensingError:
+    """Move ``previous`` to the new fingerprint (a hardware change), within the yearly allowance."""
+    allowed = license.plan.hardware_changes_per_year
+    used = events_in_last_year(license, LicenseEvent.Kind.HARDWARE_CHANGED, binding.now, up_to=allowed)
+    if used >= allowed:
+        binding.record(license, LicenseEvent.Kind.HARDWARE_CHANGE_REFUSED, previous, allowed_per_year=allowed)
+        return LicensingError(
+            "HARDWARE_CHANGE_LIMIT",
+            f"This machine looks like '{previous}' with changed hardware, but the "
+            f"{allowed} hardware changes a year of this license are used up; contact support.",
+        )
+    previous.fingerprint_hash = binding.fp_hash
+    previous.fingerprint_sealed = crypto.seal("fingerprint", binding.fingerprint.lower())
+    binding.refresh(previous)
+    of = len(binding.component_hashes)
+    binding.record(license, LicenseEvent.Kind.HARDWARE_CHANGED, previous, matched=matched, of=of)
+    return binding.result(previous, license, "rebound")
+
+
+def _take_seat(license: License, active_count: int, binding: _Binding) -> ActivationResult:
+    """A new activation, if a seat is free (the caller holds the license's row lock)."""
+    _claim_trial_seat(license, binding.fp_hash, binding.now)
+    if active_count >= license.max_machines:
+        raise LicensingError(
+            "TOO_MANY_MACHINES",
+            _seats_taken(license.max_machines),
+        )
+    activation = Activation.objects.create(
+        license=license,
+        fingerprint_hash=binding.fp_hash,
+        component_hashes=binding.component_hashes,
+        fingerprint_sealed=crypto.seal("fingerprint", binding.fingerprint.lower()),
+        label=binding.label,
+        product_version=binding.product_version,
+        first_seen_at=binding.now,
+        last_seen_at=binding.now,
+    )
+    binding.record(license, LicenseEvent.Kind.ACTIVATED, activation)
+    return binding.result(activation, license, "created")
 
 
 def _refresh(
@@ -361,23 +388,63 @@ def _record_failure(license: License, activation: Activation | None, code: str, 
 
 
 def deactivate_machine(*, key: str, fingerprint: str, now: datetime | None = None) -> Deactivation:
-    """Release a machine's seat at the VMS's request and return a signed receipt."""
+    """Release a machine's seat at the VMS's request and return a signed receipt.
+
+    Idempotent for a retry: when the machine's last deactivation came from the API within
+    ``DEACTIVATION_RETRY_WINDOW`` (the answer may have been lost after the commit), the same
+    receipt is returned again instead of ``NOT_ACTIVATED``.
+    """
     now = now or timezone.now()
     key = parse_key(key)  # a typo is refused before any query
+    fp_hash = fingerprint_hash(fingerprint)
     with transaction.atomic():
         license = locked_license(key)
-        activation = _ACTIVE_MACHINE_OF.first(
-            license_id=license.pk, fingerprint_hash=fingerprint_hash(fingerprint)
-        )
+        activation = _ACTIVE_MACHINE_OF.first(license_id=license.pk, fingerprint_hash=fp_hash)
         if activation is None:
-            raise LicensingError("NOT_ACTIVATED", "This machine is not activated on this license.")
-        refusal = _release(license, activation, Actor.machine(), now)
+            return _repeated_deactivation(license, fp_hash, fingerprint, now)
+        receipt_id, issued_at = str(uuid.uuid4()), now.replace(microsecond=0)
+        refusal = _release(
+            license,
+            activation,
+            Actor.machine(),
+            now,
+            receipt_id=receipt_id,
+            receipt_issued_at=issued_at.isoformat(),
+        )
         if refusal is None:
             receipt = certificates.issue_deactivation_receipt(
-                license_id=str(license.public_id), fingerprint=fingerprint.lower(), deactivated_at=now
+                license_id=str(license.public_id),
+                fingerprint=fingerprint.lower(),
+                deactivated_at=now,
+                document_id=receipt_id,
+                issued_at=issued_at,
             )
             return Deactivation(activation, receipt)
     raise refusal
+
+
+# How long a VMS may retry a deactivation whose answer it did not receive.
+DEACTIVATION_RETRY_WINDOW = timedelta(hours=24)
+
+
+def _repeated_deactivation(license: License, fp_hash: str, fingerprint: str, now: datetime) -> Deactivation:
+    last = (
+        LicenseEvent.objects.filter(
+            license=license, kind=LicenseEvent.Kind.DEACTIVATED, activation__fingerprint_hash=fp_hash
+        )
+        .select_related("activation")
+        .first()
+    )
+    if last is None or "receipt_id" not in last.detail or last.created_at < now - DEACTIVATION_RETRY_WINDOW:
+        raise LicensingError("NOT_ACTIVATED", "This machine is not activated on this license.")
+    receipt = certificates.issue_deactivation_receipt(
+        license_id=str(license.public_id),
+        fingerprint=fingerprint.lower(),
+        deactivated_at=last.activation.released_at,
+        document_id=last.detail["receipt_id"],
+        issued_at=datetime.fromisoformat(last.detail["receipt_issued_at"]),
+    )
+    return Deactivation(last.activation, receipt)
 
 
 def deactivate_offline(
@@ -450,7 +517,9 @@ def release_machine(
     raise refusal
 
 
-def _release(license: License, activation: Activation, actor: Actor, now: datetime) -> LicensingError | None:
+def _release(
+    license: License, activation: Activation, actor: Actor, now: datetime, **detail
+) -> LicensingError | None:
     allowed = license.plan.moves_per_year
     if events_in_last_year(license, LicenseEvent.Kind.DEACTIVATED, now, up_to=allowed) >= allowed:
         record(license, LicenseEvent.Kind.MOVE_REFUSED, actor, activation=activation, now=now)
@@ -461,7 +530,7 @@ def _release(license: License, activation: Activation, actor: Actor, now: dateti
     activation.is_active = False
     activation.released_at = now
     activation.save(update_fields=["is_active", "released_at"])
-    record(license, LicenseEvent.Kind.DEACTIVATED, actor, activation=activation, now=now)
+    record(license, LicenseEvent.Kind.DEACTIVATED, actor, activation=activation, now=now, **detail)
     return None
 
 
@@ -473,3 +542,9 @@ def machine_certificate(*, activation: Activation, now: datetime | None = None) 
         raise LicensingError("NOT_ACTIVATED", "This machine is deactivated; it has no current certificate.")
     refuse_unusable(license, now)
     return certificate_for(license, crypto.unseal("fingerprint", activation.fingerprint_sealed), now)
+
+
+def _seats_taken(seats: int) -> str:
+    if seats == 1:
+        return "The one seat of this license is taken; deactivate its machine first."
+    return f"All {seats} seats of this license are taken; deactivate a machine first."

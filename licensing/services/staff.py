@@ -15,8 +15,9 @@ from licensing.services.common import (
     record,
     refuse_second_trial,
 )
-
-# --- Staff --------------------------------------------------------------------------------------
+from organizations.access import notified_members
+from outbox.models import OutboundEmail
+from outbox.services import queue_email
 
 
 def _new_license(
@@ -74,9 +75,14 @@ def issue_license(
     max_machines: int | None = None,
     channels: int | None = None,
     expires_at: datetime | None = None,
+    notify: bool = False,
     now: datetime | None = None,
 ) -> IssuedLicense:
-    """Issue one license, to a customer's organization or unassigned (``organization=None``)."""
+    """Issue one license, to a customer's organization or unassigned (``organization=None``).
+
+    With ``notify``, the organization's owners and managers are told by email (a service
+    message, queued with the commit).
+    """
     now = now or timezone.now()
     if not plan.is_active:
         raise LicensingError("PLAN_INACTIVE", f"The plan {plan.code} is no longer offered.")
@@ -90,9 +96,25 @@ def issue_license(
         channels=channels,
         expires_at=expires_at,
     )
-    issued.license.save()
-    record(issued.license, LicenseEvent.Kind.ISSUED, actor, now=now, plan=plan.code)
+    with transaction.atomic():
+        issued.license.save()
+        record(issued.license, LicenseEvent.Kind.ISSUED, actor, now=now, plan=plan.code)
+        if notify:
+            _tell_holders(issued.license, "license_issued", {"license": issued.license, "plan": plan})
     return issued
+
+
+def _tell_holders(license: License, template: str, context: dict) -> None:
+    """A service notice to each owner and manager of the organization that holds ``license``."""
+    if license.organization_id is None:
+        return
+    for member in notified_members(license.organization_id):
+        queue_email(
+            to=[member.user.email],
+            template=template,
+            context=context,
+            category=OutboundEmail.Category.SERVICE,
+        )
 
 
 MAX_BATCH = 1000
@@ -196,6 +218,31 @@ def revoke_license(*, license: License, actor: Actor, reason: str = "") -> Licen
     )
 
 
+# What staff may do to a license's status from the admin, and what each change is called.
+STATUS_CHANGES = {
+    "suspend": (suspend_license, "suspended"),
+    "reinstate": (reinstate_license, "reinstated"),
+    "revoke": (revoke_license, "revoked"),
+}
+
+
+def change_status_with_notice(*, license: License, change: str, actor: Actor, reason: str) -> License:
+    """Suspend, reinstate or revoke a license and tell its holders by email (a service notice).
+
+    A suspension or revocation stops the customer's servers, so it needs a reason: it is
+    recorded in the license's history, shown on the customer's license page and sent to them.
+    """
+    change_license, _label = STATUS_CHANGES[change]
+    reason = reason.strip()
+    if change != "reinstate" and not reason:
+        raise LicensingError("REASON_REQUIRED", "Give the reason: the customer sees it.")
+    with transaction.atomic():
+        changed = change_license(license=license, actor=actor, reason=reason)
+        context = {"license": changed, "plan": changed.plan, "change": change, "reason": reason}
+        _tell_holders(changed, "license_status_changed", context)
+    return changed
+
+
 @transaction.atomic
 def renew_license(
     *,
@@ -217,51 +264,52 @@ def renew_license(
     locked = License.objects.select_for_update(of=("self",)).select_related("plan").get(pk=license.pk)
     if locked.status == License.Status.REVOKED:
         raise LicensingError("INVALID_STATUS_CHANGE", "A revoked license cannot be renewed.")
-    plan = locked.plan
-    if plan.kind == Plan.Kind.PERPETUAL:
-        start = max(locked.upgrade_plan_until or now.date(), now.date())
-        if until:
-            new_end = until.date()
-        elif months:
-            new_end = add_months(start, months)
-        else:
-            new_end = start + timedelta(days=plan.upgrade_plan_days)
-        if locked.upgrade_plan_until and new_end <= locked.upgrade_plan_until:
-            raise LicensingError("INVALID_EXPIRY", "The new upgrade-plan end must lie after the current one.")
-        previous = locked.upgrade_plan_until
-        locked.upgrade_plan_until = new_end
-        locked.save(update_fields=["upgrade_plan_until"])
-        record(
-            locked,
-            LicenseEvent.Kind.RENEWED,
-            actor,
-            now=now,
-            upgrade_plan_until=new_end.isoformat(),
-            previous=previous.isoformat() if previous else None,
-        )
-        return locked
-    start = max(locked.expires_at or now, now)
-    if until:
-        new_expiry = until
-    elif months:
-        new_expiry = add_months(start, months)
+    if locked.plan.kind == Plan.Kind.PERPETUAL:
+        changed, detail = _extend_upgrade_plan(locked, until=until, months=months, now=now)
     else:
-        new_expiry = start + timedelta(days=plan.duration_days)
-    if new_expiry <= (locked.expires_at or now):
-        raise LicensingError("INVALID_EXPIRY", "The new expiry must lie after the current one.")
-    previous = locked.expires_at
-    locked.expires_at = new_expiry
-    locked.upgrade_plan_until = new_expiry.date()
-    locked.save(update_fields=["expires_at", "upgrade_plan_until"])
-    record(
-        locked,
-        LicenseEvent.Kind.RENEWED,
-        actor,
-        now=now,
-        expires_at=new_expiry.isoformat(),
-        previous=previous.isoformat() if previous else None,
-    )
+        changed, detail = _extend_term(locked, until=until, months=months, now=now)
+    locked.save(update_fields=changed)
+    record(locked, LicenseEvent.Kind.RENEWED, actor, now=now, **detail)
     return locked
+
+
+def _extend_upgrade_plan(
+    license: License, *, until: datetime | None, months: int | None, now: datetime
+) -> tuple[list[str], dict]:
+    """A perpetual license: its upgrade plan runs on (the license itself never ends)."""
+    current = license.upgrade_plan_until
+    start = max(current or now.date(), now.date())
+    term = timedelta(days=license.plan.upgrade_plan_days)
+    new_end = _new_end(start, until=until.date() if until else None, months=months, term=term)
+    if current and new_end <= current:
+        raise LicensingError("INVALID_EXPIRY", "The new upgrade-plan end must lie after the current one.")
+    license.upgrade_plan_until = new_end
+    detail = {"upgrade_plan_until": new_end.isoformat(), "previous": current.isoformat() if current else None}
+    return ["upgrade_plan_until"], detail
+
+
+def _extend_term(
+    license: License, *, until: datetime | None, months: int | None, now: datetime
+) -> tuple[list[str], dict]:
+    """A subscription or trial: it runs on from its expiry, or from now when already lapsed."""
+    current = license.expires_at
+    start = max(current or now, now)
+    new_expiry = _new_end(start, until=until, months=months, term=timedelta(days=license.plan.duration_days))
+    if new_expiry <= (current or now):
+        raise LicensingError("INVALID_EXPIRY", "The new expiry must lie after the current one.")
+    license.expires_at = new_expiry
+    license.upgrade_plan_until = new_expiry.date()
+    detail = {"expires_at": new_expiry.isoformat(), "previous": current.isoformat() if current else None}
+    return ["expires_at", "upgrade_plan_until"], detail
+
+
+def _new_end(start, *, until, months: int | None, term: timedelta):
+    """``until`` when given, else ``months`` after ``start``, else one plan term after it."""
+    if until:
+        return until
+    if months:
+        return add_months(start, months)
+    return start + term
 
 
 def add_months(moment, months: int):

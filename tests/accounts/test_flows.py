@@ -278,3 +278,23 @@ def test_sessions_of_another_user_are_not_listed(client, customer, other_custome
     response = client.get(reverse("usersessions_list"))
     assert other_customer.email.encode() not in response.content
     assert UserSession.objects.filter(user=other_customer).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("persona", "onward"), [("customer", "accounts:dashboard"), ("licensing_user", "admin:index")]
+)
+def test_the_recovery_codes_page_offers_download_and_a_way_on(
+    client, reauthenticate, request, persona, onward
+):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    user = request.getfixturevalue(persona)
+    personas.give_totp(user)
+    codes = RecoveryCodes.activate(user).get_unused_codes()
+    client.force_login(user)
+    reauthenticate(client)
+    html = client.get(reverse("mfa_view_recovery_codes")).content.decode()
+    assert codes[0] in html
+    assert 'download="kalytera-recovery-codes.txt" href="data:text/plain;charset=utf-8,' + codes[0] in html
+    assert f'class="button" href="{reverse(onward)}"' in html
+    assert "<script" not in html  # no script needed to get on

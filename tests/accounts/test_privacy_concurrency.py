@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import DeletionRecord, DeletionRequest, User
 from accounts.privacy import deletion
+from kalytera.sessions import SessionStore
 from tests import personas
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -40,7 +41,11 @@ def run_together(*actions) -> list:
 
 
 def sessions_of(user_id: int) -> list[Session]:
-    return [s for s in Session.objects.all() if str(s.get_decoded().get("_auth_user_id")) == str(user_id)]
+    return [
+        s
+        for s in Session.objects.all()
+        if str(SessionStore().decode(s.session_data).get("_auth_user_id")) == str(user_id)
+    ]
 
 
 def test_a_login_racing_the_deletion_cannot_resurrect_the_account():

@@ -59,6 +59,15 @@ def test_the_page_explains_what_is_deleted_and_what_is_kept(sudo_client):
     assert 'name="confirm_email"' in html
 
 
+def test_the_page_lists_each_section_once_and_no_staff_records_to_a_customer(sudo_client):
+    html = sudo_client.get(reverse("privacy:delete_account")).content.decode()
+    deleted, kept = html.split("What we keep", 1)
+    assert "<strong>Licenses and machines</strong>" in kept
+    assert "<strong>Licenses and machines</strong>" not in deleted
+    assert "Changes made in the staff admin" not in html and "Policy versions you published" not in html
+    assert 'class="button button-danger">Delete my account' in html
+
+
 def test_deleting_needs_reauthentication(customer_client, customer):
     response = delete_account(customer_client, customer.email)
     assert response["Location"].startswith(reverse("account_reauthenticate"))
@@ -128,6 +137,34 @@ def test_a_wrong_password_during_the_grace_period_offers_nothing(sudo_client, cu
     response = login(client, customer.email, "not-the-password")
     assert response.status_code == 200
     assert client.get(reverse("privacy:cancel_deletion")).status_code == 404
+
+
+def test_cancelling_needs_the_second_factor_when_the_account_has_one(client, customer):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.utils import decrypt
+
+    personas.give_totp(customer)
+    recovery_code = RecoveryCodes.activate(customer).get_unused_codes()[0]
+    DeletionRequest.objects.create(user=customer, purge_after=after_grace())
+    assert login(client, customer.email)["Location"] == reverse("privacy:cancel_deletion")
+    assert b"authenticator app" in client.get(reverse("privacy:cancel_deletion")).content
+
+    for code in ("", "000000"):
+        assert client.post(reverse("privacy:cancel_deletion"), {"code": code}).status_code == 200
+        assert DeletionRequest.objects.exists()
+    secret = decrypt(Authenticator.objects.get(user=customer, type=Authenticator.Type.TOTP).data["secret"])
+    response = client.post(reverse("privacy:cancel_deletion"), {"code": personas.totp_code(secret)})
+    assert response["Location"] == reverse("account_login")
+    assert not DeletionRequest.objects.exists()
+
+    # A recovery code does too, once.
+    for expected in (302, 200):
+        DeletionRequest.objects.get_or_create(user=customer, defaults={"purge_after": after_grace()})
+        login(client, customer.email)
+        response = client.post(reverse("privacy:cancel_deletion"), {"code": recovery_code})
+        assert response.status_code == expected
+    assert DeletionRequest.objects.exists()
 
 
 def test_the_cancel_page_is_not_found_without_a_fresh_sign_in(client, customer):

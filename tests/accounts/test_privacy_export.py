@@ -1,6 +1,7 @@
 """Access and portability: the "Your data" page and the JSON export."""
 
 import json
+import re
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -185,3 +186,11 @@ def test_read_only_pages_refuse_post(customer_client, name):
 
 def test_an_unknown_export_is_not_found(sudo_client):
     assert sudo_client.get(reverse("privacy:download_export", args=[999999])).status_code == 404
+
+
+def test_no_section_of_your_data_is_a_table_wider_than_a_page(sudo_client, person_with_data):
+    page = sudo_client.get(reverse("privacy:your_data")).content.decode()
+    for table in re.findall(r"<table.*?</table>", page, re.S):
+        header = re.search(r"<thead>(.*?)</thead>", table, re.S).group(1)
+        assert header.count("<th") <= exports.WIDEST_TABLE
+    assert '<li class="record">' in page  # the wide sections are cards, one per row

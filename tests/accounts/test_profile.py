@@ -93,3 +93,11 @@ def test_profile_post_without_csrf_token_is_refused(customer):
     client = Client(enforce_csrf_checks=True)
     client.force_login(customer)
     assert client.post(PROFILE, {"company": "X", "phone": ""}).status_code == 403
+
+
+def test_a_company_with_invisible_formatting_characters_is_refused(customer_client, customer):
+    response = customer_client.post(PROFILE, {"company": "North\u200bwind\u202e"})
+    assert response.status_code == 200
+    assert "U+200B" in response.context["form"].errors["company"][0]
+    customer.refresh_from_db()
+    assert "\u200b" not in customer.company

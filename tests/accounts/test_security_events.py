@@ -13,7 +13,7 @@ from django.utils import inspect as django_inspect
 from django.utils import timezone
 
 from accounts import security_events
-from accounts.models import SecurityEvent
+from accounts.models import SecurityEvent, User
 from tests import personas
 from tests.outbox import code_in, latest_to
 
@@ -84,6 +84,22 @@ def test_changing_the_email_address_is_recorded(sudo_client, customer):
     code = code_in(latest_to(new).body_text)
     sudo_client.post(response["Location"], {"code": code})
     assert kinds(customer) == [Kind.EMAIL_ADDED, Kind.EMAIL_CHANGED]
+
+
+def test_signing_up_records_no_change_of_email_address(client):
+    email = "new.person@example.com"
+    client.post(
+        reverse("account_signup"),
+        {
+            "email": email,
+            "password1": "a-long-and-unusual-passphrase",
+            "password2": "a-long-and-unusual-passphrase",
+            "age_confirmed": "on",
+            "policies_accepted": "on",
+        },
+    )
+    client.post(reverse("account_email_verification_sent"), {"code": code_in(latest_to(email).body_text)})
+    assert Kind.EMAIL_CHANGED not in kinds(User.objects.get(email=email))
 
 
 def test_second_factor_changes_are_recorded_with_their_kind(customer):

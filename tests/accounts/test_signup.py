@@ -1,5 +1,9 @@
+from unittest import mock
+
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import get_hasher
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
@@ -55,6 +59,18 @@ def test_signup_with_a_taken_address_does_not_reveal_it(client, customer):
     assert User.objects.count() == 1
     notice = latest_to(customer.email)
     assert "already" in notice.body_text.lower()
+
+
+def test_signup_hashes_a_password_for_a_taken_address_as_for_a_new_one(customer):
+    """The hash is most of a signup's time: both answers pay it (bench/signup_timing.py measures)."""
+    hasher = type(get_hasher())
+    hashes = {}
+    for email in (customer.email, "someone.new@example.com"):
+        with mock.patch.object(hasher, "encode", autospec=True, side_effect=hasher.encode) as encode:
+            response = Client().post(reverse("account_signup"), {**SIGNUP, "email": email})
+        assert response["Location"] == reverse("account_email_verification_sent")
+        hashes[email] = encode.call_count
+    assert hashes[customer.email] == hashes["someone.new@example.com"] == 1
 
 
 def test_honeypot_is_hidden_by_a_class_not_an_inline_style(client):

@@ -6,7 +6,6 @@ import pytest
 from allauth.usersessions import signals as usersessions_signals
 from allauth.usersessions.models import UserSession
 from django.contrib.auth import SESSION_KEY, get_user
-from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client, RequestFactory
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import user_sessions
+from kalytera.sessions import SessionStore
 from tests import personas
 
 pytestmark = pytest.mark.django_db

@@ -34,8 +34,8 @@ def last_mail_to(address: str) -> str:
 
 
 def log_out(page: Page) -> None:
-    page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("banner").get_by_role("link", name="Log in")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
 
 
 def log_in(page: Page, base: str, email: str = EMAIL) -> None:
@@ -62,7 +62,7 @@ def test_sign_up_verify_log_in_set_up_totp_and_end_another_session(
 
     # Sign up; the verification code arrives by email.
     page.goto(base)
-    page.get_by_role("link", name="Create account").click()
+    page.get_by_role("banner").get_by_role("link", name="Create account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign Up")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)

@@ -137,7 +137,7 @@ def test_privacy_requests_show_their_deadline_and_when_overdue(desk):
     Inquiry.objects.filter(pk=privacy.pk).update(created_at=timezone.now() - timedelta(days=40))
     privacy.refresh_from_db()
     html = desk.get(reverse(CHANGELIST)).content.decode()
-    assert f"{privacy.response_due:%d %b %Y} (overdue)" in html
+    assert f"{privacy.response_due:%Y-%m-%d} (overdue)" in html
     assert "inquiry-overdue" in html
 
 
@@ -258,7 +258,7 @@ def test_privacy_request_page_shows_the_deadline(desk):
     inquiry = make_inquiry(topic=Inquiry.Topic.PRIVACY)
     html = desk.get(change_url(inquiry)).content.decode()
     assert "Answer by" in html
-    assert f"{inquiry.response_due:%d %b %Y}" in html
+    assert f"{inquiry.response_due:%Y-%m-%d}" in html
 
 
 def save(client, inquiry: Inquiry, **fields):
@@ -410,3 +410,11 @@ def test_the_inquiry_page_warns_when_the_sender_restricted_processing(desk, cust
     restriction.set_choices(user=customer, restrict=True, object_to_optional_mail=False)
     page = desk.get(change_url(inquiry)).content.decode()
     assert f"Sent while logged in as {customer.email}. {restriction.RESTRICTED_NOTE}" in page
+
+
+def test_the_inquiry_page_shows_no_none_and_no_user_editing_next_to_the_assignee(desk):
+    inquiry = make_inquiry()
+    html = desk.get(change_url(inquiry)).content.decode()
+    assert ">None<" not in html
+    assert 'id="add_id_assignee"' not in html and 'id="delete_id_assignee"' not in html
+    assert 'id="change_id_assignee"' not in html

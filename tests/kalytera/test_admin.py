@@ -1,5 +1,7 @@
 """The staff admin: hidden from customers, entered through allauth, only with two-factor set up."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -99,7 +101,7 @@ def test_staff_groups_hold_no_account_or_auth_permission_beyond_viewing_deletion
     assert Permission.objects.exists()
 
 
-@pytest.mark.parametrize("path", ["", "accounts/user/", "auth/group/add/", "password_change/"])
+@pytest.mark.parametrize("path", ["", "accounts/user/", "auth/group/add/", "mfa/authenticator/"])
 def test_admin_pages_need_nothing_the_csp_blocks(staff_client_for, superuser, path):
     from tests.pages import page_problems
 
@@ -107,3 +109,38 @@ def test_admin_pages_need_nothing_the_csp_blocks(staff_client_for, superuser, pa
     assert response.status_code == 200
     blocked = [p for p in page_problems(response.content.decode()) if "CSP" in p or "another host" in p]
     assert blocked == []
+
+
+def test_each_app_appears_once_on_the_admin_index(staff_client_for, superuser):
+    html = staff_client_for(superuser).get(reverse("admin:index")).content.decode()
+    captions = re.findall(r"<caption>\s*<a [^>]*>([^<]+)</a>", html)
+    assert captions and len(captions) == len(set(captions)), captions
+
+
+def test_change_lists_have_the_whole_width(staff_client_for, superuser):
+    html = staff_client_for(superuser).get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert 'id="nav-sidebar"' not in html
+
+
+def test_the_admin_writes_dates_like_the_rest_of_the_platform(staff_client_for, superuser, customer):
+    html = staff_client_for(superuser).get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert customer.date_joined.strftime("%Y-%m-%d %H:%M UTC") in html
+
+
+@pytest.mark.parametrize("path", ["password_change/", "password_change/done/"])
+def test_the_admin_password_change_is_allauths(staff_client_for, support_user, path):
+    client = staff_client_for(support_user)
+    response = client.get(f"{ADMIN}{path}")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_change_password")
+
+
+def test_a_password_posted_to_the_admin_form_is_not_changed(staff_client_for, support_user):
+    client = staff_client_for(support_user)
+    new = "another-long-unusual-passphrase"
+    client.post(
+        f"{ADMIN}password_change/",
+        {"old_password": personas.PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    support_user.refresh_from_db()
+    assert support_user.check_password(personas.PASSWORD)

@@ -62,6 +62,7 @@ def test_production_gate_lists_every_problem_at_once():
     message = str(caught.value)
     assert message.count("\n  - ") == 5
     assert "README.md" in message
+    assert "In a development checkout, set DEBUG=true" in message  # what a developer running manage.py needs
 
 
 def test_production_gate_accepts_a_valid_configuration():

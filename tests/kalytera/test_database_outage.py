@@ -1,5 +1,7 @@
 """Requests that meet an unreachable database get a clean 503 asking the client to retry."""
 
+import json
+
 import pytest
 from django.db import InterfaceError, OperationalError
 from django.test import Client
@@ -33,7 +35,21 @@ def test_an_api_call_gets_a_json_error_with_a_stable_code(rf):
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
     assert response["Retry-After"] == "30"
-    assert b'"code": "UNAVAILABLE"' in response.content
+    body = json.loads(response.content)
+    assert body["error"]["code"] == "UNAVAILABLE"
+    assert body["server_time"] and body["nonce"] is None  # as the OpenAPI Error schema requires
+    assert "may or may not have been made" in body["error"]["message"]  # a commit may have happened
+
+
+def test_an_api_fault_is_a_json_500_in_the_envelope(rf):
+    try:
+        raise ValueError("bug")
+    except ValueError:
+        response = views.server_error(rf.post("/api/v1/validate"))
+    body = json.loads(response.content)
+    assert (response.status_code, body["error"]["code"]) == (500, "INTERNAL_ERROR")
+    assert "Retry-After" not in response
+    assert {"server_time", "nonce"} <= set(body)
 
 
 def test_the_outage_answer_is_part_of_the_documented_api():

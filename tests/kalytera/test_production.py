@@ -49,6 +49,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "LICENSING_PEPPER": secrets.token_urlsafe(48),
         "LICENSING_ENCRYPTION_SECRET": secrets.token_urlsafe(48),
         "PRIVACY_PEPPER": secrets.token_urlsafe(48),
+        "TWO_FACTOR_ENCRYPTION_SECRET": secrets.token_urlsafe(48),
         "LICENSE_SIGNING_KEY_DIR": _signing_key_directory(),
     }
     env.update(overrides)

@@ -74,10 +74,10 @@ def test_expired_form_gets_the_styled_403(customer):
     assert page_problems(response.content.decode()) == []
 
 
-def test_server_error_page_needs_nothing_but_the_template(client):
+def test_server_error_page_needs_nothing_but_the_template(rf):
     from kalytera.views import server_error
 
-    response = server_error(None)
+    response = server_error(rf.get("/"))  # a bare request: no session, no user
     assert response.status_code == 500
     assert b"Something went wrong on our side" in response.content
 
@@ -91,3 +91,28 @@ def test_denied_and_bad_request_pages_are_styled(rf):
     request.user = AnonymousUser()
     assert b"Not allowed" in permission_denied(request).content
     assert bad_request(request).status_code == 400
+
+
+def test_the_favicon_is_found_where_browsers_look_for_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
+
+
+def test_the_error_handlers_answer_the_api_envelope_under_api(rf):
+    import json
+
+    from kalytera.views import bad_request, csrf_failure, page_not_found, permission_denied, too_many_requests
+
+    request = rf.post("/api/v1/validate")
+    for handler, status, code in (
+        (bad_request, 400, "INVALID_REQUEST"),
+        (permission_denied, 403, "FORBIDDEN"),
+        (csrf_failure, 403, "FORBIDDEN"),
+        (page_not_found, 404, "NOT_FOUND"),
+        (too_many_requests, 429, "RATE_LIMITED"),
+    ):
+        response = handler(request)
+        body = json.loads(response.content)
+        assert (response.status_code, body["error"]["code"]) == (status, code), handler.__name__
+        assert {"server_time", "nonce"} <= set(body)

@@ -119,8 +119,10 @@ def test_a_cut_off_request_is_caught(cut):
     assert code_of(armor("ACTIVATION REQUEST", container_of(request())[:-cut])) == "CHECKSUM_MISMATCH"
 
 
-def test_a_cut_off_text_is_malformed():
-    assert code_of("\n".join(request().splitlines()[:-2])) == "MALFORMED"
+def test_a_cut_off_text_is_called_cut_off_not_foreign():
+    # It starts as a request should: docs/vms-client.md names this CHECKSUM_MISMATCH ("cut off").
+    assert code_of("\n".join(request().splitlines()[:-2])) == "CHECKSUM_MISMATCH"
+    assert code_of("hello") == "MALFORMED"
 
 
 def test_a_newer_format_version_is_named():

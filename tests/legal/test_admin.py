@@ -233,3 +233,8 @@ def test_withdrawing_needs_the_publish_permission(staff_client_for, support_user
     assert client.post(reverse("admin:legal_version_withdraw", args=[scheduled.pk])).status_code == 403
     scheduled.refresh_from_db()
     assert scheduled.status == PolicyVersion.Status.SCHEDULED
+
+
+def test_drafts_in_the_list_can_be_told_apart_by_when_they_were_started_and_changed(legal_client, a_draft):
+    html = legal_client.get(reverse("admin:legal_policyversion_changelist")).content.decode()
+    assert "column-started" in html and "column-changed" in html

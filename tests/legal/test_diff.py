@@ -46,7 +46,19 @@ def test_list_items_compare_one_by_one():
     result = compare(old, new)
     assert [b.kind for b in result.blocks] == ["equal", "equal", "replace"]
     assert result.added_words == 1 and result.removed_words == 0
-    assert split_blocks(old) == ["- email address", "- password hash", "- phone"]
+    assert split_blocks(old) == ["email address", "password hash", "phone"]
+    assert {block.role for block in result.blocks} == {"item"}
+
+
+def test_the_rendered_text_is_compared_not_the_markdown():
+    result = compare(
+        "## Your rights\n\nWe keep **email** for a year.",
+        "## Your rights\n\nWe keep **email** for two years.",
+    )
+    html = "".join(str(block.html) for block in result.blocks)
+    assert "##" not in html and "**" not in html
+    assert [block.role for block in result.blocks] == ["h2", "p"]
+    assert result.added_words == 2 and result.removed_words == 2
 
 
 def test_policy_text_is_escaped_in_the_comparison():

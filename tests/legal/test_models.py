@@ -142,3 +142,18 @@ def test_the_database_refuses_changing_the_text_while_withdrawing(terms):
             "published_at = NULL, body = 'Sneaked in' WHERE id = %s",
             [scheduled.pk],
         )
+
+
+def test_policy_text_refuses_bidi_overrides_but_keeps_line_breaks():
+    from django.core.exceptions import ValidationError
+
+    from legal.models import PolicyVersion
+
+    title, body, summary = (
+        field.run_validators
+        for field in (PolicyVersion._meta.get_field(name) for name in ("title", "body", "summary"))
+    )
+    body("## Terms\n\nLine one\r\nline two")
+    for check, value in ((title, "Terms\u202e"), (body, "text\u200b"), (summary, "a\x1bb")):
+        with pytest.raises(ValidationError):
+            check(value)

@@ -85,6 +85,14 @@ def test_a_new_draft_starts_from_the_newest_text(terms, terms_v1):
     assert new.body == terms_v1.body and new.summary == ""
 
 
+def test_starting_a_draft_twice_opens_the_same_untouched_draft(terms, terms_v1):
+    first = services.start_draft(policy=terms)
+    assert services.start_draft(policy=terms) == first
+    first.summary = "Longer retention."
+    first.save(update_fields=["summary"])
+    assert services.start_draft(policy=terms) != first
+
+
 # --- Notices of material changes ----------------------------------------------------------------
 
 

@@ -46,7 +46,7 @@ def test_the_policy_page_shows_the_version_in_force_with_its_date(client, terms_
     assert response.status_code == 200
     assert html.count("<h1") == 1
     assert "two servers" in html
-    assert "Last updated" in html and terms_v2.effective_at.strftime("%-d %B %Y") in html
+    assert "Last updated" in html and terms_v2.effective_at.strftime("%Y-%m-%d") in html
     assert 'href="/legal/terms/archive/"' in html
     assert "Two servers per license." in html
 
@@ -56,7 +56,7 @@ def test_a_scheduled_material_change_is_announced_before_it_takes_effect(client,
     assert "two servers" in html  # still the version in force
     assert "three servers" not in html
     assert "Coming change: version 3 takes effect on" in html
-    assert terms_v3_scheduled.effective_at.strftime("%-d %B %Y") in html
+    assert terms_v3_scheduled.effective_at.strftime("%Y-%m-%d") in html
     assert "Three servers per license." in html
     assert "/legal/terms/compare/?old=2&amp;new=3" in html
 
@@ -124,12 +124,18 @@ def test_comparing_in_either_order_shows_old_to_new(client, terms_v2):
 
 
 @pytest.mark.parametrize(
-    "query", [{"old": 1, "new": 1}, {"old": 1, "new": 9}, {"old": "x", "new": 2}, {"old": 1}, {}]
+    "query", [{"old": 1, "new": 1}, {"old": 1, "new": 9}, {"old": "x", "new": 2}, {"old": 1}]
 )
 def test_bad_comparisons_explain_themselves(client, terms_v2, query):
     response = client.get("/legal/terms/compare/", query)
     assert response.status_code == 400
     assert b'class="error' in response.content or b"form-errors" in response.content
+
+
+def test_the_compare_page_without_a_choice_offers_one(client, terms_v2):
+    response = client.get("/legal/terms/compare/")
+    assert response.status_code == 200
+    assert b"Choose two published versions" in response.content and b'class="error' not in response.content
 
 
 def test_the_json_list_describes_every_version(client, terms_v3_scheduled):
@@ -377,3 +383,18 @@ def test_pages_have_one_heading_and_nothing_inline_for_the_csp(client, customer,
     assert html.count("<h1") == 1
     assert "style=" not in html and "<style" not in html
     assert "<script" not in html
+
+
+def test_the_sign_up_policy_links_follow_the_url_configuration():
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from legal.forms import policy_acceptance_field
+
+    before = get_script_prefix()
+    set_script_prefix("/portal/")  # a deployment under a path prefix
+    try:
+        help_text = str(policy_acceptance_field().help_text)
+    finally:
+        set_script_prefix(before)
+    assert 'href="/portal/legal/terms/"' in help_text
+    assert 'href="/portal/legal/privacy/"' in help_text

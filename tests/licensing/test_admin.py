@@ -9,6 +9,7 @@ from licensing.admin import CappedCountPaginator
 from licensing.models import KeyBatch, License, LicenseEvent
 from tests import personas
 from tests.licensing.conftest import digest
+from tests.outbox import latest_to
 
 
 @pytest.fixture
@@ -146,14 +147,49 @@ def test_a_reseller_batch_can_be_downloaded_exactly_once(staff, plan):
     ("action", "status", "kind"),
     [("suspend", "suspended", "suspended"), ("revoke", "revoked", "revoked")],
 )
-def test_status_actions_change_the_license_and_write_events(staff, owned_license, action, status, kind):
+def test_status_actions_ask_for_a_reason_then_change_the_license_and_tell_the_owner(
+    staff, owned_license, action, status, kind
+):
     license, _ = owned_license
     url, _ = changelist()
-    staff.post(url, {"action": action, "_selected_action": [license.pk]})
+    chosen = {"action": action, "_selected_action": [license.pk]}
+    asked = staff.post(url, chosen)
+    assert asked.status_code == 200 and 'name="reason"' in asked.content.decode()
+    unconfirmed = staff.post(url, {**chosen, "apply": "1", "reason": "Unpaid invoice 2026-114"})
+    assert unconfirmed.status_code == 200
+    license.refresh_from_db()
+    assert license.status == "active"
+
+    staff.post(url, {**chosen, "apply": "1", "reason": "Unpaid invoice 2026-114", "confirm": "on"})
     license.refresh_from_db()
     assert license.status == status
     event = license.events.latest("created_at")
-    assert (event.kind, event.actor) == (kind, "staff")
+    assert (event.kind, event.actor, event.detail["reason"]) == (kind, "staff", "Unpaid invoice 2026-114")
+    notice = latest_to(license.organization.personal_for.email)
+    assert "Unpaid invoice 2026-114" in notice.body_text and license.reference in notice.subject
+
+
+def test_suspending_without_a_reason_is_refused(staff, owned_license):
+    license, _ = owned_license
+    url, _ = changelist()
+    staff.post(url, {"action": "suspend", "_selected_action": [license.pk], "apply": "1", "confirm": "on"})
+    license.refresh_from_db()
+    assert license.status == "active"
+    with pytest.raises(services.LicensingError):
+        services.change_status_with_notice(
+            license=license, change="suspend", actor=services.Actor.system(), reason="  "
+        )
+
+
+def test_the_license_page_has_its_own_status_buttons(staff, owned_license):
+    license, _ = owned_license
+    html = staff.get(reverse("admin:licensing_license_change", args=[license.pk])).content.decode()
+    suspend = reverse("admin:licensing_license_status", args=[license.pk, "suspend"])
+    assert suspend in html
+    assert 'name="_save"' not in html and 'name="_continue"' not in html  # nothing on it is editable
+    staff.post(suspend, {"apply": "1", "reason": "Licence audit", "confirm": "on"})
+    license.refresh_from_db()
+    assert license.status == "suspended"
 
 
 def test_renew_action_extends_and_reinstate_restores(staff, owned_license):
@@ -164,17 +200,19 @@ def test_renew_action_extends_and_reinstate_restores(staff, owned_license):
     license.refresh_from_db()
     assert license.expires_at > expiry
     services.suspend_license(license=license, actor=services.Actor.system())
-    staff.post(url, {"action": "reinstate", "_selected_action": [license.pk]})
+    staff.post(url, {"action": "reinstate", "_selected_action": [license.pk], "apply": "1", "confirm": "on"})
     license.refresh_from_db()
     assert license.status == "active"
     kinds = set(license.events.values_list("kind", flat=True))
     assert {LicenseEvent.Kind.RENEWED, LicenseEvent.Kind.REINSTATED} <= kinds
+    assert "works again" in latest_to(license.organization.personal_for.email).subject
 
 
 def test_an_action_that_does_not_apply_is_reported_not_applied(staff, owned_license):
     license, _ = owned_license
     url, _ = changelist()
-    response = staff.post(url, {"action": "reinstate", "_selected_action": [license.pk]}, follow=True)
+    chosen = {"action": "reinstate", "_selected_action": [license.pk], "apply": "1", "confirm": "on"}
+    response = staff.post(url, chosen, follow=True)
     assert "cannot be reinstated" in response.content.decode()
 
 
@@ -284,3 +322,40 @@ def test_the_license_page_warns_when_the_owner_restricted_processing(staff, owne
     customer = license.organization.personal_for
     restriction.set_choices(user=customer, restrict=True, object_to_optional_mail=False)
     assert restriction.RESTRICTED_NOTE in staff.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["admin:licensing_license_issue", "admin:licensing_license_batch", "admin:licensing_license_statistics"],
+)
+def test_custom_licensing_pages_use_the_admin_breadcrumbs(staff, name):
+    html = staff.get(reverse(name)).content.decode()
+    assert '<ol class="breadcrumbs">' in html and 'class="breadcrumbs"><a' not in html
+
+
+def test_the_license_page_says_seats_like_the_issue_form(staff, issue, customer):
+    license, _ = issue(customer, max_machines=5)
+    html = staff.get(reverse("admin:licensing_license_change", args=[license.pk])).content.decode()
+    assert "Seats" in html and "5 (the plan has 2)" in html
+    assert "Max machines override" not in html
+
+
+def test_licensing_form_pages_load_the_admin_form_styles(staff, owned_license):
+    license, _ = owned_license
+    for url in (
+        reverse("admin:licensing_license_issue"),
+        reverse("admin:licensing_license_status", args=[license.pk, "suspend"]),
+    ):
+        assert "admin/css/forms.css" in staff.get(url).content.decode(), url
+    page = staff.get(reverse("admin:licensing_license_status", args=[license.pk, "suspend"]))
+    assert page.context["title"] == f"Suspend license {license.reference}"
+
+
+def test_the_license_page_links_each_active_machine_to_freeing_its_seat(staff, owned_license):
+    license, key = owned_license
+    active = services.activate_machine(key=key, fingerprint=digest("a")).activation
+    released = services.activate_machine(key=key, fingerprint=digest("b")).activation
+    services.deactivate_machine(key=key, fingerprint=digest("b"))
+    html = staff.get(reverse("admin:licensing_license_change", args=[license.pk])).content.decode()
+    assert reverse("admin:licensing_license_release", args=[license.pk, active.pk]) in html
+    assert reverse("admin:licensing_license_release", args=[license.pk, released.pk]) not in html

@@ -4,6 +4,7 @@ import logging
 import pytest
 
 from licensing import certificates, openapi, services
+from licensing.models import Activation
 from licensing.services import Actor
 from tests.licensing.conftest import digest
 
@@ -134,6 +135,33 @@ def test_deactivate_returns_a_signed_receipt_and_frees_the_seat(client, key):
     assert body["activation"]["status"] == "released"
     receipt = certificates.verify(body["receipt"]["armored"], expected_type=certificates.DEACTIVATION_RECEIPT)
     assert receipt["fingerprint"] == FP
+    other = post(client, "deactivate", {"license_key": key, "fingerprint": digest("never-active")})
+    assert (other.status_code, error_code(other)) == (404, "NOT_ACTIVATED")
+
+
+def test_a_retried_deactivation_returns_the_same_receipt_for_a_day(client, key):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    post(client, "activations", {"license_key": key, "fingerprint": FP})
+    first = post(client, "deactivate", {"license_key": key, "fingerprint": FP}).json()
+    retry = post(client, "deactivate", {"license_key": key, "fingerprint": FP})  # the answer was lost
+    assert retry.status_code == 200
+    assert retry.json()["receipt"] == first["receipt"]
+    assert retry.json()["activation"] == first["activation"]
+    later = timezone.now() + services.DEACTIVATION_RETRY_WINDOW + timedelta(minutes=1)
+    with pytest.raises(services.LicensingError) as refused:
+        services.deactivate_machine(key=key, fingerprint=FP, now=later)
+    assert refused.value.code == "NOT_ACTIVATED"
+
+
+def test_a_deactivation_retry_after_a_release_elsewhere_is_not_activated(client, key, owned_license):
+    post(client, "activations", {"license_key": key, "fingerprint": FP})
+    post(client, "deactivate", {"license_key": key, "fingerprint": FP})
+    post(client, "activations", {"license_key": key, "fingerprint": FP})
+    license, activation = owned_license[0], owned_license[0].activations.get(is_active=True)
+    services.release_machine(license=license, activation_id=activation.public_id, actor=Actor.system())
     again = post(client, "deactivate", {"license_key": key, "fingerprint": FP})
     assert (again.status_code, error_code(again)) == (404, "NOT_ACTIVATED")
 
@@ -188,6 +216,27 @@ def test_malformed_fields_are_named_in_a_400(client, db, body, field):
 
 
 @pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("activations", {"name": "NVR\u202egnp.exe"}),
+        ("validate", {"nonce": "n\u200b"}),
+        ("activations", {"name": "\x9b1m"}),
+    ],
+)
+def test_invisible_and_control_characters_answer_invalid_characters(client, key, path, body):
+    response = post(client, path, {"license_key": key, "fingerprint": FP, **body})
+    assert (response.status_code, error_code(response)) == (400, "INVALID_CHARACTERS")
+    (field,) = body
+    assert "U+" in response.json()["error"]["fields"][field]
+    assert not Activation.objects.exists()
+
+
+def test_a_nonce_with_a_format_character_on_signing_keys_is_named(client, db):
+    response = client.get("/api/v1/signing-keys", {"nonce": "k\u202e"})
+    assert (response.status_code, error_code(response)) == (400, "INVALID_CHARACTERS")
+
+
+@pytest.mark.parametrize(
     "raw",
     ["{", "[]", "null", '"text"', "NaN", '{"a": Infinity}', "[" * 5000 + "]" * 5000, b"\xff\xfe", "1" * 5000],
 )
@@ -210,6 +259,18 @@ def test_a_key_with_a_typo_answers_invalid_license_key(client, key):
     assert "typo" in response.json()["error"]["message"]
 
 
+def test_the_published_schema_accepts_issued_keys_and_names_a_malformed_one(client, key):
+    from tests.api_contract import openapi_validator
+
+    schema = openapi_validator("ValidateRequest")
+    assert schema.is_valid({"license_key": key, "fingerprint": FP})
+    assert schema.is_valid({"license_key": key.lower().replace("-", " "), "fingerprint": FP})
+    assert not schema.is_valid({"license_key": "KLY-1234", "fingerprint": FP})
+    refused = post(client, "validate", {"license_key": "KLY-1234", "fingerprint": FP})
+    assert (refused.status_code, error_code(refused)) == (400, "INVALID_REQUEST")
+    assert "license key" in refused.json()["error"]["fields"]["license_key"]
+
+
 def test_wrong_content_type_oversize_body_and_wrong_method_have_json_errors(client, db, settings):
     wrong_type = client.post(
         "/api/v1/activations", "license_key=x", content_type="application/x-www-form-urlencoded"
@@ -223,6 +284,39 @@ def test_wrong_content_type_oversize_body_and_wrong_method_have_json_errors(clie
     for path in ("/api/v1/nothing-here", "/api/v1", "/api/v1/activations/"):
         missing = client.post(path, "{}", content_type="application/json")
         assert (missing.status_code, error_code(missing)) == (404, "NOT_FOUND"), path
+
+
+def test_every_api_path_answers_json_even_for_methods_and_paths_it_does_not_serve(db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # a VMS sends no CSRF token
+    for path in ("/api/v1/openapi.json", "/api/v1/docs"):
+        response = client.post(path, "{}", content_type="application/json")
+        assert (response.status_code, error_code(response)) == (405, "METHOD_NOT_ALLOWED"), path
+        assert response["Allow"] == "GET, HEAD"
+    for path in ("/api/", "/api/v2/validate"):
+        response = client.get(path)
+        assert (response.status_code, error_code(response)) == (404, "NOT_FOUND"), path
+        assert {"server_time", "nonce"} <= set(response.json())
+
+
+def test_the_contract_check_catches_a_body_that_drifts():
+    from tests import api_contract
+
+    validator = api_contract.error_validator()
+    good = {
+        "error": {"code": "NOT_FOUND", "message": "x"},
+        "server_time": "2026-01-01T00:00:00Z",
+        "nonce": None,
+    }
+    check = api_contract.problems
+    assert check("/api/x", 404, "application/json", json.dumps(good).encode(), validator) == []
+    no_time = {"error": good["error"]}
+    assert check("/api/x", 404, "application/json", json.dumps(no_time).encode(), validator)
+    unknown = {**good, "error": {"code": "OOPS", "message": "x"}}
+    assert check("/api/x", 404, "application/json", json.dumps(unknown).encode(), validator)
+    assert check("/api/x", 500, "application/json", json.dumps(good).encode(), validator)  # wrong status
+    assert check("/api/x", 404, "text/html", b"<h1>Not found</h1>", validator)
 
 
 def test_the_api_needs_no_csrf_token_and_sets_no_cookie(db):

@@ -90,3 +90,21 @@ def test_hashing_without_a_pepper_refuses_to_work(settings):
     settings.LICENSING_PEPPER = ""
     with pytest.raises(ImproperlyConfigured, match="LICENSING_PEPPER"):
         keys.lookup_hash(keys.generate())
+
+
+@given(st.from_regex(keys.PATTERN, fullmatch=True))
+def test_text_that_fits_the_published_pattern_is_refused_only_as_a_typo(text):
+    try:
+        keys.normalize(text)
+    except keys.KeyFormatError as exc:
+        assert "typo" in str(exc)
+
+
+def test_every_issued_key_and_its_sloppy_forms_fit_the_published_pattern():
+    import re
+
+    key = keys.generate()
+    for form in (key, key.lower().replace("-", " "), key.replace("-", "")[3:], f" {key}\n"):
+        assert re.fullmatch(keys.PATTERN, form), form
+    for wrong in ("KLY-1234", "KLY-UUUU-" + "0" * 24, key + "0"):
+        assert not re.fullmatch(keys.PATTERN, wrong), wrong

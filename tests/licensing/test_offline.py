@@ -1,6 +1,8 @@
 """Air-gapped servers: requests carried to the license page, certificates and receipts carried back."""
 
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,6 +18,13 @@ from licensing.models import Activation, LicenseEvent
 MACHINE = identity.derive("air-gapped-server", {"board": "B-1", "disk": "D-1", "nic": "N-1"})
 
 
+def answer_in(response) -> str:
+    """The certificate or receipt shown on the success page (the text its download link holds)."""
+    html = response.content.decode()
+    shown = re.search(r'<pre class="document"[^>]*><code[^>]*>(.*?)</code></pre>', html, re.S)
+    return unescape(shown.group(1))
+
+
 def url(license):
     return reverse("licensing:offline", kwargs={"license_id": license.public_id})
 
@@ -25,9 +34,11 @@ def test_an_activation_request_gives_a_certificate_for_that_machine(customer_cli
     text = offline.activation_request(MACHINE, name="Vault NVR", product_version="6.2.0")
     response = customer_client.post(url(license), {"request_text": text})
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="kalytera-certificate.lic"'
+    html = response.content.decode()
+    assert "<h1>Machine activated</h1>" in html and "Vault NVR" in html
+    assert 'download="kalytera-certificate.lic"' in html
     assert response["Cache-Control"] == "private, no-store"
-    claims = certificates.verify(response.content.decode())
+    claims = certificates.verify(answer_in(response))
     assert claims["fingerprint"] == MACHINE.fingerprint
     activation = Activation.objects.get(license=license)
     assert (activation.label, activation.product_version) == ("Vault NVR", "6.2.0")
@@ -49,8 +60,9 @@ def test_an_uploaded_deactivation_request_frees_the_seat_with_a_receipt(customer
     customer_client.post(url(license), {"request_text": offline.activation_request(MACHINE)})
     upload = SimpleUploadedFile("request.txt", offline.deactivation_request(MACHINE).encode())
     response = customer_client.post(url(license), {"request_file": upload})
-    assert response["Content-Disposition"].endswith('receipt.lic"')
-    receipt = certificates.verify(response.content.decode(), expected_type=certificates.DEACTIVATION_RECEIPT)
+    assert "<h1>Machine deactivated</h1>" in response.content.decode()
+    assert 'download="kalytera-deactivation-receipt.lic"' in response.content.decode()
+    receipt = certificates.verify(answer_in(response), expected_type=certificates.DEACTIVATION_RECEIPT)
     assert receipt["fingerprint"] == MACHINE.fingerprint
     assert not Activation.objects.get().is_active
 
@@ -60,7 +72,7 @@ def test_the_same_seat_limit_applies_as_online(customer_client, make_plan, issue
     customer_client.post(url(license), {"request_text": offline.activation_request(MACHINE)})
     other = identity.derive("second-server")
     refused = customer_client.post(url(license), {"request_text": offline.activation_request(other)})
-    assert "All 1 machines" in refused.content.decode()
+    assert "The one seat of this license is taken" in refused.content.decode()
     assert Activation.objects.filter(license=license, is_active=True).count() == 1
 
 
@@ -70,6 +82,8 @@ def test_the_same_seat_limit_applies_as_online(customer_client, make_plan, issue
         ("", "Paste the request"),
         ("hello", "not a Kalytera request"),
         ("cut", "copy all of it"),
+        ("end missing", "The request is cut off"),
+        ("mid-line", "The request is cut off"),
         ("old", "more than 30 days old"),
     ],
 )
@@ -78,7 +92,12 @@ def test_unusable_requests_are_explained(customer_client, owned_license, text, m
     request = offline.activation_request(MACHINE, now=timezone.now() - timedelta(days=40))
     good = offline.activation_request(MACHINE)
     lines = good.splitlines()
-    text = {"cut": "\n".join([*lines[:2], *lines[-1:]]), "old": request}.get(text, text)
+    text = {
+        "cut": "\n".join([*lines[:2], *lines[-1:]]),
+        "end missing": "\n".join(lines[:2]),
+        "mid-line": good[: len(good) // 2],
+        "old": request,
+    }.get(text, text)
     response = customer_client.post(url(license), {"request_text": text})
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -164,3 +183,13 @@ def test_edited_requests_are_refused_with_a_message_and_change_nothing(customer_
     assert response.status_code == 200
     assert 'class="form-errors"' in response.content.decode()
     assert not Activation.objects.filter(license=license).exists()
+
+
+def test_an_upload_past_the_cap_is_refused_with_413(customer_client, owned_license):
+    from django.conf import settings
+
+    license, _ = owned_license
+    upload = SimpleUploadedFile("request.txt", b"x" * (settings.UPLOAD_MAX_BYTES * 4))
+    response = customer_client.post(url(license), {"request_file": upload})
+    assert response.status_code == 413
+    assert "too large to be a Kalytera request" in response.content.decode()

@@ -26,6 +26,14 @@ def test_issue_license_prints_only_the_key(plan, customer):
     assert license.expires_at.date().isoformat() == "2031-05-01"
 
 
+def test_issue_license_tells_the_owner_by_email_as_the_admin_does(plan, customer, deliver_outbox):
+    call_command("issue_license", "--owner", customer.email, "--plan", plan.code, stdout=StringIO())
+    license = License.objects.get()
+    sent = deliver_outbox()
+    assert sent[-1].to == [customer.email]
+    assert license.reference in sent[-1].body
+
+
 def test_issue_license_without_owner_makes_an_unassigned_key(plan):
     out = StringIO()
     call_command("issue_license", "--plan", plan.code, stdout=out)

@@ -50,13 +50,14 @@ def test_second_activation_beyond_seats_is_refused(owned_license):
     with pytest.raises(LicensingError) as refused:
         activate(key, "c")
     assert refused.value.code == "TOO_MANY_MACHINES"
+    assert refused.value.message == "All 2 seats of this license are taken; deactivate a machine first."
     assert license.activations.filter(is_active=True).count() == 2
 
 
 def test_a_per_license_seat_override_replaces_the_plan_limit(issue, customer):
     _license, key = issue(customer, max_machines=1)
     activate(key, "a")
-    with pytest.raises(LicensingError, match="All 1 machines"):
+    with pytest.raises(LicensingError, match="The one seat of this license is taken"):
         activate(key, "b")
 
 
@@ -325,3 +326,14 @@ def test_the_database_holds_no_raw_key_fingerprint_or_component(owned_license, c
             dump = repr(cursor.fetchall())
             found = [needle[:12] for needle in needles if needle in dump]
             assert not found, f"{table} holds raw values {found}"
+
+
+def test_a_machine_name_with_a_bidi_override_is_refused_by_the_service(owned_license):
+    from licensing.models import Activation
+
+    license, key = owned_license
+    with pytest.raises(services.LicensingError) as refused:
+        services.activate_machine(key=key, fingerprint=digest("m"), label="NVR\u202egnp.exe")
+    assert refused.value.code == "INVALID_CHARACTERS"
+    assert "U+202E" in refused.value.message
+    assert not Activation.objects.filter(license=license).exists()

@@ -74,13 +74,22 @@ def test_the_list_shows_plan_status_machines_and_dates(customer_client, owned_li
 
 
 def test_licenses_expiring_soon_or_in_grace_are_marked(customer_client, issue, customer):
-    _soon, _ = issue(customer, expires_at=timezone.now() + timedelta(days=10))
+    soon, _ = issue(customer, expires_at=timezone.now() + timedelta(days=10))
+    soon.starts_at = timezone.now() - timedelta(days=355)
+    soon.save(update_fields=["starts_at"])
     lapsed, _ = issue(customer, expires_at=timezone.now() + timedelta(days=1))
     lapsed.expires_at = timezone.now() - timedelta(days=2)
     lapsed.save(update_fields=["expires_at"])
     html = customer_client.get(reverse("licensing:list")).content.decode()
     assert "Expires soon" in html
     assert "In grace until" in html
+
+
+def test_a_new_30_day_license_is_not_expiring_soon_until_its_last_week(customer_client, issue, customer):
+    license, _ = issue(customer, expires_at=timezone.now() + timedelta(days=30))
+    assert "Expires soon" not in customer_client.get(reverse("licensing:list")).content.decode()
+    assert not license.expiring_soon(timezone.now() + timedelta(days=20))
+    assert license.expiring_soon(timezone.now() + timedelta(days=24))
 
 
 def test_the_list_does_not_show_other_customers_licenses(customer_client, issue, other_customer):
@@ -301,3 +310,73 @@ def test_machines_that_missed_their_check_in_are_shown_offline(customer_client, 
     Activation.objects.filter(license=license).update(last_seen_at=stale)
     assert "Offline" in customer_client.get(detail).content.decode()
     assert "1 offline" in customer_client.get("/licenses/").content.decode()
+
+
+@pytest.mark.parametrize(("change", "heading"), [("suspend", "is suspended"), ("revoke", "has been revoked")])
+def test_a_stopped_license_shows_its_state_reason_and_what_to_do_but_no_activation(
+    customer_client, owned_license, change, heading
+):
+    license, _ = owned_license
+    services.change_status_with_notice(
+        license=license, change=change, actor=services.Actor.system(), reason="Unpaid invoice 2026-114"
+    )
+    html = customer_client.get(reverse("licensing:detail", kwargs={"license_id": license.public_id})).content
+    html = html.decode()
+    assert heading in html and "Unpaid invoice 2026-114" in html
+    assert "/contact/?topic=licensing" in html
+    assert "to activate it" not in html
+    assert reverse("licensing:offline", kwargs={"license_id": license.public_id}) not in html
+    assert "grace period" not in html
+
+
+def test_a_license_in_grace_links_to_a_renewal_request(customer_client, owned_license):
+    license, _ = owned_license
+    license.expires_at = timezone.now() - timedelta(days=1)
+    license.save(update_fields=["expires_at"])
+    html = customer_client.get(reverse("licensing:detail", kwargs={"license_id": license.public_id})).content
+    assert (
+        f'href="/contact/?topic=licensing&amp;license={license.key_prefix}">Ask us to renew it'
+        in html.decode()
+    )
+
+
+def test_the_account_home_lists_the_licenses_that_need_attention(customer_client, issue, customer):
+    fine, _ = issue(customer)
+    lapsed, _ = issue(customer)
+    lapsed.expires_at = timezone.now() - timedelta(days=1)
+    lapsed.save(update_fields=["expires_at"])
+    html = customer_client.get(reverse("accounts:dashboard")).content.decode()
+    assert "1 license needs your attention" in html
+    assert f"License {lapsed.reference}" in html and "In grace until" in html
+    assert f"License {fine.reference}" not in html
+
+
+def test_the_account_home_says_when_all_is_fine_or_what_to_do_first(customer_client, issue, customer):
+    assert (
+        "Add the key from your order" in customer_client.get(reverse("accounts:dashboard")).content.decode()
+    )
+    issue(customer)
+    assert "All fine" in customer_client.get(reverse("accounts:dashboard")).content.decode()
+
+
+def test_plan_kind_is_named_once_and_features_in_words(customer_client, make_plan, issue, customer):
+    plan = make_plan(kind="perpetual", name="Enterprise (perpetual)")
+    license, _ = issue(customer, plan_=plan)
+    listing = customer_client.get(reverse("licensing:list")).content.decode()
+    detail = customer_client.get(reverse("licensing:detail", kwargs={"license_id": license.public_id}))
+    assert "(perpetual) (perpetual)" not in listing + detail.content.decode()
+    assert "Video analytics, Licence plate recognition" in detail.content.decode()
+
+
+def test_the_licensing_contact_link_follows_the_url_configuration(owned_license):
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from licensing.views import contact_url
+
+    license, _ = owned_license
+    before = get_script_prefix()
+    set_script_prefix("/portal/")  # a deployment under a path prefix
+    try:
+        assert contact_url(license) == f"/portal/contact/?topic=licensing&license={license.key_prefix}"
+    finally:
+        set_script_prefix(before)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from licensing import services
 from licensing.services.reminders import send_reminders
 
 pytestmark = pytest.mark.django_db
@@ -16,5 +17,14 @@ def test_owners_and_managers_are_reminded_and_viewers_are_not(members, company_l
     license.save(update_fields=["expires_at"])
     assert send_reminders() == 1
     assert send_reminders() == 0  # still once per license and due date
+    recipients = sorted(address for message in deliver_outbox() for address in message.to)
+    assert recipients == sorted([members["owner"].email, members["manager"].email])
+
+
+def test_a_suspension_notice_goes_to_owners_and_managers(members, company_license, deliver_outbox):
+    license, _key, _activation = company_license
+    services.change_status_with_notice(
+        license=license, change="suspend", actor=services.Actor.system(), reason="Unpaid invoice."
+    )
     recipients = sorted(address for message in deliver_outbox() for address in message.to)
     assert recipients == sorted([members["owner"].email, members["manager"].email])

@@ -1,6 +1,7 @@
 """Issue a license from the shell: ``manage.py issue_license --owner a@b.example --plan pro-1y``.
 
-Prints the key on standard output (and nothing else), so scripts can capture it. Failures
+Prints the key on standard output (and nothing else), so scripts can capture it. The owner,
+if any, is told by email as when staff issue a license in the admin. Failures
 exit non-zero with ``error CODE: message`` on standard error; codes are stable.
 """
 
@@ -54,6 +55,7 @@ class Command(BaseCommand):
                 max_machines=options["seats"],
                 channels=options["channels"],
                 expires_at=datetime.combine(expires, time(23, 59, 59), tzinfo=UTC) if expires else None,
+                notify=True,
             )
         except LicensingError as exc:
             raise CommandError(f"error {exc.code}: {exc.message}") from exc

@@ -1,0 +1,47 @@
+"""How a customer's licenses and machines stand: what to show first, and what needs attention."""
+
+from datetime import datetime, timedelta
+
+from licensing.access import visible_licenses
+from licensing.models import Activation, License, Plan
+
+
+def of(license: License, now: datetime) -> tuple[str, str]:
+    """What the customer must know first about a license: a label and its badge style."""
+    if license.status == License.Status.REVOKED:
+        return "Revoked", "bad"
+    if license.status == License.Status.SUSPENDED:
+        return "Suspended", "bad"
+    state = license.runtime_state(now)
+    if state == "expired":
+        return "Expired", "bad"
+    if state == "grace":
+        return f"In grace until {license.grace_ends_at:%Y-%m-%d}", "warn"
+    if license.expiring_soon(now):
+        return f"Expires soon ({license.expires_at:%Y-%m-%d})", "warn"
+    return "Active", "ok"
+
+
+def is_offline(activation: Activation, plan: Plan, now: datetime) -> bool:
+    """An active machine that missed its check-in: its certificate has run out by now."""
+    return activation.is_active and activation.last_seen_at < now - timedelta(days=plan.offline_validity_days)
+
+
+def offline_counts(license_ids: list[int], now: datetime) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    machines = Activation.objects.filter(license__in=license_ids, is_active=True)
+    machines = machines.select_related("license__plan")
+    for activation in machines.only("is_active", "last_seen_at", "license__plan__offline_validity_days"):
+        if is_offline(activation, activation.license.plan, now):
+            counts[activation.license_id] = counts.get(activation.license_id, 0) + 1
+    return counts
+
+
+def needing_attention(user, now: datetime) -> list[tuple[License, str, str, int]]:
+    """The person's licenses that are not simply fine: stopped, expiring, in grace, or with a
+    machine that stopped checking in; each with its standing, badge and offline machines."""
+    held = visible_licenses(user).select_related("plan__product").order_by("expires_at")
+    licenses = list(held)
+    offline = offline_counts([license.pk for license in licenses], now)
+    rows = [(license, *of(license, now), offline.get(license.pk, 0)) for license in licenses]
+    return [row for row in rows if row[2] != "ok" or row[3]]
