@@ -1,5 +1,7 @@
 """What licensing staff do: issue, suspend, reinstate, revoke, renew."""
 
+import csv
+import io
 from calendar import monthrange
 from datetime import datetime, timedelta
 
@@ -134,9 +136,6 @@ def issue_batch(*, plan: Plan, reseller: str, count: int, actor: Actor, now: dat
 
 def take_batch_csv(*, batch_id: int, now: datetime | None = None) -> str:
     """The batch's keys as CSV, exactly once: a second call finds the batch taken."""
-    import csv
-    import io
-
     now = now or timezone.now()
     with transaction.atomic():
         taken = KeyBatch.objects.filter(pk=batch_id, downloaded_at__isnull=True).update(downloaded_at=now)
