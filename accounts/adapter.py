@@ -5,9 +5,9 @@ from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest, HttpResponse
 
-from accounts import login_limits
 from accounts.privacy import hooks
 from kalytera import ratelimit
+from kalytera.client_address import client_ip
 from kalytera.sealing import Sealer
 from outbox.models import OutboundEmail
 from outbox.services import queue_message
@@ -39,15 +39,16 @@ class AccountAdapter(DefaultAccountAdapter):
         what the servers have, so every other page stays fast. See "Password hashing" in
         the README for how to size ``PASSWORD_CHECK_RATE_LIMIT``.
         """
-        if not ratelimit.hit("password-check", "site", settings.PASSWORD_CHECK_RATE_LIMIT).allowed:
+        # shared_only: a login whose limits cannot be counted across the processes would be
+        # a password-guessing oracle, so without Redis it is refused (503, see the README).
+        check = ratelimit.hit("password-check", "site", settings.PASSWORD_CHECK_RATE_LIMIT, shared_only=True)
+        if not check.allowed:
             raise self.validation_error("too_many_login_attempts")
-        # allauth's own failed-login limit (what its pre_authenticate does), in fewer round
-        # trips. allauth's authenticate() rolls this usage back when the password is right.
-        self._login_failed_rl_usage = login_limits.consume(
-            request, key=self._get_login_attempts_cache_key(request, **credentials)
-        )
-        if not self._login_failed_rl_usage:
-            raise self.validation_error("too_many_login_attempts")
+        super().pre_authenticate(request, **credentials)
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The platform's one rule for the client's address (allauth groups IPv6 by /64 itself)."""
+        return client_ip(request)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Render now (the request is at hand) but queue the delivery."""

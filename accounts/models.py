@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -6,10 +8,11 @@ from django.utils import timezone
 from accounts.phone import display_phone
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def normalize_email(self, email: str) -> str:
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
         # Addresses are compared case-insensitively everywhere (allauth lower-cases too).
         return (email or "").strip().lower()
 
@@ -52,7 +55,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         constraints = [

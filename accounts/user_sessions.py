@@ -18,22 +18,22 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from kalytera.sessions import SessionStore
 
 USER_AGENT_MAX_LENGTH = UserSession._meta.get_field("user_agent").max_length
 
 
-def on_user_logged_in(sender, request: HttpRequest, **kwargs) -> None:
+def on_user_logged_in(sender, request: AuthenticatedHttpRequest, **kwargs) -> None:
     """Receiver of allauth's ``user_logged_in`` in place of allauth.usersessions' own."""
     record_sign_in(request)
 
 
-def record_sign_in(request: HttpRequest) -> None:
+def record_sign_in(request: AuthenticatedHttpRequest) -> None:
     """Purge the signed-in user's ended sessions and add the current one to the list."""
     user = request.user
     if not request.session.session_key:

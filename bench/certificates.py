@@ -10,6 +10,7 @@ import argparse
 import os
 import timeit
 from datetime import UTC, date, datetime
+from typing import Any
 
 
 def main() -> None:
@@ -27,7 +28,7 @@ def main() -> None:
     from kalytera_client import verify as reference
     from licensing import certificates
 
-    claims = {
+    claims: dict[str, Any] = {
         "license_id": "0a19543d-4543-4e45-b001-2dd0a588d4ab",
         "plan": "pro-1y",
         "kind": "subscription",

@@ -77,7 +77,9 @@ def hammer_login(port: int, stop: threading.Event, stats: Stats) -> None:
     """Log in with wrong passwords, each attempt from a new address for a new account."""
     status, headers, body = request(port, "GET", "/accounts/login/", headers=PROXY)
     cookie = next(v.split(";", 1)[0] for k, v in headers if k.lower() == "set-cookie" and "csrftoken" in v)
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    assert match is not None, "the sign-in page has no CSRF token"
+    token = match.group(1).decode()
     while not stop.is_set():
         client = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
         form = urllib.parse.urlencode(
@@ -120,7 +122,7 @@ def drive(kind: str, port: int, seconds: float, clients: int) -> Stats:
     stop.set()
     for thread in threads:
         thread.join(timeout=15)
-    stats.lock = None  # not picklable, and no longer needed
+    del stats.lock  # not picklable, and no longer needed
     return stats
 
 

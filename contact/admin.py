@@ -8,12 +8,13 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.template.defaultfilters import linebreaks_filter
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from accounts.privacy import restriction
 from contact import services
@@ -67,7 +68,8 @@ class InquiryAdminForm(forms.ModelForm):
         fields = ["status", "assignee"]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("reply", "").strip() and cleaned.get("status") == Inquiry.Status.SPAM:
             self.add_error(
                 "reply", "Spam is not answered: if this is a real inquiry, change its status first."
@@ -188,6 +190,7 @@ class InquiryAdmin(admin.ModelAdmin):
             )
             kwargs["help_text"] = "Members of the Support team."
             field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            assert field is not None  # a foreign key always has a form field
             # Assigning picks a colleague; adding, changing or deleting users is not done from here.
             for action in ("add", "change", "delete", "view"):
                 setattr(field.widget, f"can_{action}_related", False)
@@ -280,22 +283,22 @@ class InquiryAdmin(admin.ModelAdmin):
     # --- Actions --------------------------------------------------------------------------------
 
     @admin.action(description="Assign to me", permissions=["change"], location=EVERYWHERE)
-    def assign_to_me(self, request: HttpRequest, queryset) -> None:
+    def assign_to_me(self, request: AuthenticatedHttpRequest, queryset) -> None:
         changed = services.assign(inquiries=queryset, to=request.user)
         self.message_user(request, f"{changed} inquiry(ies) assigned to you.", messages.SUCCESS)
 
     @admin.action(description="Close", permissions=["change"], location=EVERYWHERE)
-    def close(self, request: HttpRequest, queryset) -> None:
+    def close(self, request: AuthenticatedHttpRequest, queryset) -> None:
         changed = services.close(inquiries=queryset)
         self.message_user(request, f"{changed} inquiry(ies) closed.", messages.SUCCESS)
 
     @admin.action(description="Mark as spam", permissions=["change"], location=EVERYWHERE)
-    def mark_as_spam(self, request: HttpRequest, queryset) -> None:
+    def mark_as_spam(self, request: AuthenticatedHttpRequest, queryset) -> None:
         changed = services.mark_spam(inquiries=queryset)
         self.message_user(request, f"{changed} inquiry(ies) marked as spam.", messages.SUCCESS)
 
     @admin.action(description="Export to CSV", permissions=["view"])
-    def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
+    def export_csv(self, request: AuthenticatedHttpRequest, queryset) -> HttpResponse:
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response = attachment("", filename=f"inquiries-{stamp}.csv", content_type="text/csv; charset=utf-8")
         writer = csv.writer(response)

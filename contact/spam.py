@@ -6,7 +6,11 @@ Three layers, each cheap and each one a real person passes without noticing:
 * a signed time token in a hidden field: a form sent within a few seconds of being shown
   was filled in by a program; a stale or forged token is refused as well, and a token
   stores one inquiry at most (replays and double clicks lead to the first one);
-* rate limits per client address, counted in the shared cache by every app server.
+* rate limits per client address (an IPv6 client by its /64), counted in the shared cache
+  by every app server.
+
+Without Redis the form is still accepted: the limits count in each process's memory and a
+replayed token may store a second inquiry (see "When a dependency fails" in the README).
 
 Size limits live on the form fields. Whenever a layer refuses, the person is told what to
 do: the form comes back with a fresh token, or the 429 page names a time and an address.
@@ -15,7 +19,6 @@ do: the form comes back with a fresh token, or the 429 page names a time and an 
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
@@ -24,6 +27,8 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from kalytera import ratelimit
+from kalytera.cache import CacheUnavailable, keep
+from kalytera.client_address import rate_limit_key
 
 HONEYPOT_FIELD = "website"
 TOKEN_SALT = "contact.form-timer"
@@ -71,13 +76,16 @@ def claim_token(token: str) -> str | None:
     replaying one token thus never stores a second inquiry.
     """
     key = _token_key(token)
-    if cache.add(key, "", timeout=_token_lifetime()):
-        return None
-    return cache.get(key, "")
+    try:
+        if cache.add(key, "", timeout=_token_lifetime()):
+            return None
+        return cache.get(key, "")
+    except CacheUnavailable:
+        return None  # without Redis a replayed form may store a second inquiry; none is lost
 
 
 def record_token(token: str, reference: str) -> None:
-    cache.set(_token_key(token), reference, timeout=_token_lifetime())
+    keep(_token_key(token), reference, _token_lifetime())
 
 
 def _token_key(token: str) -> str:
@@ -88,17 +96,10 @@ def _token_lifetime() -> int:
     return settings.CONTACT_FORM_MAX_AGE_HOURS * 3600 + 60
 
 
-@dataclass(frozen=True)
-class Throttle:
-    allowed: bool
-    retry_after: int
-
-
-def throttle_submission(request: HttpRequest) -> Throttle:
+def throttle_submission(request: HttpRequest) -> ratelimit.Decision:
     """Count one submission from the client's address against every configured rate."""
-    address = ratelimit.client_ip(request)
-    decision = ratelimit.hit_all([("contact-form", address, rate) for rate in settings.CONTACT_RATE_LIMITS])
-    return Throttle(allowed=decision.allowed, retry_after=0 if decision.allowed else decision.retry_after)
+    address = rate_limit_key(request)
+    return ratelimit.hit_all([("contact-form", address, rate) for rate in settings.CONTACT_RATE_LIMITS])
 
 
 def may_acknowledge(email: str) -> bool:

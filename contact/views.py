@@ -1,9 +1,10 @@
 import logging
 import math
+from typing import cast
 
 from django.conf import settings
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -103,7 +104,7 @@ def _redirect_to_sent(reference: str) -> HttpResponse:
 def _render_form(request: HttpRequest, form: ContactForm, *, retry: bool = False) -> HttpResponse:
     if retry:
         # A fresh token with a short wait: a person who presses "Send" again gets through.
-        form.data = form.data.copy()
+        form.data = cast(QueryDict, form.data).copy()  # the form is bound to request.POST
         form.data["form_token"] = spam.issue_token(min_seconds=spam.RETRY_MIN_SECONDS)
     form.offer_licenses(license_references(request.user))
     return render(

@@ -1,112 +1,220 @@
-"""The Redis cache backend, without a new client object for every cache operation.
+"""The Redis cache backend: redis-py's public API, short timeouts and a circuit breaker.
 
-Django's backend builds a ``redis.Redis`` for each get, set or incr; the constructor
-copies some 170 response callbacks, which costs more CPU than the round trip to Redis.
-Rate limits make several cache calls per request, so the Machine API paid for it on
-every call. One client per connection pool is enough: clients are thread-safe and the
-pool does the connection handling.
+Django's own Redis backend hides its client, builds a new ``redis.Redis`` for each call
+and waits as long as the operating system lets a connection hang. This backend keeps one
+client per server for the whole process (clients are thread-safe; the pool handles the
+connections), so pipelines, counters and the Lua script use the client's documented
+methods, and it gives up quickly:
+
+* connecting waits at most ``connect_timeout`` seconds and a reply ``socket_timeout``
+  seconds (settings ``REDIS_CONNECT_TIMEOUT`` and ``REDIS_SOCKET_TIMEOUT``), with no retry;
+* after a failure every operation fails at once for ``down_seconds``
+  (``REDIS_DOWN_SECONDS``), so that a hanging Redis costs one timeout per process in that
+  time, not one per request.
+
+Every failure to reach Redis is raised as ``CacheUnavailable``; each caller decides what
+it means (see "When a dependency fails" in the README). Values are stored as Django's
+backend stores them (integers as such, anything else pickled), so either backend reads
+the other's entries.
 """
 
-from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
-from django.core.cache.backends.redis import RedisCacheClient
+import contextlib
+import pickle
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import redis
+from django.core.cache import cache as default_cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+T = TypeVar("T")
 
 
-class ReusedClients(RedisCacheClient):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, object] = {}
+class CacheUnavailable(Exception):
+    """Redis did not answer, or failed less than ``REDIS_DOWN_SECONDS`` ago."""
 
-    def get_client(self, key=None, *, write=False):
-        index = self._get_connection_pool_index(write)
-        client = self._clients.get(index)
+
+# One client and one "down until" moment per server URL, shared by the threads of a
+# process (Django makes one backend object per thread).
+_clients: dict[str, redis.Redis] = {}
+_clients_lock = threading.Lock()
+_down_until: dict[str, float] = {}
+
+
+class RedisCache(BaseCache):
+    def __init__(self, server: str, params: dict) -> None:
+        super().__init__(params)
+        options = params.get("OPTIONS", {})
+        self._url = server
+        self._connect_timeout = float(options.get("connect_timeout", 0.1))
+        self._socket_timeout = float(options.get("socket_timeout", 0.25))
+        self._down_seconds = float(options.get("down_seconds", 5))
+
+    @property
+    def client(self) -> redis.Redis:
+        """The process's client for this server (redis-py's ``Redis``)."""
+        client = _clients.get(self._url)
         if client is None:
-            if index not in self._pools:
-                self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
-            client = self._clients[index] = self._client(connection_pool=self._pools[index])
+            with _clients_lock:
+                client = _clients.get(self._url)
+                if client is None:
+                    client = _clients[self._url] = redis.Redis.from_url(
+                        self._url,
+                        socket_connect_timeout=self._connect_timeout,
+                        socket_timeout=self._socket_timeout,
+                        retry=Retry(NoBackoff(), 0),
+                    )
         return client
 
+    def _run(self, operation: Callable[[redis.Redis], T]) -> T:
+        """Run ``operation`` (one round trip) on the client, through the circuit breaker."""
+        if time.monotonic() < _down_until.get(self._url, 0.0):
+            raise CacheUnavailable("Redis failed moments ago; not trying again yet.")
+        try:
+            return operation(self.client)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            _down_until[self._url] = time.monotonic() + self._down_seconds
+            raise CacheUnavailable(f"Redis is unreachable: {exc}") from exc
 
-class RedisCache(DjangoRedisCache):
-    def __init__(self, server, params) -> None:
-        super().__init__(server, params)
-        self._class = ReusedClients
+    def get_backend_timeout(self, timeout: Any = DEFAULT_TIMEOUT) -> int | None:
+        if timeout == DEFAULT_TIMEOUT:
+            timeout = self.default_timeout
+        return None if timeout is None else max(0, int(timeout))
+
+    # --- Django's cache API -------------------------------------------------------------------
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        name, data, seconds = self._key(key, version), _dumps(value), self.get_backend_timeout(timeout)
+        if seconds == 0:  # Django's rule: store nothing, but say whether it would have been new
+            return not self.has_key(key, version)
+        return bool(self._run(lambda client: client.set(name, data, ex=seconds, nx=True)))
+
+    def get(self, key, default=None, version=None) -> Any:
+        name = self._key(key, version)
+        value = self._run(lambda client: client.get(name))
+        return default if value is None else _loads(value)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
+        name, data, seconds = self._key(key, version), _dumps(value), self.get_backend_timeout(timeout)
+        if seconds == 0:
+            self._run(lambda client: client.delete(name))
+        else:
+            self._run(lambda client: client.set(name, data, ex=seconds))
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        name, seconds = self._key(key, version), self.get_backend_timeout(timeout)
+        if seconds is None:
+            return bool(self._run(lambda client: client.persist(name)))
+        return bool(self._run(lambda client: client.expire(name, seconds)))
+
+    def delete(self, key, version=None) -> bool:
+        name = self._key(key, version)
+        return bool(self._run(lambda client: client.delete(name)))
+
+    def get_many(self, keys, version=None) -> dict:
+        names = {self._key(key, version): key for key in keys}
+        if not names:
+            return {}
+        values = self._run(lambda client: client.mget(list(names)))
+        found = zip(names, values, strict=True)
+        return {names[name]: _loads(value) for name, value in found if value is not None}
+
+    def has_key(self, key, version=None) -> bool:
+        name = self._key(key, version)
+        return bool(self._run(lambda client: client.exists(name)))
+
+    def incr(self, key, delta=1, version=None) -> int:
+        name = self._key(key, version)
+        # INCR alone would create a missing key; Django's contract is ValueError.
+        if not self._run(lambda client: client.exists(name)):
+            raise ValueError(f"Key '{key}' not found.")
+        return self._run(lambda client: client.incrby(name, delta))
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None) -> list:
+        if not data:
+            return []
+        seconds = self.get_backend_timeout(timeout)
+        pipeline = self.client.pipeline()
+        for key, value in data.items():
+            name = self._key(key, version)
+            if seconds == 0:
+                pipeline.delete(name)
+            else:
+                pipeline.set(name, _dumps(value), ex=seconds)
+        self._run(lambda client: pipeline.execute())
+        return []
+
+    def delete_many(self, keys, version=None) -> None:
+        names = [self._key(key, version) for key in keys]
+        if names:
+            self._run(lambda client: client.delete(*names))
+
+    def clear(self) -> None:
+        self._run(lambda client: client.flushdb())
+
+    def close(self, **kwargs) -> None:
+        """Connections stay in the process's pool between requests."""
+
+    # --- Counters of the platform -------------------------------------------------------------
 
     def count_in_windows(self, counters: list[tuple[str, int]]) -> list[int]:
         """Add one to each ``(key, timeout)`` counter and return them, in one round trip (rate limits).
 
-        Django's ``add`` then ``incr`` takes three per counter (``incr`` first asks whether
-        the key exists). The expiry is set again with every hit; counters are per time
-        window, so that only keeps a finished window's counter a few seconds longer.
+        Django's ``add`` then ``incr`` takes several round trips per counter. The expiry is
+        set again with every hit; counters are per time window, so that only keeps a
+        finished window's counter a few seconds longer.
         """
-        names = [self.make_and_validate_key(key) for key, _ in counters]
-        pipeline = self._cache.get_client(names[0], write=True).pipeline(transaction=False)
-        for name, (_, timeout) in zip(names, counters, strict=True):
+        pipeline = self.client.pipeline(transaction=False)
+        for key, timeout in counters:
+            name = self._key(key)
             pipeline.incr(name)
             pipeline.expire(name, timeout)
-        return pipeline.execute()[::2]
+        return self._run(lambda client: pipeline.execute())[::2]
 
     # A tally is a Redis hash of counters that many processes raise and one job drains
     # into the database: raising costs one round trip and no database write.
 
     def add_to_tally(self, key: str, field: str, amount: int = 1) -> None:
-        name = self.make_and_validate_key(key)
-        self._cache.get_client(name, write=True).hincrby(name, field, amount)
+        name = self._key(key)
+        self._run(lambda client: client.hincrby(name, field, amount))
 
     def read_tally(self, key: str) -> dict[str, int]:
-        name = self.make_and_validate_key(key)
-        raw = self._cache.get_client(name).hgetall(name)
-        return {field.decode(): int(value) for field, value in raw.items()}
+        name = self._key(key)
+        raw = self._run(lambda client: client.hgetall(name))
+        return {_bytes(field).decode(): int(value) for field, value in raw.items()}
 
     def take_from_tally(self, key: str, amounts: dict[str, int]) -> None:
         """Subtract what was written elsewhere; counts added meanwhile stay for the next drain."""
         if not amounts:
             return
-        name = self.make_and_validate_key(key)
+        name = self._key(key)
         arguments = [part for field, amount in amounts.items() for part in (field, amount)]
-        self._cache.get_client(name, write=True).eval(_TAKE_FROM_TALLY, 1, name, *arguments)
+        script = self.client.register_script(_TAKE_FROM_TALLY)
+        self._run(lambda client: script(keys=[name], args=arguments))
 
-    # --- allauth's locked rate-limit entries, several at once ----------------------------------
-    # allauth updates a rate-limit entry under a lock entry "<key>:lock" taken with ``add``:
-    # four round trips per entry. These two send the same commands for several entries in
-    # one round trip each, and take and release the very same lock entries, so they and
-    # allauth's own code still exclude each other (see accounts/login_limits.py).
+    def _key(self, key: str, version: int | None = None) -> str:
+        return self.make_and_validate_key(key, version=version)
 
-    def lock_and_get_many(self, keys: list[str], *, lock_timeout: int) -> list | None:
-        """Take the lock entry of every key and read the keys, in one round trip.
 
-        Returns the values (None for a missing key), or None, having released the locks it
-        took, when another process holds one of the locks.
-        """
-        serializer = self._cache._serializer
-        pipeline = self._cache.get_client(write=True).pipeline(transaction=False)
-        for key in keys:
-            pipeline.set(self._lock_key(key), serializer.dumps(True), ex=lock_timeout, nx=True)
-            pipeline.get(self.make_and_validate_key(key))
-        replies = pipeline.execute()
-        taken, values = replies[0::2], replies[1::2]
-        if not all(taken):
-            held = [self._lock_key(key) for key, ok in zip(keys, taken, strict=True) if ok]
-            if held:
-                self._cache.get_client(write=True).delete(*held)
-            return None
-        return [None if value is None else serializer.loads(value) for value in values]
+def _dumps(value: Any) -> int | bytes:
+    # Integers stay integers so that INCR works on them (as in Django's backend; not bool).
+    return value if type(value) is int else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
 
-    def set_many_and_unlock(self, values: dict[str, tuple[object, float]], *, locked: list[str]) -> None:
-        """Write ``values`` (key -> (value, timeout in seconds)) and release the locks of ``locked``."""
-        serializer = self._cache._serializer
-        pipeline = self._cache.get_client(write=True).pipeline(transaction=False)
-        for key, (value, timeout) in values.items():
-            timeout = self.get_backend_timeout(timeout)
-            if timeout == 0:
-                pipeline.delete(self.make_and_validate_key(key))
-            else:
-                pipeline.set(self.make_and_validate_key(key), serializer.dumps(value), ex=timeout)
-        if locked:
-            pipeline.delete(*(self._lock_key(key) for key in locked))
-        pipeline.execute()
 
-    def _lock_key(self, key: str) -> str:
-        return self.make_and_validate_key(f"{key}:lock")
+def _loads(data: bytes | str) -> Any:
+    try:
+        return int(data)
+    except ValueError:
+        return pickle.loads(_bytes(data))  # noqa: S301 - only this platform writes to its Redis
+
+
+def _bytes(data: bytes | str) -> bytes:
+    # The client answers bytes (responses are not decoded); redis-py's types also allow str.
+    return data if isinstance(data, bytes) else data.encode()
 
 
 # Subtracting and removing emptied fields in one atomic step, so that a count added between
@@ -118,3 +226,26 @@ for i = 1, #ARGV, 2 do
   end
 end
 """
+
+
+# --- For callers whose answer does not depend on the cache -----------------------------------
+
+
+def kept(key: str, *, cache: BaseCache = default_cache) -> Any:
+    """The cached value of ``key``, or None when it is missing or the cache is unavailable."""
+    try:
+        return cache.get(key)
+    except CacheUnavailable:
+        return None
+
+
+def keep(key: str, value: Any, timeout: float, *, cache: BaseCache = default_cache) -> None:
+    """Cache ``value`` if the cache is available; without it the next caller computes it again."""
+    with contextlib.suppress(CacheUnavailable):
+        cache.set(key, value, timeout)
+
+
+def forget(keys: Iterable[str], *, cache: BaseCache = default_cache) -> None:
+    """Drop ``keys`` if the cache is available. Only for entries that expire soon anyway."""
+    with contextlib.suppress(CacheUnavailable):
+        cache.delete_many(list(keys))

@@ -86,3 +86,17 @@ def weak_secret(setting: str, check_id: str, purpose: str) -> list[Error]:
             id=check_id,
         )
     ]
+
+
+@register(Tags.security)
+def check_proxy_networks(app_configs, **kwargs) -> list[Warning]:
+    if settings.TRUSTED_PROXY_COUNT and not settings.TRUSTED_PROXY_NETWORKS:
+        return [
+            Warning(
+                "TRUSTED_PROXY_COUNT is set but TRUSTED_PROXY_NETWORKS is empty: X-Forwarded-For is "
+                "never read, so every client counts as the proxy's address in the rate limits.",
+                hint="Name the networks the proxies connect from, or leave TRUSTED_PROXY_NETWORKS unset.",
+                id="kalytera.W010",
+            )
+        ]
+    return []

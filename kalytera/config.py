@@ -3,6 +3,7 @@
 Kept apart from ``settings.py`` so that the rules can be tested on their own.
 """
 
+import ipaddress
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -51,14 +52,47 @@ def mailer_settings(mail_url: str) -> dict:
     return {"default": mailer}
 
 
-def cache_settings(redis_url: str, key_prefix: str = "kalytera") -> dict:
-    """Redis when configured, else the database cache: both are shared by every process."""
+# Loopback and the private ranges (RFC 1918, IPv6 unique local): where a reverse proxy on the
+# same host or network connects from.
+PRIVATE_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+
+
+def proxy_networks(networks: list[str]) -> list[str]:
+    """``TRUSTED_PROXY_NETWORKS``, each checked to be a network (``10.0.0.0/8``) or an address."""
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"TRUSTED_PROXY_NETWORKS: {network!r} is not a network; write it as 10.0.0.0/8 or 192.0.2.7."
+            ) from None
+    return networks
+
+
+def cache_settings(
+    redis_url: str,
+    key_prefix: str = "kalytera",
+    *,
+    connect_timeout: float = 0.1,
+    socket_timeout: float = 0.25,
+    down_seconds: float = 5,
+) -> dict:
+    """Redis when configured, else the database cache: both are shared by every process.
+
+    Redis is given up on after ``connect_timeout``/``socket_timeout`` seconds and then
+    left alone for ``down_seconds`` (see ``kalytera.cache``).
+    """
     if redis_url:
         return {
             "default": {
                 "BACKEND": "kalytera.cache.RedisCache",
                 "LOCATION": redis_url,
                 "KEY_PREFIX": key_prefix,
+                "OPTIONS": {
+                    "connect_timeout": connect_timeout,
+                    "socket_timeout": socket_timeout,
+                    "down_seconds": down_seconds,
+                },
             }
         }
     return {

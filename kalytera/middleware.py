@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.utils.cache import patch_cache_control
 
-from kalytera.views import healthz
+from kalytera.cache import CacheUnavailable
+from kalytera.views import cache_unavailable, healthz
 
 
 class SecurityHeadersMiddleware:
@@ -50,3 +51,22 @@ class HealthCheckMiddleware:
         if request.path == "/healthz":
             return healthz(request)
         return self.get_response(request)
+
+
+class CacheUnavailableMiddleware:
+    """A view that needs Redis while it is unavailable answers 503, not 500.
+
+    Whatever can do without Redis does (see "When a dependency fails" in the README); what
+    reaches this point cannot, the login above all. JSON under ``/api/``, a page elsewhere.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, CacheUnavailable):
+            return cache_unavailable(request)
+        return None

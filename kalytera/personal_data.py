@@ -39,7 +39,7 @@ class PersonalData:
     explanation: str
     models: tuple[type[models.Model], ...]
     collect: Callable[[Any], list[Row]]
-    erase: Callable[[Any], None]
+    erase: Callable[[Any], object]  # what it returns is ignored
     order: int = 100
     kept_after_deletion: str = field(default="")  # what survives the purge, and why (shown to the user)
     staff_only: bool = False  # only staff accounts can have such rows: not listed to customers

@@ -18,25 +18,27 @@ from dataclasses import dataclass
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+from django.db.models.fetch_modes import FetchMode
 from django.db.models.query import get_related_populators
+from django.db.models.sql.compiler import SQLCompiler
 
 
 @dataclass
-class _Compiled:
+class _Compiled[M: Model]:
     sql: str
     params: list
     slots: list[tuple[int, str]]  # (position in params, name of the value)
-    compiler: object
-    model: type[Model]
+    compiler: SQLCompiler
+    model: type[M]
     start: int
     end: int
     init_list: list[str]
     populators: list
-    fetch_mode: object
+    fetch_mode: FetchMode
     converters: dict
 
 
-class PreparedLookup:
+class PreparedLookup[M: Model]:
     """``build(**stand_ins)`` returns a queryset of ``model``; ``first`` and ``all`` run it with real values.
 
     ``kinds`` names the values and their types (``str`` or ``int``), e.g. ``key_hash=str``.
@@ -46,7 +48,7 @@ class PreparedLookup:
     as with the ORM; only the first compilation can check that.
     """
 
-    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **kinds: type) -> None:
+    def __init__(self, model: type[M], build: Callable[..., QuerySet[M]], **kinds: type) -> None:
         self.model = model
         self.build = build
         # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers.
@@ -56,15 +58,15 @@ class PreparedLookup:
         }
         self._local = threading.local()
 
-    def first(self, **values) -> Model | None:
+    def first(self, **values) -> M | None:
         compiled, rows = self._run(values, many=False)
         return self._build(compiled, rows[0]) if rows else None
 
-    def all(self, **values) -> list[Model]:
+    def all(self, **values) -> list[M]:
         compiled, rows = self._run(values, many=True)
         return [self._build(compiled, row) for row in rows]
 
-    def _run(self, values: dict, *, many: bool) -> tuple[_Compiled, list]:
+    def _run(self, values: dict, *, many: bool) -> tuple[_Compiled[M], list]:
         compiled = self._compiled()
         params = list(compiled.params)
         for position, name in compiled.slots:
@@ -76,7 +78,7 @@ class PreparedLookup:
             rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
         return compiled, rows
 
-    def _build(self, compiled: _Compiled, row) -> Model:
+    def _build(self, compiled: _Compiled[M], row) -> M:
         obj = compiled.model.from_db(
             compiled.compiler.using,
             compiled.init_list,
@@ -87,7 +89,7 @@ class PreparedLookup:
             populator.populate(row, obj)
         return obj
 
-    def _compiled(self) -> _Compiled:
+    def _compiled(self) -> _Compiled[M]:
         using = router.db_for_read(self.model)
         cache = self._local.__dict__.setdefault("compiled", {})
         compiled = cache.get(using)
@@ -95,7 +97,7 @@ class PreparedLookup:
             compiled = cache[using] = self._compile(self.build(**self.stand_ins).using(using))
         return compiled
 
-    def _compile(self, queryset: QuerySet) -> _Compiled:
+    def _compile(self, queryset: QuerySet[M]) -> _Compiled[M]:
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()  # also sets up select and klass_info, used below
         slots = [
@@ -108,6 +110,7 @@ class PreparedLookup:
             raise ValueError("Every value of a prepared lookup must appear once as a query parameter.")
         info = compiler.klass_info
         start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+        fetch_mode: FetchMode = queryset._fetch_mode  # type: ignore[attr-defined]  # private: no stub
         return _Compiled(
             sql=sql,
             params=list(params),
@@ -117,8 +120,8 @@ class PreparedLookup:
             start=start,
             end=end,
             init_list=[column[0].target.attname for column in compiler.select[start:end]],
-            populators=get_related_populators(info, compiler.select, queryset.db, queryset._fetch_mode),
-            fetch_mode=queryset._fetch_mode,
+            populators=get_related_populators(info, compiler.select, queryset.db, fetch_mode),
+            fetch_mode=fetch_mode,
             converters=compiler.get_converters(
                 [column[0] for column in compiler.select[: compiler.col_count]]
             ),

@@ -23,8 +23,8 @@ class SessionStore(db.SessionStore):
     def encode(self, session_dict: dict) -> str:
         return _SEALER.seal(_PURPOSE, super().encode(session_dict))
 
-    def decode(self, session_data: str) -> dict:
-        if not is_sealed(session_data):
+    def decode(self, session_data: str | bytes) -> dict:
+        if isinstance(session_data, bytes) or not is_sealed(session_data):
             return super().decode(session_data)
         try:
             return super().decode(_SEALER.unseal(_PURPOSE, session_data))

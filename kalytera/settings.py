@@ -6,15 +6,18 @@ a missing or unsafe production setting stops start-up with a clear message; see
 """
 
 from pathlib import Path
+from typing import Any, Literal
 
 import environ
 from django.utils.csp import CSP
 
 from kalytera.config import (
     INSECURE_SECRET_KEY,
+    PRIVATE_NETWORKS,
     cache_settings,
     enforce_production_settings,
     mailer_settings,
+    proxy_networks,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -27,8 +30,13 @@ SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = "Kalytera"
-# Number of reverse proxies in front of the app whose X-Forwarded-For entries we trust.
+# Number of reverse proxies in front of the app whose X-Forwarded-For entries we trust, and
+# the networks a request must come from for its X-Forwarded-For to be read at all
+# (kalytera/client_address.py): by default loopback and the private ranges.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_NETWORKS = proxy_networks(
+    env.list("TRUSTED_PROXY_NETWORKS", default=list(PRIVATE_NETWORKS) if TRUSTED_PROXY_COUNT else [])
+)
 ADMIN_URL = env.str("ADMIN_URL", default="staff-admin/").strip("/") + "/"
 
 INSTALLED_APPS = [
@@ -66,6 +74,7 @@ MIDDLEWARE = [
     "kalytera.uploads.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kalytera.middleware.HealthCheckMiddleware",
+    "kalytera.middleware.CacheUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -79,7 +88,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "kalytera.urls"
 WSGI_APPLICATION = "kalytera.wsgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
@@ -111,7 +120,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 # Lets several installations share one Redis database without seeing each other's keys.
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="kalytera")
-CACHES = cache_settings(REDIS_URL, CACHE_KEY_PREFIX)
+# A Redis that hangs must cost milliseconds: seconds to connect, to wait for a reply, and
+# to leave Redis alone after a failure before trying again (see kalytera/cache.py).
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.1)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
+REDIS_DOWN_SECONDS = env.float("REDIS_DOWN_SECONDS", default=5)
+# How long rate limits count in each process's memory while Redis is unavailable.
+RATE_LIMIT_LOCAL_SECONDS = env.int("RATE_LIMIT_LOCAL_SECONDS", default=3600)
+CACHES = cache_settings(
+    REDIS_URL,
+    CACHE_KEY_PREFIX,
+    connect_timeout=REDIS_CONNECT_TIMEOUT,
+    socket_timeout=REDIS_SOCKET_TIMEOUT,
+    down_seconds=REDIS_DOWN_SECONDS,
+)
 
 # --- Request bodies and uploads (kalytera.uploads) ----------------------------------------
 # A body declaring more than this is refused with 413 before it is read (the proxy should
@@ -217,7 +239,7 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_URL.split("://", 1)[0]
 ACCOUNT_SIGNUP_FORM_HONEYPOT_FIELD = "website"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Kalytera] "
-ACCOUNT_RATE_LIMITS = {
+ACCOUNT_RATE_LIMITS: dict[str, str] | Literal[False] = {
     # allauth's defaults, stated here so the README and the tests can point at them.
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
@@ -229,7 +251,8 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
     "reauthenticate": "10/m/user",
 }
-ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# allauth takes the client's address from our adapter (kalytera/client_address.py), so it
+# follows TRUSTED_PROXY_COUNT and TRUSTED_PROXY_NETWORKS; it groups IPv6 by /64 as we do.
 # Site-wide cap on password checks (logins and re-authentication), each one Argon2id hash.
 # Keep it below half of what the servers can hash (README, "Password hashing").
 PASSWORD_CHECK_RATE_LIMIT = env.str("PASSWORD_CHECK_RATE_LIMIT", default="40/s")

@@ -7,12 +7,14 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kalytera import envelope
+from kalytera.cache import CacheUnavailable
 from kalytera.errors import ExplainedRefusal
 
 logger = logging.getLogger(__name__)
@@ -26,12 +28,18 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the cache answer, 503 otherwise (for load balancers)."""
+    """Which dependency is down: 503 without the database, 200 "degraded" without the cache.
+
+    Without Redis the platform still answers (the Machine API, the pages; logins are
+    refused), so a load balancer must keep sending traffic: taking every server out of
+    rotation would turn a degraded site into a dead one. Monitoring reads ``down``.
+    """
     checks = {"database": _database_ok(), "cache": _cache_ok()}
-    healthy = all(checks.values())
+    down = [name for name, ok in checks.items() if not ok]
+    status = "unavailable" if not checks["database"] else "degraded" if down else "ok"
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks},
-        status=200 if healthy else 503,
+        {"status": status, "checks": checks, "down": down},
+        status=503 if status == "unavailable" else 200,
     )
 
 
@@ -49,6 +57,9 @@ def _cache_ok() -> bool:
     try:
         cache.set("healthz", "ok", timeout=10)
         return cache.get("healthz") == "ok"
+    except CacheUnavailable:
+        logger.warning("Health check: cache unavailable")
+        return False
     except Exception:
         logger.exception("Health check: cache unavailable")
         return False
@@ -102,33 +113,47 @@ UNAVAILABLE_MESSAGE = (
     "The service lost its database while answering; the change may or may not have been made. "
     "Retry the same request after the Retry-After seconds."
 )
+CACHE_UNAVAILABLE_MESSAGE = (
+    "The service is briefly unavailable (its cache does not answer). "
+    "Retry the same request after the Retry-After seconds."
+)
 # Seconds a client is asked to wait when the database is unreachable (a restart or fail-over).
 DATABASE_RETRY_AFTER_SECONDS = 30
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """500, or 503 with ``Retry-After`` when the database is unreachable.
+    """500, or 503 with ``Retry-After`` when the database or Redis is unreachable.
 
     Django calls this handler inside its ``except`` block, for failures in views and in
     middleware alike, so the exception being handled says whether the cause is a lost
     database connection: that is temporary, and clients (VMS servers above all) should
     retry rather than treat it as a fault. JSON under ``/api/``, as the API speaks.
     """
-    # No context processors: the failure may lie in what they touch (database, session).
-    from django.template.loader import get_template
-
-    database_lost = isinstance(sys.exc_info()[1], (OperationalError, InterfaceError))
-    if not database_lost:
+    failure = sys.exc_info()[1]
+    if isinstance(failure, CacheUnavailable):
+        return cache_unavailable(request)
+    if not isinstance(failure, (OperationalError, InterfaceError)):
         if envelope.is_api(request):
             return envelope.error("INTERNAL_ERROR", "An unexpected fault occurred; retry later.", 500)
         return HttpResponse(get_template("errors/500.html").render(), status=500)
+    return _unavailable(request, "errors/503.html", DATABASE_RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE)
+
+
+def cache_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 for what must not run without Redis (the login above all; see the README)."""
+    return _unavailable(
+        request, "errors/503_cache.html", settings.REDIS_DOWN_SECONDS, CACHE_UNAVAILABLE_MESSAGE
+    )
+
+
+def _unavailable(request: HttpRequest, template: str, retry_after: float, api_message: str) -> HttpResponse:
+    # No context processors: the failure may lie in what they touch (database, session).
     if envelope.is_api(request):
-        # A commit may have happened before the connection was lost: say so, and let the
-        # client retry (the API's changes are idempotent for the same request).
-        response: HttpResponse = envelope.error("UNAVAILABLE", UNAVAILABLE_MESSAGE, 503)
+        # The API's changes are idempotent for the same request, so a retry is always safe.
+        response: HttpResponse = envelope.error("UNAVAILABLE", api_message, 503)
     else:
-        response = HttpResponse(get_template("errors/503.html").render(), status=503)
-    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        response = HttpResponse(get_template(template).render(), status=503)
+    response["Retry-After"] = str(max(1, round(retry_after)))
     return response
 
 

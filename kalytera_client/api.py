@@ -102,7 +102,7 @@ class LicensingClient:
         product_version: str | None = None,
     ) -> Activation:
         """Bind this machine to the license (idempotent: the same machine again gets its seat back)."""
-        body = {"license_key": license_key, "fingerprint": identity.fingerprint}
+        body: dict[str, object] = {"license_key": license_key, "fingerprint": identity.fingerprint}
         if identity.components:
             body["components"] = list(identity.components)
         if name:

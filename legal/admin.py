@@ -176,7 +176,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
                 form.add_error(None, error.message)
             else:
                 self.log_change(request, published, f"Released as version {published.number}.")
-                if published.effective_at > timezone.now():
+                if published.effective_at and published.effective_at > timezone.now():
                     when = f"{published.effective_at:%Y-%m-%d %H:%M} UTC"
                     text = f"Version {published.number} is scheduled to take effect on {when}."
                 else:
@@ -251,7 +251,7 @@ class AcceptanceAdmin(RecordAdmin):
         return obj.version.policy.name
 
     @admin.display(description="Version", ordering="version__number")
-    def version_number(self, obj: Acceptance) -> int:
+    def version_number(self, obj: Acceptance) -> int | None:
         return obj.version.number
 
 

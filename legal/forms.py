@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import cast
 
 from django import forms
 from django.urls import reverse
@@ -41,13 +42,14 @@ class CompareForm(forms.Form):
     def __init__(self, *args, versions: list[PolicyVersion], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         choices = [(v.number, f"Version {v.number} ({v.effective_at:%Y-%m-%d})") for v in versions]
-        self.fields["old"].choices = choices
-        self.fields["new"].choices = choices
-        self.fields["old"].error_messages["invalid_choice"] = "Choose a published version."
-        self.fields["new"].error_messages["invalid_choice"] = "Choose a published version."
+        for name in ("old", "new"):
+            field = cast(forms.TypedChoiceField, self.fields[name])
+            field.choices = choices
+            field.error_messages["invalid_choice"] = "Choose a published version."
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("old") is not None and data.get("old") == data.get("new"):
             raise forms.ValidationError("Choose two different versions to compare.", code="same_version")
         return data
@@ -82,7 +84,8 @@ class PublishForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("when") == "schedule":
             effective_at: datetime | None = data.get("effective_at")
             if effective_at is None:

@@ -176,7 +176,11 @@ class PolicyVersion(models.Model):
         return self.status == self.Status.DRAFT
 
     def is_in_effect(self, at: datetime | None = None) -> bool:
-        return not self.is_draft and self.effective_at <= (at or timezone.now())
+        return (
+            not self.is_draft
+            and self.effective_at is not None
+            and self.effective_at <= (at or timezone.now())
+        )
 
     def _refuse_frozen_changes(self, update_fields) -> None:
         fields = set(update_fields) if update_fields is not None else set(FROZEN_FIELDS)

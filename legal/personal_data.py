@@ -40,7 +40,11 @@ def _erase_notices(user) -> None:
 
 def _publications(user) -> list[dict]:
     return [
-        {"policy": v.policy.name, "version": v.number, "published_at": v.published_at.isoformat()}
+        {
+            "policy": v.policy.name,
+            "version": v.number,
+            "published_at": v.published_at and v.published_at.isoformat(),
+        }
         for v in PolicyVersion.objects.filter(published_by=user).select_related("policy")
     ]
 

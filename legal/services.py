@@ -6,13 +6,13 @@ from datetime import datetime
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from kalytera.cache import forget
 from kalytera.errors import DomainError
 from legal.models import Acceptance, ChangeNotice, Policy, PolicyVersion
 from outbox.models import OutboundEmail
@@ -57,7 +57,8 @@ def forget_policy_page(policy_id: int) -> None:
     """Drop the cached page of a policy whose versions changed, in every process at once."""
     slug = Policy.objects.filter(pk=policy_id).values_list("slug", flat=True).first()
     if slug is not None:
-        cache.delete(policy_page_cache_key(slug))
+        # Without Redis nothing is served from it, and the entry expires within a minute.
+        forget([policy_page_cache_key(slug)])
 
 
 @transaction.atomic
@@ -112,6 +113,7 @@ def withdraw_version(*, version: PolicyVersion, by, now: datetime | None = None)
     locked = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     if locked.status != PolicyVersion.Status.SCHEDULED:
         raise LegalError("legal.not_scheduled", "Only a scheduled version can be withdrawn.")
+    assert locked.effective_at is not None  # scheduled versions have their date
     if locked.effective_at <= now:
         raise LegalError("legal.already_in_effect", f"Version {locked.number} has taken effect already.")
     number = locked.number

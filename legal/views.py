@@ -1,9 +1,10 @@
 """Public policy pages, the archive, comparisons, feeds, and the acceptance flow."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kalytera.cache import keep, kept
 from legal import services
 from legal.diff import compare as compare_texts
 from legal.forms import AcceptForm, CompareForm
@@ -81,7 +83,7 @@ def _page_in_force(slug: str) -> tuple[PolicyVersion, list[PolicyVersion], int]:
     next version takes effect; publishing or withdrawing a version drops it at once.
     """
     key = services.policy_page_cache_key(slug)
-    cached = cache.get(key)
+    cached = kept(key)
     if cached is not None:
         return cached
     policy = _policy(slug)
@@ -95,7 +97,7 @@ def _page_in_force(slug: str) -> tuple[PolicyVersion, list[PolicyVersion], int]:
         lifetime = min(lifetime, (following - now).total_seconds())
     page = (version, _material_upcoming(policy, now), int(lifetime))
     if page[2] >= 1:
-        cache.set(key, page, page[2])
+        keep(key, page, page[2])
     return page
 
 
@@ -109,10 +111,10 @@ def policy_page(request: HttpRequest, slug: str) -> HttpResponse:
     # name): rendered once, kept as long as the versions it shows.
     shown = "-".join(str(v.pk) for v in [version, *upcoming])
     key = f"{services.policy_page_cache_key(slug)}:html:{shown}"
-    html = cache.get(key)
+    html = kept(key)
     if html is None:
         html = render_to_string("legal/policy.html", context, request=request)
-        cache.set(key, html, lifetime)
+        keep(key, html, lifetime)
     return HttpResponse(html)
 
 
@@ -165,7 +167,12 @@ def compare(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _number(version: PolicyVersion) -> int:
+    assert version.number is not None  # only released versions are compared
     return version.number
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _version_status(version: PolicyVersion, current: PolicyVersion | None) -> str:
@@ -185,15 +192,15 @@ def versions_json(request: HttpRequest, slug: str) -> JsonResponse:
             "name": policy.name,
             "url": base + policy.get_absolute_url(),
             "current_version": current.number if current else None,
-            "last_updated": current.effective_at.isoformat() if current else None,
+            "last_updated": _iso(current.effective_at) if current else None,
             "versions": [
                 {
                     "number": v.number,
                     "title": v.title,
                     "status": _version_status(v, current),
                     "material": v.material,
-                    "effective_at": v.effective_at.isoformat(),
-                    "published_at": v.published_at.isoformat(),
+                    "effective_at": _iso(v.effective_at),
+                    "published_at": _iso(v.published_at),
                     "summary": v.summary,
                     "url": base + v.get_absolute_url(),
                 }
@@ -227,7 +234,8 @@ def accept(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, f"You accepted version {version.number} of the {policy.name}.")
                 return redirect(next_url)
-    accepted = Acceptance.objects.filter(user=request.user, version=version).first()
+    # By id, as in history().
+    accepted = Acceptance.objects.filter(user=request.user.pk, version=version).first()
     previous = policy.versions.released().filter(number__lt=version.number).order_by("-number").first()
     return render(
         request,
@@ -258,8 +266,10 @@ def dismiss_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    acceptances = Acceptance.objects.filter(user=request.user).select_related("version__policy")
-    notices = ChangeNotice.objects.filter(user=request.user).select_related("version__policy")
+    # By the user's id: the type checker cannot see the login check, and legal does not import
+    # accounts (accounts imports legal).
+    acceptances = Acceptance.objects.filter(user=request.user.pk).select_related("version__policy")
+    notices = ChangeNotice.objects.filter(user=request.user.pk).select_related("version__policy")
     pending = [
         version
         for policy in Policy.objects.filter(requires_acceptance=True)

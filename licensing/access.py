@@ -37,5 +37,7 @@ def license_for(user, license_id, action: Action) -> License:
         .filter(role__isnull=False),
         public_id=license_id,
     )
-    require(license.role, action, license.organization)
+    role: str = license.role  # type: ignore[attr-defined]  # the annotation above
+    assert license.organization is not None  # a role means a membership of the holding organization
+    require(role, action, license.organization)
     return license

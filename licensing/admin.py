@@ -10,6 +10,7 @@ import re
 import uuid
 from datetime import UTC, datetime, time
 from functools import partial
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -44,7 +45,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
+        return cast(QuerySet, self.object_list)[: self.CAP + 1].count()  # the admin pages querysets
 
 
 class ReleaseInline(admin.TabularInline):
@@ -77,7 +78,8 @@ class PlanForm(forms.ModelForm):
         return features
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("kind") in (Plan.Kind.SUBSCRIPTION, Plan.Kind.TRIAL) and not data.get("duration_days"):
             self.add_error("duration_days", "Subscriptions and trials need a duration.")
         return data
@@ -204,7 +206,8 @@ class RenewForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("how") == self.MONTHS and not data.get("months"):
             self.add_error("months", "Enter the number of months.")
         if data.get("how") == self.DATE and not data.get("until"):

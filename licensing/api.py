@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
 from kalytera import envelope, ratelimit, uploads
+from kalytera.client_address import rate_limit_key
 from licensing import certificates, keys, openapi, services
 from licensing.certificates import IssuedDocument
 from licensing.models import Activation, License
@@ -83,7 +84,7 @@ def _rate_limited(checks: list[tuple[str, str, str]], nonce: str | None) -> Json
 
 
 def _address_limit(request: HttpRequest) -> tuple[str, str, str]:
-    return ("licensing-api-address", ratelimit.client_ip(request), settings.LICENSING_API_RATE_PER_ADDRESS)
+    return ("licensing-api-address", rate_limit_key(request), settings.LICENSING_API_RATE_PER_ADDRESS)
 
 
 def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonResponse]):
@@ -124,7 +125,7 @@ def _read_json(request: HttpRequest) -> Body | JsonResponse:
     too_large = f"The body may be at most {limit} bytes."
     if uploads.declared_length(request) > limit:
         return _error("PAYLOAD_TOO_LARGE", too_large)
-    if request.content_type.lower() != "application/json":
+    if (request.content_type or "").lower() != "application/json":
         return _error("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json.")
     try:
         raw = request.read(limit + 1)  # never more than the limit, whatever the header claimed

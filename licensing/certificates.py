@@ -214,6 +214,7 @@ def _sign(claims: dict, issued_at: datetime) -> IssuedDocument:
     if len(payload) > MAX_PAYLOAD:
         raise ValueError(f"The claims take {len(payload)} bytes; at most {MAX_PAYLOAD} fit a document.")
     signed = HEADER.pack(MAGIC, FORMAT_VERSION, bytes.fromhex(key.kid), len(payload)) + payload
+    assert key.private_key is not None  # KeySet.active refuses a key without one
     container = signed + key.private_key.sign(signed)
     return IssuedDocument(
         document_id=claims["id"], kid=key.kid, issued_at=issued_at, armored=armor(claims["typ"], container)
@@ -323,7 +324,8 @@ def _parse_claims(payload: bytes) -> dict:
         raise CertificateError(
             CertificateError.UNSUPPORTED_VERSION, f"Claims version {claims.get('v')!r} is not supported."
         )
-    schema = CLAIMS.get(claims.get("typ"))
+    typ = claims.get("typ")
+    schema = CLAIMS.get(typ) if isinstance(typ, str) else None
     if schema is None:
         raise CertificateError(CertificateError.WRONG_TYPE, f"Unknown document type {claims.get('typ')!r}.")
     for name, expected in schema.items():

@@ -1,6 +1,7 @@
 """Demo content: a product with releases and plans, and licenses with machines for the demo customer."""
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -14,7 +15,7 @@ from organizations.models import Membership, Organization
 from organizations.services import personal_organization
 
 RELEASES = [("6.0.0", date(2025, 3, 4)), ("6.1.0", date(2025, 10, 14)), ("6.2.0", date(2026, 6, 2))]
-PLANS = [
+PLANS: list[dict[str, Any]] = [
     dict(code="pro-1y", name="Professional (1 year)", kind=Plan.Kind.SUBSCRIPTION, duration_days=365,
          channels=32, max_machines=2, features=["analytics", "lpr"]),
     dict(code="enterprise-perpetual", name="Enterprise (perpetual)", kind=Plan.Kind.PERPETUAL,

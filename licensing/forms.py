@@ -1,8 +1,11 @@
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
 from licensing import keys
+from licensing.models import Plan
 from organizations.models import Organization
 
 
@@ -25,7 +28,7 @@ class ClaimForm(forms.Form):
 
     def __init__(self, *args, organizations: QuerySet[Organization], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["organization"]
+        field = cast(forms.ModelChoiceField, self.fields["organization"])
         field.queryset = organizations
         choices = list(organizations[:2])
         self.only_choice = choices[0] if len(choices) == 1 else None
@@ -33,7 +36,7 @@ class ClaimForm(forms.Form):
             field.required = False
             field.widget = forms.HiddenInput()
 
-    def clean_organization(self) -> Organization:
+    def clean_organization(self) -> Organization | None:
         return self.cleaned_data["organization"] or self.only_choice
 
     def clean_key(self) -> str:
@@ -63,7 +66,8 @@ class OfflineRequestForm(forms.Form):
         self.too_large = too_large
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         upload = data.get("request_file")
         if self.too_large:
             raise forms.ValidationError(self.TOO_LARGE)
@@ -78,12 +82,14 @@ class OfflineRequestForm(forms.Form):
         return data
 
 
+class _TrialChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.product.name}: {obj.name}, {obj.channels} channels"
+
+
 class TrialForm(forms.Form):
-    plan = forms.ModelChoiceField(queryset=None, label="Trial", empty_label=None, to_field_name="code")
+    plan = _TrialChoice(queryset=Plan.objects.none(), label="Trial", empty_label=None, to_field_name="code")
 
     def __init__(self, *args, plans, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["plan"].queryset = plans
-        self.fields["plan"].label_from_instance = lambda plan: (
-            f"{plan.product.name}: {plan.name}, {plan.channels} channels"
-        )
+        cast(_TrialChoice, self.fields["plan"]).queryset = plans

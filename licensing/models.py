@@ -98,6 +98,13 @@ class Plan(models.Model):
         return f"{self.name} ({self.code})"
 
     @property
+    def term(self) -> timedelta:
+        """The runtime of a subscription or trial; a database constraint gives each one."""
+        if self.duration_days is None:
+            raise ValueError(f"The plan {self.code} has no runtime.")
+        return timedelta(days=self.duration_days)
+
+    @property
     def display_name(self) -> str:
         """The name customers see, with the kind unless the name says it already."""
         kind = self.get_kind_display().lower()
@@ -225,7 +232,7 @@ class License(models.Model):
         """``valid``, ``grace`` or ``expired`` by the dates alone (status is separate)."""
         if self.kind == Plan.Kind.PERPETUAL or self.expires_at is None or now < self.expires_at:
             return "valid"
-        return "grace" if now < self.grace_ends_at else "expired"
+        return "grace" if now < self.expires_at + timedelta(days=self.plan.grace_days) else "expired"
 
     def expiring_soon(self, now: datetime) -> bool:
         """In the last part of its term: the last ``LICENSING_EXPIRING_SOON_DAYS``, but never more

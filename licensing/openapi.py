@@ -383,7 +383,7 @@ COMPONENT_SCHEMAS["SigningKeysResponse"] = _envelope(
     ["keys"],
 )
 
-OPERATIONS = {
+OPERATIONS: dict[str, dict[str, Any]] = {
     "/api/v1/activations": {
         "summary": "Activate a machine",
         "description": (

@@ -159,17 +159,19 @@ def _read_key_file(path: Path) -> SigningKey:
     block = _PEM_BLOCK.search(content)
     if block is None:
         raise SigningKeyError(f"{path} holds no PEM private or public key.")
-    private_key = None
+    private_key: Ed25519PrivateKey | None = None
     try:
         if block.group(1) == b"PRIVATE KEY":
-            private_key = serialization.load_pem_private_key(block.group(0), password=None)
-            if not isinstance(private_key, Ed25519PrivateKey):
+            loaded_private = serialization.load_pem_private_key(block.group(0), password=None)
+            if not isinstance(loaded_private, Ed25519PrivateKey):
                 raise SigningKeyError(f"{path} is not an Ed25519 key.")
+            private_key = loaded_private
             public_key = private_key.public_key()
         else:
-            public_key = serialization.load_pem_public_key(block.group(0))
-            if not isinstance(public_key, Ed25519PublicKey):
+            loaded_public = serialization.load_pem_public_key(block.group(0))
+            if not isinstance(loaded_public, Ed25519PublicKey):
                 raise SigningKeyError(f"{path} is not an Ed25519 key.")
+            public_key = loaded_public
     except ValueError as exc:
         raise SigningKeyError(f"{path} holds an unreadable key: {exc}.") from exc
     created_match = _CREATED_LINE.search(content[: block.start()])

@@ -145,13 +145,13 @@ def seat_use_per_plan() -> Figure:
 
 
 def reported_usage(today: date) -> Figure:
-    rows = (
+    counted = (
         UsageDaily.objects.filter(day__gte=today - timedelta(days=DAYS - 1))
         .values_list("metric", "bucket")
         .annotate(n=Sum("reports"))
         .order_by("metric", "bucket")
     )
-    rows = sorted(rows, key=lambda row: (row[0], _bucket_order(row[1])))
+    rows = sorted(counted, key=lambda row: (row[0], _bucket_order(row[1])))
     return Figure(
         f"Reported usage by size, last {DAYS} days",
         [f"{metric} {bucket}" for metric, bucket, _ in rows],

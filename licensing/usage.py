@@ -15,9 +15,10 @@ from collections import defaultdict
 from datetime import date
 
 from django.core.cache import cache
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from kalytera.cache import CacheUnavailable
 from licensing.models import CheckInDaily, Product, UsageDaily
 
 # Upper bounds of the size buckets a reported count falls in; beyond the last: "257+".
@@ -46,8 +47,11 @@ def count_check_in(*, day: date, product_id: int, version: str, machine: int) ->
     version = version or UNKNOWN_VERSION
     add_to_tally = getattr(cache, "add_to_tally", None)
     if add_to_tally is not None:
-        add_to_tally(PENDING_CHECK_INS, _tally_field(day, product_id, version))
-        return
+        try:
+            add_to_tally(PENDING_CHECK_INS, _tally_field(day, product_id, version))
+            return
+        except CacheUnavailable:
+            pass  # counted in the database, as without Redis
     shard = machine % CHECK_IN_SHARDS
     _increment(
         CheckInDaily,
@@ -64,14 +68,18 @@ def flush_check_ins() -> int:
     subtraction can count them twice). Check-ins that arrive meanwhile stay for the next run.
     """
     read_tally = getattr(cache, "read_tally", None)
-    if read_tally is None:
+    take_from_tally = getattr(cache, "take_from_tally", None)
+    if read_tally is None or take_from_tally is None:
         return 0
     # One flush at a time (the lock outlives a crashed run by at most FLUSH_LOCK_SECONDS):
     # two would both write the counts that neither had subtracted yet.
     if not cache.add(FLUSH_LOCK, 1, timeout=FLUSH_LOCK_SECONDS):
         return 0
     try:
-        return _flush(read_tally(PENDING_CHECK_INS))
+        pending = read_tally(PENDING_CHECK_INS)
+        stored = _flush(pending)
+        take_from_tally(PENDING_CHECK_INS, pending)
+        return stored
     finally:
         cache.delete(FLUSH_LOCK)
 
@@ -88,15 +96,22 @@ def _flush(pending: dict[str, int]) -> int:
             key = {"day": day, "product_id": product_id, "product_version": version, "shard": 0}
             _increment(CheckInDaily, key, count=count)
             stored += count
-    cache.take_from_tally(PENDING_CHECK_INS, pending)
     return stored
 
 
 def pending_check_ins() -> dict[date, int]:
-    """Check-ins per day that are counted in the cache but not yet written to the database."""
+    """Check-ins per day that are counted in the cache but not yet written to the database.
+
+    Nothing while Redis is unavailable: the statistics then show what the database holds,
+    at most the last minute short.
+    """
     read_tally = getattr(cache, "read_tally", None)
     per_day: dict[date, int] = defaultdict(int)
-    for field, count in (read_tally(PENDING_CHECK_INS) if read_tally else {}).items():
+    try:
+        pending = read_tally(PENDING_CHECK_INS) if read_tally else {}
+    except CacheUnavailable:
+        pending = {}
+    for field, count in pending.items():
         parsed = _parse_tally_field(field)
         if parsed is not None:
             per_day[parsed[0]] += count
@@ -131,7 +146,7 @@ def add_usage(*, day: date, product_id: int, version: str, usage: dict[str, int]
         )
 
 
-def _increment(model: type[models.Model], key: dict, **amounts: int) -> None:
+def _increment(model: type[CheckInDaily] | type[UsageDaily], key: dict, **amounts: int) -> None:
     changes = {field: F(field) + amount for field, amount in amounts.items()}
     if model.objects.filter(**key).update(**changes):
         return

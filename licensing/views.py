@@ -21,6 +21,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera_client import offline
@@ -49,7 +50,7 @@ LICENSES_PER_PAGE = 50
 
 @login_required
 @require_GET
-def license_list(request: HttpRequest) -> HttpResponse:
+def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     licenses = (
         visible_licenses(request.user)
         .select_related("plan__product", "organization")
@@ -66,7 +67,7 @@ def license_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def claim(request: HttpRequest) -> HttpResponse:
+def claim(request: AuthenticatedHttpRequest) -> HttpResponse:
     personal_organization(user=request.user)  # accounts from before organizations get theirs here
     organizations = organizations_allowing(request.user, Action.CLAIM)
     form = ClaimForm(request.POST or None, organizations=organizations)
@@ -89,9 +90,9 @@ def claim(request: HttpRequest) -> HttpResponse:
                 return redirect("licensing:list")
             form.add_error("key", exc.message)
         else:
-            messages.success(
-                request, f"License {license.reference} is now in {license.organization.as_place}."
-            )
+            held_by = license.organization
+            assert held_by is not None  # just claimed
+            messages.success(request, f"License {license.reference} is now in {held_by.as_place}.")
             return redirect("licensing:detail", license_id=license.public_id)
     return render(request, "licensing/claim.html", {"form": form})
 
@@ -99,7 +100,7 @@ def claim(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @never_cache
-def trial(request: HttpRequest) -> HttpResponse:
+def trial(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start a trial: one per account and product. The key is shown once, in the answer to the POST."""
     tried = services.tried_products(request.user)
     plans = services.trial_plans().exclude(product__in=tried)
@@ -119,12 +120,11 @@ def trial(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def license_detail(request: HttpRequest, license_id) -> HttpResponse:
+def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     license = license_for(request.user, license_id, Action.VIEW)
     now = timezone.now()
     activations = list(license.activations.all())
-    for activation in activations:
-        activation.offline = standing.is_offline(activation, license.plan, now)
+    offline = {a.pk for a in activations if standing.is_offline(a, license.plan, now)}
     events = list(
         license.events.select_related("activation", "actor_user", "organization").order_by(
             "-created_at", "-id"
@@ -140,11 +140,12 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
         {
             "license": license,
             "activations": activations,
+            "offline": offline,
             "machines_used": sum(1 for a in activations if a.is_active),
             "events": events,
             "moves_left": moves_left,
             "contact_url": contact_url(license),
-            "can": allowed_actions(license.role),
+            "can": allowed_actions(license.role),  # type: ignore[attr-defined]  # set by license_for
             "standing": standing.of(license, now),
             "stopped": stopped,
             "stopped_reason": stopped_by.detail.get("reason", "") if stopped_by else "",
@@ -159,7 +160,7 @@ def license_detail(request: HttpRequest, license_id) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def deactivate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
+def deactivate(request: AuthenticatedHttpRequest, license_id, activation_id) -> HttpResponse:
     license = license_for(request.user, license_id, Action.MANAGE_MACHINES)
     activation = _owned_activation(license, activation_id)
     if not activation.is_active:
@@ -189,7 +190,7 @@ def deactivate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
 
 @login_required
 @require_GET
-def certificate(request: HttpRequest, license_id, activation_id) -> HttpResponse:
+def certificate(request: AuthenticatedHttpRequest, license_id, activation_id) -> HttpResponse:
     license = license_for(request.user, license_id, Action.CERTIFICATE)
     activation = _owned_activation(license, activation_id)
     activation.license = license
@@ -208,7 +209,7 @@ def certificate(request: HttpRequest, license_id, activation_id) -> HttpResponse
 @login_required
 @require_GET
 @never_cache
-def show_key(request: HttpRequest, license_id) -> HttpResponse:
+def show_key(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     # 404 for others and 403 for a weak role, before any reauthentication prompt
     license = license_for(request.user, license_id, Action.SHOW_KEY)
     return _show_key(request, license)
@@ -223,7 +224,7 @@ def _show_key(request: HttpRequest, license: License) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def offline_request(request: HttpRequest, license_id) -> HttpResponse:
+def offline_request(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     """Air-gapped servers: apply an uploaded request and hand back the certificate or receipt."""
     license = license_for(request.user, license_id, Action.OFFLINE)
     posted = request.method == "POST"
@@ -236,11 +237,14 @@ def offline_request(request: HttpRequest, license_id) -> HttpResponse:
             parsed = _parse_offline(form.cleaned_data["request"])
             actor = Actor.customer(request.user, license.organization)
             if isinstance(parsed, offline.ActivationRequest):
-                done = services.activate_offline(license=license, request=parsed, actor=actor)
-                document, filename = done.certificate, "kalytera-certificate.lic"
+                activated = services.activate_offline(license=license, request=parsed, actor=actor)
+                activation, document = activated.activation, activated.certificate
+                filename = "kalytera-certificate.lic"
             else:
-                done = services.deactivate_offline(license=license, request=parsed, actor=actor)
-                document, filename = done.receipt, "kalytera-deactivation-receipt.lic"
+                deactivated = services.deactivate_offline(license=license, request=parsed, actor=actor)
+                assert deactivated.receipt is not None  # an offline deactivation always hands one back
+                activation, document = deactivated.activation, deactivated.receipt
+                filename = "kalytera-deactivation-receipt.lic"
         except (offline.OfflineRequestError, LicensingError) as exc:
             form.add_error(None, exc.message)
         else:
@@ -248,7 +252,7 @@ def offline_request(request: HttpRequest, license_id) -> HttpResponse:
             # document is never stored for a second request): the customer sees what happened.
             context = {
                 "license": license,
-                "activation": done.activation,
+                "activation": activation,
                 "activated": isinstance(parsed, offline.ActivationRequest),
                 "document": document.armored,
                 "filename": filename,

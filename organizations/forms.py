@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from organizations.models import Membership
@@ -24,4 +26,5 @@ class MemberChangeForm(forms.Form):
 
     def __init__(self, *args, members: list[Membership], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["successor"].choices = [("", "—")] + [(m.pk, m.user.email) for m in members]
+        successor = cast(forms.TypedChoiceField, self.fields["successor"])
+        successor.choices = [("", "—")] + [(m.pk, m.user.email) for m in members]

@@ -55,7 +55,7 @@ def _locked(organization: Organization, by) -> Membership:
     return membership
 
 
-def _member(organization: Organization, membership_id: int | None, *, what: str) -> Membership:
+def _member(organization: Organization, membership_id: int, *, what: str) -> Membership:
     found = (
         Membership.objects.filter(organization=organization, pk=membership_id).select_related("user").first()
     )

@@ -4,6 +4,8 @@ Organizations are loaded only through ``access.membership_for``: non-members get
 changing members needs the owner role (403 that says so). Leaving is open to every member.
 """
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +28,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"{organization} is ready; you are its owner.")
         return redirect("organizations:detail", organization_id=organization.public_id)
     memberships = (
-        Membership.objects.filter(user=request.user)
+        Membership.objects.filter(user_id=cast(int, request.user.pk))  # signed in: never None
         .select_related("organization")
         .order_by("organization__name")
     )

@@ -22,8 +22,8 @@ from outbox.models import OutboundEmail
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
     """Render ``templates/emails/<template>/{subject.txt,body.txt,body.html}``."""
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"emails/{template}/subject.txt", context)
-    subject = " ".join(subject.split())  # one line: no header injection through a subject
+    # One line: no header injection through a subject.
+    subject = " ".join(render_to_string(f"emails/{template}/subject.txt", context).split())
     text = render_to_string(f"emails/{template}/body.txt", context)
     html = render_to_string(f"emails/{template}/body.html", context)
     return subject, text, html

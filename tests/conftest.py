@@ -1,6 +1,5 @@
 import os
 import shutil
-import socket
 
 import pytest
 from django.core import mail
@@ -8,8 +7,9 @@ from django.db import connection
 
 from outbox import delivery
 from outbox.models import OutboundEmail
-from tests import personas
+from tests import parallel, personas
 from tests.api_contract import api_contract  # noqa: F401  (autouse: every /api/ error is checked)
+from tests.servers import free_port
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
 # tests of live servers are still synchronous and safe here.
@@ -59,12 +59,12 @@ def redis_cache(settings):
         pytest.skip("needs Redis (set REDIS_URL)")
     settings.CACHES = {
         "default": settings.CACHES["default"],
-        "redis": cache_settings(url, "test-cache-client")["default"],
+        "redis": cache_settings(url, parallel.key_prefix("test-cache-client"))["default"],
     }
     cache = caches["redis"]
-    cache.clear()
+    parallel.empty(cache, url)
     yield cache
-    cache.clear()
+    parallel.empty(cache, url)
     cache.close()
 
 
@@ -74,9 +74,7 @@ def redis_as_default_cache(redis_cache, settings):
     settings.CACHES = {"default": settings.CACHES["redis"]}
     from django.core.cache import cache
 
-    cache.clear()
-    yield cache
-    cache.clear()
+    yield cache  # emptied by redis_cache
 
 
 _flush = {"pending": False}
@@ -168,12 +166,6 @@ def deliver_outbox(db):
         return mail.outbox
 
     return deliver
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class MailSink:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import security_events
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import DataExport, SecurityEvent
 from accounts.privacy import deletion, exports, hooks, restriction
 from accounts.privacy.forms import DeleteAccountForm, PrivacyChoicesForm
@@ -24,7 +25,7 @@ from kalytera.downloads import attachment
 
 @login_required
 @require_GET
-def center(request: HttpRequest) -> HttpResponse:
+def center(request: AuthenticatedHttpRequest) -> HttpResponse:
     choices = restriction.choices_of(request.user)
     form = PrivacyChoicesForm(
         initial={
@@ -46,7 +47,7 @@ def center(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def your_data(request: HttpRequest) -> HttpResponse:
+def your_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "accounts/privacy/your_data.html", {"sections": exports.build_report(request.user)}
     )
@@ -55,7 +56,7 @@ def your_data(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @reauthentication_required
-def request_export(request: HttpRequest) -> HttpResponse:
+def request_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         export = exports.request_export(user=request.user, request=request)
     except exports.ExportLimitReached as exc:
@@ -71,7 +72,7 @@ def request_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 @reauthentication_required
-def download_export(request: HttpRequest, export_id: int) -> HttpResponse:
+def download_export(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponse:
     export = get_object_or_404(
         DataExport,
         pk=export_id,
@@ -86,7 +87,7 @@ def download_export(request: HttpRequest, export_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def save_choices(request: HttpRequest) -> HttpResponse:
+def save_choices(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PrivacyChoicesForm(request.POST)
     if not form.is_valid():  # two checkboxes: only a forged request gets here
         messages.error(request, "Your choices could not be read. Please try again.")
@@ -103,7 +104,7 @@ def save_choices(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def security_timeline(request: HttpRequest) -> HttpResponse:
+def security_timeline(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/privacy/security_timeline.html",
@@ -117,7 +118,7 @@ def security_timeline(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @reauthentication_required
-def delete_account(request: HttpRequest) -> HttpResponse:
+def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = DeleteAccountForm(request.POST or None, email=user.email)
     if request.method == "POST" and form.is_valid():
@@ -168,7 +169,7 @@ def cancel_deletion(request: HttpRequest) -> HttpResponse:
     """
     user_id = hooks.user_offered_cancellation(request)
     pending = deletion.pending_deletion(user_id) if user_id else None
-    if pending is None:
+    if user_id is None or pending is None:
         raise Http404
     form = None
     if is_mfa_enabled(pending.user):

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from accounts.models import User
 from kalytera.errors import DomainError
 from kalytera.prepared import PreparedLookup
 from licensing import certificates, crypto, keys
@@ -25,7 +26,7 @@ class Actor:
     """Who did something, for the event history: a person also names the organization they acted for."""
 
     kind: str
-    user: object | None = None
+    user: User | None = None
     organization: Organization | None = None
 
     @classmethod

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kalytera import text
+from kalytera.cache import CacheUnavailable
 from kalytera.prepared import PreparedLookup
 from kalytera_client.offline import ActivationRequest, DeactivationRequest
 from licensing import certificates, crypto, keys
@@ -279,6 +280,7 @@ def validate(
     key_hash = keys.lookup_hash(parse_key(key))
     # The usual check-in is one query: the machine's activation joined with its license and plan.
     activation = _ACTIVE_MACHINE.first(key_hash=key_hash, fingerprint_hash=fingerprint_hash(fingerprint))
+    license: License | None
     if activation is not None:
         license = activation.license
     else:
@@ -376,7 +378,14 @@ def _add_usage(activation: Activation, license: License, version: str, usage: di
 
 def _record_failure(license: License, activation: Activation | None, code: str, now: datetime) -> None:
     # A machine stuck in a refusal checks in again and again; one entry an hour tells the story.
-    if cache.add(f"licensing:refused:{license.pk}:{activation.pk if activation else 0}:{code}", 1, 3600):
+    # Without Redis every refusal is recorded: a longer story rather than a lost one.
+    try:
+        first = cache.add(
+            f"licensing:refused:{license.pk}:{activation.pk if activation else 0}:{code}", 1, 3600
+        )
+    except CacheUnavailable:
+        first = True
+    if first:
         record(
             license,
             LicenseEvent.Kind.VALIDATION_FAILED,
@@ -437,14 +446,16 @@ def _repeated_deactivation(license: License, fp_hash: str, fingerprint: str, now
     )
     if last is None or "receipt_id" not in last.detail or last.created_at < now - DEACTIVATION_RETRY_WINDOW:
         raise LicensingError("NOT_ACTIVATED", "This machine is not activated on this license.")
+    activation = last.activation
+    assert activation is not None and activation.released_at is not None  # a receipt names its machine
     receipt = certificates.issue_deactivation_receipt(
         license_id=str(license.public_id),
         fingerprint=fingerprint.lower(),
-        deactivated_at=last.activation.released_at,
+        deactivated_at=activation.released_at,
         document_id=last.detail["receipt_id"],
         issued_at=datetime.fromisoformat(last.detail["receipt_issued_at"]),
     )
-    return Deactivation(last.activation, receipt)
+    return Deactivation(activation, receipt)
 
 
 def deactivate_offline(

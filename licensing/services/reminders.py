@@ -72,7 +72,7 @@ def schedule(license: License) -> list[list[Reminder]]:
         expiry = [Reminder(f"expiry-{days}", expires - timedelta(days=days), True) for days in DAYS_BEFORE]
         expiry.append(Reminder(EXPIRED, license.expires_at, True))
         if license.plan.grace_days:
-            expiry.append(Reminder(GRACE_ENDED, license.grace_ends_at, True))
+            expiry.append(Reminder(GRACE_ENDED, expires + timedelta(days=license.plan.grace_days), True))
         series.append(expiry)
     if license.kind == Plan.Kind.PERPETUAL and license.upgrade_plan_until is not None:
         end = datetime.combine(license.upgrade_plan_until, time.min, tzinfo=UTC)
@@ -145,6 +145,7 @@ def _queue(license: License, reminder: Reminder) -> None:
         "days_left": _days_left(reminder.kind),
         "upgrade_plan_until": license.upgrade_plan_until,
     }
+    assert license.organization_id is not None  # reminders go to held licenses only (send_reminders)
     for member in access.notified_members(license.organization_id):
         if reminder.required:
             queue_email(

@@ -1,5 +1,7 @@
 """What licensing staff do: issue, suspend, reinstate, revoke, renew."""
 
+import csv
+import io
 from calendar import monthrange
 from datetime import datetime, timedelta
 
@@ -34,7 +36,7 @@ def _new_license(
     if plan.kind == Plan.Kind.PERPETUAL:
         expires_at = None
     elif expires_at is None:
-        expires_at = now + timedelta(days=plan.duration_days)
+        expires_at = now + plan.term
     if expires_at is not None and expires_at <= now:
         raise LicensingError("INVALID_EXPIRY", "The expiry date must lie in the future.")
     upgrade_plan_until = (now + timedelta(days=plan.upgrade_plan_days)).date()
@@ -149,9 +151,6 @@ def issue_batch(*, plan: Plan, reseller: str, count: int, actor: Actor, now: dat
 
 def take_batch_csv(*, batch_id: int, now: datetime | None = None) -> str:
     """The batch's keys as CSV, exactly once: a second call finds the batch taken."""
-    import csv
-    import io
-
     now = now or timezone.now()
     with transaction.atomic():
         taken = KeyBatch.objects.filter(pk=batch_id, downloaded_at__isnull=True).update(downloaded_at=now)
@@ -294,7 +293,7 @@ def _extend_term(
     """A subscription or trial: it runs on from its expiry, or from now when already lapsed."""
     current = license.expires_at
     start = max(current or now, now)
-    new_expiry = _new_end(start, until=until, months=months, term=timedelta(days=license.plan.duration_days))
+    new_expiry = _new_end(start, until=until, months=months, term=license.plan.term)
     if new_expiry <= (current or now):
         raise LicensingError("INVALID_EXPIRY", "The new expiry must lie after the current one.")
     license.expires_at = new_expiry

@@ -16,8 +16,8 @@ LOGIN = reverse("account_login")
 @pytest.fixture
 def limits(settings):
     settings.ACCOUNT_RATE_LIMITS = {**platform.ACCOUNT_RATE_LIMITS, "login": "3/m/ip"}
-    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_NETWORKS = ["10.0.0.0/8"]
 
 
 _accounts = itertools.count()

@@ -15,7 +15,9 @@ LOGIN = "/accounts/login/"
 
 def _per_ip_limit(action: str) -> int:
     """The first per-IP amount of one of allauth's limits, e.g. 30 for "30/m/ip"."""
-    for rule in platform.ACCOUNT_RATE_LIMITS[action].split(","):
+    limits = platform.ACCOUNT_RATE_LIMITS
+    assert limits, "the platform keeps allauth's rate limits on"
+    for rule in limits[action].split(","):
         amount, _, rest = rule.partition("/")
         if rest.endswith("/ip"):
             return int(amount)

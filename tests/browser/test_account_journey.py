@@ -30,7 +30,7 @@ def console_errors(page: Page) -> list[str]:
 
 def last_mail_to(address: str) -> str:
     """The body of the last message handed to the mail server for ``address``."""
-    return next(message.body for message in reversed(mail.outbox) if address in message.to)
+    return next(str(message.body) for message in reversed(mail.outbox) if address in message.to)
 
 
 def log_out(page: Page) -> None:

@@ -227,6 +227,7 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
     license = demo["license"]
     inquiry = Inquiry.objects.order_by("pk").first()
     version = PolicyVersion.objects.order_by("pk").first()
+    assert inquiry is not None and version is not None
     sign_in(page, live_server.url, DEMO_STAFF, totp_secret=secret)
     paths = [
         reverse("admin:index"),

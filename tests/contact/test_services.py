@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta
 from io import StringIO
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -17,7 +18,7 @@ MESSAGE = "Our NVR in Lagos shows error E-4411 after the update. Secret detail: 
 
 
 def submit(**overrides) -> Inquiry:
-    fields = {
+    fields: dict[str, Any] = {
         "name": "Ada Lovelace",
         "email": "ada@analytical.example",
         "topic": Inquiry.Topic.SUPPORT,

@@ -1,28 +1,53 @@
-"""The Redis cache backend reuses one client per connection pool."""
+"""The Redis cache backend: Django's cache API and the platform's counters on redis-py's public API."""
+
+import redis
 
 from kalytera.config import cache_settings
 
 
-def test_the_platform_uses_the_reusing_backend():
-    assert cache_settings("redis://127.0.0.1:6379/0")["default"]["BACKEND"] == "kalytera.cache.RedisCache"
+def test_the_platform_uses_its_backend_with_short_timeouts():
+    default = cache_settings("redis://127.0.0.1:6379/0")["default"]
+    assert default["BACKEND"] == "kalytera.cache.RedisCache"
+    assert default["OPTIONS"] == {"connect_timeout": 0.1, "socket_timeout": 0.25, "down_seconds": 5}
 
 
 def test_one_client_serves_every_operation(redis_cache):
     redis_cache.set("counter", 1)
     assert redis_cache.incr("counter") == 2
     assert redis_cache.get("counter") == 2
-    client = redis_cache._cache.get_client(write=True)
-    assert redis_cache._cache.get_client(write=True) is client
-    assert redis_cache._cache.get_client() is client  # one server: reads go to the same pool
+    assert redis_cache.client is redis_cache.client
+    assert isinstance(redis_cache.client, redis.Redis)
     assert redis_cache.delete("counter") is True
     assert redis_cache.get("counter") is None
 
 
+def test_djangos_cache_api_holds(redis_cache):
+    assert redis_cache.add("a", {"x": [1.5]}, 30) is True
+    assert redis_cache.add("a", "other", 30) is False
+    assert redis_cache.get("a") == {"x": [1.5]}
+    assert redis_cache.get("missing", "default") == "default"
+    redis_cache.set_many({"b": "two", "c": 3}, 30)
+    assert redis_cache.get_many(["a", "b", "c", "missing"]) == {"a": {"x": [1.5]}, "b": "two", "c": 3}
+    assert redis_cache.has_key("b") and not redis_cache.has_key("missing")
+    assert redis_cache.touch("b", None) is True
+    assert redis_cache.client.ttl(redis_cache.make_and_validate_key("b")) == -1
+    redis_cache.set("b", "gone", 0)  # a zero timeout deletes, as in Django
+    assert redis_cache.get("b") is None
+    redis_cache.delete_many(["a", "c"])
+    assert redis_cache.get_many(["a", "c"]) == {}
+    try:
+        redis_cache.incr("missing")
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("incr() of a missing key must raise ValueError")
+    assert redis_cache.get("missing") is None  # and must not create it
+
+
 def test_a_window_counter_counts_and_expires_in_one_round_trip(redis_cache):
     assert [redis_cache.count_in_windows([("window", 30)])[0] for _ in range(3)] == [1, 2, 3]
-    client = redis_cache._cache.get_client(write=True)
     key = redis_cache.make_and_validate_key("window")
-    assert 0 < client.ttl(key) <= 30
+    assert 0 < redis_cache.client.ttl(key) <= 30
 
 
 def test_rate_limits_hold_on_the_redis_backend(redis_cache, settings, monkeypatch):
@@ -34,13 +59,13 @@ def test_rate_limits_hold_on_the_redis_backend(redis_cache, settings, monkeypatc
 
 
 def test_several_window_counters_count_in_one_round_trip(redis_cache, monkeypatch):
-    client = redis_cache._cache.get_client(write=True)
     round_trips = []
-    monkeypatch.setattr(type(client), "pipeline", _counting(type(client).pipeline, round_trips))
+    execute = redis.client.Pipeline.execute
+    monkeypatch.setattr(redis.client.Pipeline, "execute", _counting(execute, round_trips))
     assert redis_cache.count_in_windows([("a", 30), ("b", 60)]) == [1, 1]
     assert redis_cache.count_in_windows([("a", 30), ("b", 60)]) == [2, 2]
     assert len(round_trips) == 2
-    assert 30 < client.ttl(redis_cache.make_and_validate_key("b")) <= 60
+    assert 30 < redis_cache.client.ttl(redis_cache.make_and_validate_key("b")) <= 60
 
 
 def test_a_tally_keeps_what_was_added_while_it_was_being_written_elsewhere(redis_cache):
@@ -63,25 +88,3 @@ def _counting(method, calls: list):
         return method(self, *args, **kwargs)
 
     return wrapper
-
-
-def test_entries_are_locked_and_read_together_and_written_back_with_their_locks(redis_cache):
-    redis_cache.set("first", [1.0])
-    assert redis_cache.lock_and_get_many(["first", "second"], lock_timeout=10) == [[1.0], None]
-    # The locks are allauth's lock entries: its cache_lock's add() now fails.
-    assert redis_cache.add("first:lock", True) is False
-    assert redis_cache.add("second:lock", True) is False
-    written = {"first": ([2.0, 1.0], 60), "second": ([], 0)}
-    redis_cache.set_many_and_unlock(written, locked=["first", "second"])
-    assert redis_cache.get("first") == [2.0, 1.0]
-    assert redis_cache.get("second") is None
-    assert redis_cache.add("first:lock", True) is True
-    assert redis_cache.add("second:lock", True) is True
-
-
-def test_a_lock_held_elsewhere_gives_back_the_locks_just_taken(redis_cache):
-    redis_cache.add("second:lock", True)
-    assert redis_cache.lock_and_get_many(["first", "second", "third"], lock_timeout=10) is None
-    assert redis_cache.get("first:lock") is None
-    assert redis_cache.get("second:lock") is True  # the other holder's
-    assert redis_cache.get("third:lock") is None

@@ -150,7 +150,9 @@ def _attributes(header: str) -> set[str]:
 
 
 def _static_url(html: str) -> str:
-    return re.search(r'href="(/static/css/site\.[0-9a-f]+\.css)"', html).group(1)
+    match = re.search(r'href="(/static/css/site\.[0-9a-f]+\.css)"', html)
+    assert match is not None, "the page links no hashed stylesheet"
+    return match.group(1)
 
 
 def test_production_server_sets_only_session_and_csrf_cookies_with_strict_attributes(production_server):

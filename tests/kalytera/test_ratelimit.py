@@ -1,5 +1,5 @@
 import pytest
-from django.test import RequestFactory
+import redis
 
 from kalytera import ratelimit
 from kalytera.ratelimit import Rate
@@ -48,15 +48,14 @@ def test_an_allowed_request_learns_when_the_longest_window_ends():
 
 def test_several_limits_take_one_redis_round_trip(redis_cache, monkeypatch):
     monkeypatch.setattr(ratelimit, "cache", redis_cache)
-    client = redis_cache._cache.get_client(write=True)
     sent = []
-    original = type(client).pipeline
+    original = redis.client.Pipeline.execute
 
-    def pipeline(self, *args, **kwargs):
+    def execute(self, *args, **kwargs):
         sent.append(1)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(client), "pipeline", pipeline)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
     decisions = [ratelimit.hit_all([("a", "k", "2/m"), ("b", "k", "5/m")], now=60.0) for _ in range(3)]
     assert [d.allowed for d in decisions] == [True, True, False]
     assert len(sent) == 3
@@ -67,19 +66,3 @@ def test_the_key_itself_never_reaches_the_cache(settings):
 
     ratelimit.hit("license", "KLY-SECRET-KEY", "2/m", now=0.0)
     assert not any("KLY-SECRET-KEY" in key for key in cache._cache)
-
-
-@pytest.mark.parametrize(
-    ("proxies", "forwarded", "expected"),
-    [
-        (0, "203.0.113.9", "10.0.0.1"),  # no trusted proxy: the header is the client's word only
-        (1, "198.51.100.7, 203.0.113.9", "203.0.113.9"),  # the address our proxy saw
-        (1, "", "10.0.0.1"),  # bypassed the proxy
-        (2, "203.0.113.9", "10.0.0.1"),  # fewer entries than proxies
-        (1, "not-an-address", "10.0.0.1"),
-    ],
-)
-def test_client_ip_trusts_only_as_many_forwarded_entries_as_proxies(settings, proxies, forwarded, expected):
-    settings.TRUSTED_PROXY_COUNT = proxies
-    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="10.0.0.1")
-    assert ratelimit.client_ip(request) == expected

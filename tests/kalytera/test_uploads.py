@@ -25,7 +25,7 @@ class CountingStream(io.BytesIO):
         super().__init__(data)
         self.consumed = 0
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
         chunk = super().read(size)
         self.consumed += len(chunk)
         return chunk

@@ -292,7 +292,7 @@ def test_refusal_is_exit_5_with_the_api_code(capsys, platform, monkeypatch):
 
 
 def test_unreachable_platform_is_exit_6(capsys, monkeypatch):
-    from tests.conftest import free_port
+    from tests.servers import free_port
 
     monkeypatch.setenv("KALYTERA_LICENSE_KEY", LICENSE_KEY)
     code, _, err = run(

@@ -115,10 +115,10 @@ RECEIPT = {
 }
 
 
-def build() -> dict[str, str | bytes]:
+def build() -> dict[str, bytes]:
     """Every file of the test-vector directory (except the key files), by relative path."""
     active, retired, unpublished = test_key(ACTIVE_SEED), test_key(RETIRED_SEED), test_key(UNPUBLISHED_SEED)
-    files: dict[str, str | bytes] = {}
+    files: dict[str, bytes] = {}
     documents: list[dict] = []
 
     def add(name, text, result, description, *, expected_type="license-certificate", claims=None):

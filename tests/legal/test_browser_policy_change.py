@@ -45,9 +45,9 @@ def test_a_legal_editor_schedules_a_material_change_and_a_customer_accepts_it(
     editor = personas.make_staff("leo@kalytera.example", "Legal")
     personas.give_totp(editor)
     customer = personas.make_customer()
-    Acceptance.objects.create(
-        user=customer, version=Policy.objects.get(slug="terms").version_in_force(), source="signup"
-    )
+    terms = Policy.objects.get(slug="terms").version_in_force()
+    assert terms is not None
+    Acceptance.objects.create(user=customer, version=terms, source="signup")
     User.objects.filter(pk=customer.pk).update(date_joined=timezone.now() - timedelta(days=90))
     base = live_server.url
 

@@ -3,8 +3,10 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -20,7 +22,7 @@ TEST_KEY_DIR = str(Path(__file__).resolve().parents[2] / "docs" / "test-vectors"
 
 
 def issue(**overrides) -> certificates.IssuedDocument:
-    fields = {
+    fields: dict[str, Any] = {
         "license_id": "lic-42",
         "plan": "Professional",
         "kind": "subscription",
@@ -440,7 +442,7 @@ def test_new_key_files_are_private_and_never_overwritten(key_dir, monkeypatch):
     kid = signing_keys.load_key_set().active_kid
     original = (key_dir / f"{kid}.pem").read_bytes()
     same_key = signing_keys._read_key_file(key_dir / f"{kid}.pem").private_key
-    monkeypatch.setattr(signing_keys.Ed25519PrivateKey, "generate", staticmethod(lambda: same_key))
+    monkeypatch.setattr(Ed25519PrivateKey, "generate", staticmethod(lambda: same_key))
 
     with pytest.raises(FileExistsError):
         signing_keys.write_new_key(key_dir, activate=False, now=NOW)

@@ -22,6 +22,7 @@ def answer_in(response) -> str:
     """The certificate or receipt shown on the success page (the text its download link holds)."""
     html = response.content.decode()
     shown = re.search(r'<pre class="document"[^>]*><code[^>]*>(.*?)</code></pre>', html, re.S)
+    assert shown is not None, "the page shows no document"
     return unescape(shown.group(1))
 
 

@@ -328,6 +328,12 @@ def test_the_database_holds_no_raw_key_fingerprint_or_component(owned_license, c
             assert not found, f"{table} holds raw values {found}"
 
 
+def test_a_plan_term_is_its_runtime_and_a_perpetual_plan_has_none(make_plan):
+    assert make_plan(duration_days=30).term == timedelta(days=30)
+    with pytest.raises(ValueError, match="no runtime"):
+        _ = make_plan(Plan.Kind.PERPETUAL).term
+
+
 def test_a_machine_name_with_a_bidi_override_is_refused_by_the_service(owned_license):
     from licensing.models import Activation
 

@@ -11,7 +11,7 @@ from licensing import certificates, signing_checks, signing_keys
 TEST_KEY_DIR = Path(__file__).resolve().parents[2] / "docs" / "test-vectors" / "keys"
 
 
-def check_ids(**kwargs) -> list[str]:
+def check_ids(**kwargs) -> list[str | None]:
     return [message.id for message in signing_checks.check_signing_keys(None)]
 
 

@@ -16,7 +16,7 @@ def sign_in(page: Page, base_url: str, email: str) -> None:
     page.get_by_role("button", name="Sign In", exact=True).click()
 
 
-def test_an_owner_runs_an_organization_from_the_browser(page: Page, live_server, issue, customer):
+def test_an_owner_runs_an_organization_from_the_browser(page: Page, browser, live_server, issue, customer):
     license, key = issue(None)
     colleague = personas.make_customer("vera@contoso.example")
     sign_in(page, live_server.url, customer.email)
@@ -34,7 +34,7 @@ def test_an_owner_runs_an_organization_from_the_browser(page: Page, live_server,
     page.get_by_role("button", name="Add license").click()
     expect(page.get_by_text(f"License {license.reference} is now in Contoso CCTV")).to_be_visible()
 
-    other = page.context.browser.new_context(base_url=live_server.url).new_page()
+    other = browser.new_context(base_url=live_server.url).new_page()
     sign_in(other, live_server.url, colleague.email)
     other.goto(f"{live_server.url}/licenses/{license.public_id}/")
     expect(other.get_by_text("Held by")).to_be_visible()

@@ -10,7 +10,8 @@ from licensing import services
 from organizations.models import Membership
 from organizations.services import create_organization
 from tests import personas
-from tests.organizations.conftest import digest, signed_in
+from tests.licensing.conftest import digest
+from tests.organizations.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 

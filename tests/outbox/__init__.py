@@ -17,4 +17,6 @@ def latest_to(address: str) -> OutboundEmail:
 
 def code_in(text: str) -> str:
     """The sign-in or verification code in an email body (allauth's XXXX-XXXX form)."""
-    return CODE.search(text).group(1)
+    match = CODE.search(text)
+    assert match is not None, f"no code in {text!r}"
+    return match.group(1)

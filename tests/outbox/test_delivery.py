@@ -14,13 +14,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _queue(**kwargs) -> OutboundEmail:
-    return services.queue_email(
+    email = services.queue_email(
         to=["ada@example.com"],
         template="test_message",
         context={"name": "Ada"},
         category=OutboundEmail.Category.ACCOUNT,
         **kwargs,
     )
+    assert email is not None  # account mail is never declined
+    return email
 
 
 def test_queued_email_is_rendered_from_its_template_triplet():
