@@ -5,7 +5,7 @@ from django.contrib import admin
 from organizations.models import Membership, Organization
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.StackedInline):  # stacked: each field has its label (a table does not)
     model = Membership
     extra = 0
     fields = ("user", "role", "created_at")
