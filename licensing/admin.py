@@ -199,7 +199,8 @@ class ReleaseForm(forms.Form):
 
     def __init__(self, *args, license: License, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["machine"].queryset = license.activations.filter(is_active=True)
+        machine = cast(forms.ModelChoiceField, self.fields["machine"])
+        machine.queryset = license.activations.filter(is_active=True)
 
 
 class RenewForm(forms.Form):
