@@ -12,7 +12,8 @@ methods, and it gives up quickly:
   (``REDIS_DOWN_SECONDS``), so that a hanging Redis costs one timeout per process in that
   time, not one per request.
 
-Every failure to reach Redis is raised as ``CacheUnavailable``; each caller decides what
+Every failure of Redis (unreachable, or an error reply such as out of memory or a read-only
+replica) is raised as ``CacheUnavailable``; each caller decides what
 it means (see "When a dependency fails" in the README). Values are stored as Django's
 backend stores them (integers as such, anything else pickled), so either backend reads
 the other's entries.
@@ -35,7 +36,7 @@ T = TypeVar("T")
 
 
 class CacheUnavailable(Exception):
-    """Redis did not answer, or failed less than ``REDIS_DOWN_SECONDS`` ago."""
+    """Redis did not answer or refused the command, or failed less than ``REDIS_DOWN_SECONDS`` ago."""
 
 
 # One client and one "down until" moment per server URL, shared by the threads of a
@@ -76,9 +77,11 @@ class RedisCache(BaseCache):
             raise CacheUnavailable("Redis failed moments ago; not trying again yet.")
         try:
             return operation(self.client)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except redis.RedisError as exc:
+            # Not only an unreachable server: an error reply (out of memory under
+            # ``noeviction``, a read-only replica) leaves the cache just as unusable.
             _down_until[self._url] = time.monotonic() + self._down_seconds
-            raise CacheUnavailable(f"Redis is unreachable: {exc}") from exc
+            raise CacheUnavailable(f"Redis failed: {exc}") from exc
 
     def get_backend_timeout(self, timeout: Any = DEFAULT_TIMEOUT) -> int | None:
         if timeout == DEFAULT_TIMEOUT:
