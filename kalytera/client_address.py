@@ -6,6 +6,10 @@ limits count: the address itself for IPv4, its /64 network for IPv6, since one I
 (one home or one server) is given a /64 and can take a new address in it at will. allauth's
 limits group IPv6 the same way (``ALLAUTH_RATE_LIMIT_IPV6_PREFIX``, 64 by default), and its
 adapter takes the address from ``client_ip`` (``accounts/adapter.py``).
+
+An IPv4 client seen through an IPv6 socket (``::ffff:203.0.113.9``, from a server listening
+on ``[::]``) is the IPv4 address it maps: counted alone, not with every other IPv4 client in
+``::/64``, and matched against IPv4 proxy networks.
 """
 
 import functools
@@ -33,29 +37,36 @@ def client_ip(request: HttpRequest) -> str:
     if proxies and _is_trusted_proxy(remote):
         forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part]
         if len(forwarded) >= proxies:
-            try:
-                return str(ipaddress.ip_address(forwarded[-proxies]))
-            except ValueError:
-                pass
-    return remote or "unknown"
+            address = _parse(forwarded[-proxies])
+            if address is not None:
+                return str(address)
+    parsed = _parse(remote)
+    return str(parsed) if parsed is not None else remote or "unknown"
 
 
 def rate_limit_key(request: HttpRequest) -> str:
     """What per-address limits count: the IPv4 address, or the /64 an IPv6 address lies in."""
     address = client_ip(request)
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if parsed.version == 6:
+    parsed = _parse(address)
+    if parsed is not None and parsed.version == 6:
         return str(ipaddress.ip_network(f"{parsed}/{IPV6_PREFIX}", strict=False))
     return address
 
 
-def _is_trusted_proxy(address: str) -> bool:
+def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address, with an IPv4-mapped IPv6 address as the IPv4 address it maps; None if none."""
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
+        return None
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        return parsed.ipv4_mapped
+    return parsed
+
+
+def _is_trusted_proxy(address: str) -> bool:
+    parsed = _parse(address)
+    if parsed is None:
         return False
     return any(parsed in network for network in _trusted_networks(tuple(settings.TRUSTED_PROXY_NETWORKS)))
 

@@ -64,6 +64,14 @@ def test_ipv6_is_counted_by_its_64_and_ipv4_by_the_address():
     assert rate_limit_key(request_from("203.0.113.5")) == "203.0.113.5"
 
 
+def test_ipv4_seen_through_an_ipv6_socket_is_the_ipv4_address(behind_a_proxy):
+    # A server listening on [::] sees IPv4 peers as ::ffff:a.b.c.d.
+    assert rate_limit_key(request_from("::ffff:203.0.113.5")) == "203.0.113.5"
+    assert rate_limit_key(request_from("::ffff:203.0.113.6")) == "203.0.113.6"  # not one shared ::/64
+    assert client_ip(request_from("::ffff:127.0.0.1", "198.51.100.1")) == "198.51.100.1"  # a trusted proxy
+    assert client_ip(request_from("10.0.0.1", "::ffff:198.51.100.2")) == "198.51.100.2"
+
+
 def test_allauth_takes_the_address_from_the_same_rule(behind_a_proxy):
     assert AccountAdapter().get_client_ip(request_from("203.0.113.50", "198.51.100.1")) == "203.0.113.50"
     assert AccountAdapter().get_client_ip(request_from("10.0.0.2", "198.51.100.1")) == "198.51.100.1"
