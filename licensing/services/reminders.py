@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from licensing.links import email_links
 from licensing.models import License, LicenseEvent, LicenseReminder, Plan
 from licensing.services.common import Actor, record
 from outbox.models import OutboundEmail
@@ -138,6 +139,7 @@ def _queue(license: License, reminder: Reminder) -> None:
         "stage": reminder.kind,
         "days_left": _days_left(reminder.kind),
         "upgrade_plan_until": license.upgrade_plan_until,
+        **email_links(license),
     }
     owner = license.owner
     assert owner is not None  # reminders go to owned licenses only (due_reminders)

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from licensing import keys
+from licensing.links import email_links
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan
 from licensing.services.common import (
     Actor,
@@ -96,7 +97,7 @@ def issue_license(
             queue_email(
                 to=[owner.email],
                 template="license_issued",
-                context={"license": issued.license, "plan": plan},
+                context={"license": issued.license, "plan": plan, **email_links(issued.license)},
                 category="service",
             )
     return issued
@@ -227,7 +228,13 @@ def change_status_with_notice(*, license: License, change: str, actor: Actor, re
             queue_email(
                 to=[changed.owner.email],
                 template="license_status_changed",
-                context={"license": changed, "plan": changed.plan, "change": change, "reason": reason},
+                context={
+                    "license": changed,
+                    "plan": changed.plan,
+                    "change": change,
+                    "reason": reason,
+                    **email_links(changed),
+                },
                 category=OutboundEmail.Category.SERVICE,
             )
     return changed
