@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from accounts.privacy.deletion import PROMISED_DAYS, deletion_deadline_days
 from kalytera.checks import weak_secret
 
 
@@ -24,8 +25,6 @@ def check_privacy_pepper(app_configs, **kwargs) -> list[Error]:
 
 @register()
 def check_deletion_deadline(app_configs, **kwargs) -> list[Error]:
-    from accounts.privacy.deletion import PROMISED_DAYS, deletion_deadline_days
-
     days = deletion_deadline_days()
     if days <= PROMISED_DAYS:
         return []

@@ -4,6 +4,9 @@ from accounts.models import User
 DEMO_CUSTOMER = "customer@kalytera.example"
 DEMO_STAFF = "staff@kalytera.example"
 DEMO_PASSWORD = "kalytera-demo-password"
+# The demo customer's colleagues, in the demo company (licensing.demo makes it).
+DEMO_MANAGER = "manager@kalytera.example"
+DEMO_VIEWER = "viewer@kalytera.example"
 
 
 def seed(stdout) -> list[str]:
@@ -14,12 +17,16 @@ def seed(stdout) -> list[str]:
             company="Northwind Security GmbH",
             phone="+49301234567",
         )
+    for colleague in (DEMO_MANAGER, DEMO_VIEWER):
+        if not User.objects.filter(email=colleague).exists():
+            services.create_verified_user(email=colleague, password=DEMO_PASSWORD)
     if not User.objects.filter(email=DEMO_STAFF).exists():
         staff = services.create_staff_user(email=DEMO_STAFF, password=DEMO_PASSWORD, group=None)
         staff.is_superuser = True
         staff.save(update_fields=["is_superuser"])
     return [
         f"Customer login: {DEMO_CUSTOMER} / {DEMO_PASSWORD}",
+        f"Colleagues in the demo company: {DEMO_MANAGER} (manager), {DEMO_VIEWER} (viewer); same password",
         f"Staff login:    {DEMO_STAFF} / {DEMO_PASSWORD} (all permissions; "
         "sets up two-factor authentication at the first visit of the staff admin)",
     ]

@@ -9,6 +9,7 @@ from accounts.phone import PHONE_FORMAT_HELP, normalise_phone
 from kalytera import text
 from legal.forms import policy_acceptance_field
 from legal.services import record_signup_acceptances
+from organizations.services import personal_organization
 
 
 class SignupForm(AllauthSignupForm):
@@ -41,6 +42,7 @@ class SignupForm(AllauthSignupForm):
         user.age_confirmed_at = timezone.now()
         user.save(update_fields=["age_confirmed_at"])
         record_signup_acceptances(user=user)
+        personal_organization(user=user)
 
 
 class ProfileForm(forms.Form):

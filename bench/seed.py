@@ -12,6 +12,7 @@ Runs in the harness process after ``django.setup()`` with the server's settings.
 
 import hashlib
 import time
+from importlib import import_module
 
 from django.db import connection, transaction
 
@@ -32,6 +33,9 @@ def _scalar(sql: str, params=()) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0] or 0
+
+
+PERSONAL_ORGANIZATIONS = import_module("organizations.migrations.0002_personal_organizations")
 
 
 def _execute(sql: str, params=()) -> None:
@@ -119,21 +123,25 @@ def seed_customers(total: int) -> None:
 
 
 def seed_licenses(total: int) -> None:
-    """Bulk licenses owned round-robin by the bulk customers, two machines and three events each."""
+    """Bulk licenses held round-robin by bulk customers' own organizations; 2 machines, 3 events each."""
     chosen = plan()
     have = _scalar("SELECT count(*) FROM licensing_license WHERE key_sealed = 'v1:bench'")
     if have >= total:
         return
     owners = _scalar("SELECT count(*) FROM accounts_user WHERE email LIKE %s", [f"%@{BULK_EMAIL_DOMAIN}"])
     with transaction.atomic():
+        # The same statements that gave every account before organizations its own.
+        _execute(PERSONAL_ORGANIZATIONS.CREATE_ORGANIZATIONS, [PERSONAL_ORGANIZATIONS.PERSONAL_NAME])
+        _execute(PERSONAL_ORGANIZATIONS.CREATE_MEMBERSHIPS)
         first_new = _scalar("SELECT coalesce(max(id), 0) FROM licensing_license") + 1
         _execute(
             f"""
             WITH owners AS (
-                SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
-                FROM accounts_user WHERE email LIKE '%%@{BULK_EMAIL_DOMAIN}'
+                SELECT o.id, row_number() OVER (ORDER BY o.personal_for_id) - 1 AS n
+                FROM organizations_organization o JOIN accounts_user u ON u.id = o.personal_for_id
+                WHERE u.email LIKE '%%@{BULK_EMAIL_DOMAIN}'
             )
-            INSERT INTO licensing_license (public_id, plan_id, owner_id, status, starts_at, expires_at,
+            INSERT INTO licensing_license (public_id, plan_id, organization_id, status, starts_at, expires_at,
                 upgrade_plan_until, key_hash, key_prefix, key_sealed, created_at, claimed_at)
             SELECT md5('bench-license-' || g)::uuid, %s, o.id,
                    CASE WHEN g %% 50 = 0 THEN 'suspended' ELSE 'active' END,
@@ -207,11 +215,12 @@ def probe(count: int) -> dict:
     if not licensing_available():
         return data
     from licensing import services
+    from organizations.services import personal_organization
 
     chosen = plan()
     for n in range(count):
-        owner = customer if n < OWNED_PROBES else None
-        key = services.issue_license(plan=chosen, owner=owner, actor=services.Actor.system()).key
+        held_by = personal_organization(user=customer) if n < OWNED_PROBES else None
+        key = services.issue_license(plan=chosen, organization=held_by, actor=services.Actor.system()).key
         fingerprint = digest(f"bench-probe-{time.time_ns()}-{n}")
         services.activate_machine(key=key, fingerprint=fingerprint, label=f"Probe {n}")
         data["keys"].append(key)

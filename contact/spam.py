@@ -19,7 +19,6 @@ do: the form comes back with a fresh token, or the 429 page names a time and an 
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
@@ -97,17 +96,10 @@ def _token_lifetime() -> int:
     return settings.CONTACT_FORM_MAX_AGE_HOURS * 3600 + 60
 
 
-@dataclass(frozen=True)
-class Throttle:
-    allowed: bool
-    retry_after: int
-
-
-def throttle_submission(request: HttpRequest) -> Throttle:
+def throttle_submission(request: HttpRequest) -> ratelimit.Decision:
     """Count one submission from the client's address against every configured rate."""
     address = rate_limit_key(request)
-    decision = ratelimit.hit_all([("contact-form", address, rate) for rate in settings.CONTACT_RATE_LIMITS])
-    return Throttle(allowed=decision.allowed, retry_after=0 if decision.allowed else decision.retry_after)
+    return ratelimit.hit_all([("contact-form", address, rate) for rate in settings.CONTACT_RATE_LIMITS])
 
 
 def may_acknowledge(email: str) -> bool:

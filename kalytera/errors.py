@@ -5,6 +5,8 @@ that a caller can tell an app's refusals apart; the API and the CLI show ``code`
 show ``message``.
 """
 
+from django.core.exceptions import PermissionDenied
+
 
 class DomainError(Exception):
     """A refused action: ``code`` is stable; ``message`` is for people (``str()`` gives it too)."""
@@ -12,4 +14,15 @@ class DomainError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+        self.message = message
+
+
+class ExplainedRefusal(PermissionDenied):
+    """A 403 whose message is written for the person refused: the 403 page shows it.
+
+    Plain ``PermissionDenied`` keeps the generic page (its message may be for developers).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
         self.message = message

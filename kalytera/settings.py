@@ -42,6 +42,7 @@ ADMIN_URL = env.str("ADMIN_URL", default="staff-admin/").strip("/") + "/"
 INSTALLED_APPS = [
     "kalytera",
     "accounts",
+    "organizations",
     "licensing",
     "contact",
     "legal",

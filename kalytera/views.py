@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from kalytera import envelope
 from kalytera.cache import CacheUnavailable
+from kalytera.errors import ExplainedRefusal
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     if envelope.is_api(request):
         return envelope.error("FORBIDDEN", "The request was refused.", 403)
-    return render(request, "errors/403.html", status=403)
+    reason = exception.message if isinstance(exception, ExplainedRefusal) else ""
+    return render(request, "errors/403.html", {"reason": reason}, status=403)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

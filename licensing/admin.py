@@ -2,7 +2,7 @@
 
 Lists stay fast with millions of licenses: no full-table counts (``show_full_result_count``
 off and a paginator that stops counting at a cap), searches that hit an index (key hash,
-key prefix, exact owner email, public id) instead of ``LIKE`` scans, and ordering by an
+key prefix, a member's exact email, public id) instead of ``LIKE`` scans, and ordering by an
 indexed column. License rows change only through the services, which write the history.
 """
 
@@ -33,6 +33,8 @@ from kalytera.text import CharacterValidator
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
+from organizations import access
+from organizations.services import personal_organization
 
 _PREFIX = re.compile(r"^KLY-[0-9A-Z]{4}$")
 
@@ -135,7 +137,7 @@ class EventInline(admin.TabularInline):
     formset = RecentEventsFormSet
     fk_name = "license"
     verbose_name_plural = "latest events (the full history is under License events)"
-    fields = ("created_at", "kind", "actor", "actor_user", "activation", "detail")
+    fields = ("created_at", "kind", "actor", "actor_user", "organization", "activation", "detail")
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -143,11 +145,13 @@ class EventInline(admin.TabularInline):
     ordering = ("-created_at", "-id")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor_user", "activation")
+        return super().get_queryset(request).select_related("actor_user", "organization", "activation")
 
 
 class IssueForm(forms.Form):
-    owner_email = forms.EmailField(label="Customer email", help_text="The account that receives the license.")
+    owner_email = forms.EmailField(
+        label="Customer email", help_text="The account whose personal organization receives the license."
+    )
     plan = forms.ModelChoiceField(queryset=Plan.objects.filter(is_active=True).select_related("product"))
     max_machines = forms.IntegerField(label="Seats", required=False, min_value=1, max_value=10_000)
     channels = forms.IntegerField(required=False, min_value=1, max_value=100_000)
@@ -238,11 +242,14 @@ def _against_plan(value: int, override: int | None, plan_value: int) -> str:
 
 @admin.register(License)
 class LicenseAdmin(admin.ModelAdmin):
-    list_display = ("reference", "owner_email", "plan_code", "status", "expires_at", "created_at")
+    list_display = ("reference", "organization", "plan_code", "status", "expires_at", "created_at")
     list_filter = ("status", "plan__kind", "plan")
-    list_select_related = ("owner", "plan")
-    search_fields = ("owner__email",)  # shows the search box; the lookup itself is get_search_results
-    search_help_text = "A full license key, a key prefix (KLY-XXXX), an owner's exact email or a license id."
+    list_select_related = ("organization", "plan")
+    search_fields = ("organization__name",)  # shows the search box; the lookup itself is get_search_results
+    search_help_text = (
+        "A full license key, a key prefix (KLY-XXXX), a member's exact email (their organizations' "
+        "licenses) or a license id."
+    )
     ordering = ("-created_at",)
     show_full_result_count = False
     paginator = CappedCountPaginator
@@ -251,11 +258,11 @@ class LicenseAdmin(admin.ModelAdmin):
     inlines = [ActivationInline, EventInline]
     actions = ["suspend", "reinstate", "revoke", "renew", "renew_with_form"]
     fields = (
-        "reference", "public_id", "plan", "owner", "status", "seats", "channels",
+        "reference", "public_id", "plan", "organization", "status", "seats", "channels",
         "starts_at", "expires_at", "upgrade_plan_until", "batch", "created_at", "claimed_at", "owner_privacy",
     )  # fmt: skip
     readonly_fields = fields
-    raw_id_fields = ("owner",)
+    raw_id_fields = ("organization",)
 
     @admin.display(description="Plan", ordering="plan__code")
     def plan_code(self, license: License) -> str:
@@ -270,15 +277,11 @@ class LicenseAdmin(admin.ModelAdmin):
     def channels(self, license: License) -> str:
         return _against_plan(license.channels, license.channels_override, license.plan.channels)
 
-    @admin.display(description="Owner", ordering="owner__email")
-    def owner_email(self, license: License) -> str:
-        return license.owner.email if license.owner else "unassigned"
-
-    @admin.display(description="Owner's privacy choices")
+    @admin.display(description="Privacy choices of those told about it")
     def owner_privacy(self, license: License) -> str:
-        if license.owner is None:
+        if license.organization_id is None:
             return "-"
-        if restriction.is_restricted(license.owner):
+        if any(restriction.is_restricted(m.user) for m in access.notified_members(license.organization_id)):
             return restriction.RESTRICTED_NOTE
         return "No restriction"
 
@@ -293,7 +296,7 @@ class LicenseAdmin(admin.ModelAdmin):
         if _PREFIX.match(term.upper()):
             return queryset.filter(key_prefix=term.upper()), False
         if "@" in term:
-            return queryset.filter(owner__email=term.lower()), False
+            return queryset.filter(organization__memberships__user__email=term.lower()), False
         try:
             return queryset.filter(public_id=uuid.UUID(term)), False
         except ValueError:
@@ -339,9 +342,10 @@ class LicenseAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
+                customer = data["owner_email"]
                 issued = services.issue_license(
                     plan=data["plan"],
-                    owner=data["owner_email"],
+                    organization=personal_organization(user=customer),
                     actor=Actor.staff(request.user),
                     max_machines=data["max_machines"],
                     channels=data["channels"],
@@ -351,10 +355,10 @@ class LicenseAdmin(admin.ModelAdmin):
             except LicensingError as exc:
                 form.add_error(None, f"{exc.code}: {exc.message}")
             else:
-                license, owner = issued.license, data["owner_email"]
+                license = issued.license
                 self.message_user(
                     request,
-                    f"License {license.reference} issued to {owner.email}; they were told by email "
+                    f"License {license.reference} issued to {customer.email}; they were told by email "
                     "and see the key in their account.",
                     messages.SUCCESS,
                 )
@@ -445,7 +449,7 @@ class LicenseAdmin(admin.ModelAdmin):
         return done or redirect("admin:licensing_license_change", license.pk)
 
     def _change_status(self, request, queryset, change: str, action: str = "") -> TemplateResponse | None:
-        """Ask for the reason and a confirmation, then change each license and tell its owner."""
+        """Ask for the reason and a confirmation, then change each license and tell its holders."""
         form = StatusChangeForm(request.POST if "apply" in request.POST else None, change=change)
         _service, label = services.STATUS_CHANGES[change]
         if not form.is_valid():
@@ -453,7 +457,7 @@ class LicenseAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": _status_title(change, queryset),
                 "form": form,
-                "licenses": queryset.select_related("plan", "owner"),
+                "licenses": queryset.select_related("plan", "organization"),
                 "action": action,
                 "change": change,
                 "opts": self.model._meta,
@@ -462,7 +466,7 @@ class LicenseAdmin(admin.ModelAdmin):
         changer = partial(
             services.change_status_with_notice, change=change, reason=form.cleaned_data["reason"]
         )
-        self._apply(request, queryset, f"{label}; their owners were told by email", changer)
+        self._apply(request, queryset, f"{label}; their owners and managers were told by email", changer)
         return None
 
     def _apply(self, request, queryset, label: str, action) -> None:
@@ -588,11 +592,11 @@ class ActivationAdmin(ReadOnlyAdmin):
 
 @admin.register(LicenseEvent)
 class LicenseEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "license", "kind", "actor", "actor_user")
-    list_select_related = ("license", "actor_user")
+    list_display = ("created_at", "license", "kind", "actor", "actor_user", "organization")
+    list_select_related = ("license", "actor_user", "organization")
     list_filter = ("kind",)
     ordering = ("-created_at",)
-    fields = ("created_at", "license", "activation", "kind", "actor", "actor_user", "detail")
+    fields = ("created_at", "license", "activation", "kind", "actor", "actor_user", "organization", "detail")
 
 
 @admin.register(UsageDaily)

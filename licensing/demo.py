@@ -5,12 +5,14 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.demo import DEMO_CUSTOMER
+from accounts.demo import DEMO_CUSTOMER, DEMO_MANAGER, DEMO_VIEWER
 from accounts.models import User
 from kalytera_client import identity
 from licensing import keys, services
 from licensing.models import License, Plan, Product, Release
 from licensing.services import Actor
+from organizations.models import Membership, Organization
+from organizations.services import personal_organization
 
 RELEASES = [("6.0.0", date(2025, 3, 4)), ("6.1.0", date(2025, 10, 14)), ("6.2.0", date(2026, 6, 2))]
 PLANS: list[dict[str, Any]] = [
@@ -54,6 +56,23 @@ def _check_in_history(key: str, name: str, version: str, cameras: int, now) -> N
         )
 
 
+DEMO_COMPANY = "Northwind Security GmbH"
+
+
+def demo_company(customer: User) -> Organization:
+    """The demo customer's company: the customer owns it, a manager and a viewer work in it."""
+    company = Organization.objects.filter(name=DEMO_COMPANY, personal_for__isnull=True).order_by("pk").first()
+    company = company or Organization.objects.create(name=DEMO_COMPANY)
+    roles = {customer: Membership.Role.OWNER}
+    for email, role in ((DEMO_MANAGER, Membership.Role.MANAGER), (DEMO_VIEWER, Membership.Role.VIEWER)):
+        colleague = User.objects.filter(email=email).first()
+        if colleague is not None:
+            roles[colleague] = role
+    for user, role in roles.items():
+        Membership.objects.get_or_create(organization=company, user=user, defaults={"role": role})
+    return company
+
+
 def seed(stdout) -> list[str]:
     product, _ = Product.objects.get_or_create(slug="kalytera-vms", defaults={"name": "Kalytera VMS"})
     for version, released_on in RELEASES:
@@ -66,32 +85,38 @@ def seed(stdout) -> list[str]:
     customer = User.objects.filter(email=DEMO_CUSTOMER).first()
     if customer is None:
         return []
-    existing = License.objects.filter(owner=customer, plan=plans["pro-1y"]).order_by("-expires_at").first()
+    company = demo_company(customer)
+    existing = (
+        License.objects.filter(organization=company, plan=plans["pro-1y"]).order_by("-expires_at").first()
+    )
     if existing is not None:
         return [f"Demo license key ({customer.email}): {keys.unseal(existing.key_sealed)}"]
 
     now = timezone.now()
     pro = services.issue_license(
-        plan=plans["pro-1y"], owner=customer, actor=Actor.system(), now=now - timedelta(days=40)
+        plan=plans["pro-1y"], organization=company, actor=Actor.system(), now=now - timedelta(days=40)
     )
     _activate(pro.key, "recorder-1", "Recorder 1 (head office)", "6.2.0", now=now - timedelta(days=31))
     _check_in_history(pro.key, "recorder-1", "6.2.0", 24, now)
     # A perpetual license whose upgrade plan ended before 6.2.0 was released.
     perpetual = services.issue_license(
         plan=plans["enterprise-perpetual"],
-        owner=customer,
+        organization=company,
         actor=Actor.system(),
         now=now - timedelta(days=600),
     )
     _activate(perpetual.key, "warehouse", "Warehouse NVR", "6.1.0", now=now - timedelta(days=31))
     _check_in_history(perpetual.key, "warehouse", "6.1.0", 60, now)
-    # A subscription that lapsed last week: in its grace period.
+    # A subscription that lapsed last week, the customer's own: in its grace period.
     lapsed = services.issue_license(
-        plan=plans["pro-1y"], owner=customer, actor=Actor.system(), now=now - timedelta(days=372)
+        plan=plans["pro-1y"],
+        organization=personal_organization(user=customer),
+        actor=Actor.system(),
+        now=now - timedelta(days=372),
     )
     _activate(lapsed.key, "branch", "Branch office", "6.2.0", now=now - timedelta(days=10))
     # An unassigned key to try the claim page with.
-    spare = services.issue_license(plan=plans["pro-1y"], owner=None, actor=Actor.system())
+    spare = services.issue_license(plan=plans["pro-1y"], organization=None, actor=Actor.system())
     return [
         f"Demo license key ({customer.email}): {pro.key}",
         f"Unclaimed demo key (add it at /licenses/claim/): {spare.key}",

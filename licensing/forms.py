@@ -2,9 +2,11 @@ from typing import cast
 
 from django import forms
 from django.conf import settings
+from django.db.models import QuerySet
 
 from licensing import keys
 from licensing.models import Plan
+from organizations.models import Organization
 
 
 class ClaimForm(forms.Form):
@@ -16,6 +18,26 @@ class ClaimForm(forms.Form):
             attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
         ),
     )
+
+    organization = forms.ModelChoiceField(
+        label="Add it to",
+        queryset=Organization.objects.none(),
+        empty_label=None,
+        help_text="The organization that holds the license; its members see it according to their role.",
+    )
+
+    def __init__(self, *args, organizations: QuerySet[Organization], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["organization"])
+        field.queryset = organizations
+        choices = list(organizations[:2])
+        self.only_choice = choices[0] if len(choices) == 1 else None
+        if self.only_choice is not None:  # nothing to ask: the person's own account
+            field.required = False
+            field.widget = forms.HiddenInput()
+
+    def clean_organization(self) -> Organization | None:
+        return self.cleaned_data["organization"] or self.only_choice
 
     def clean_key(self) -> str:
         try:

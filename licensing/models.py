@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from organizations.models import Organization
+
 
 class Product(models.Model):
     """A sellable product line, e.g. "Kalytera VMS"."""
@@ -147,18 +149,22 @@ class License(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="licenses")
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+    # Who holds the license: a company, or one person's personal organization. Empty until
+    # the key is claimed (and again once a personal organization's person is purged).
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="licenses",
+        db_index=False,  # license_org_created_idx starts with it
     )
     batch = models.ForeignKey(
         KeyBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="licenses"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
-    # The product of a trial license (empty otherwise): backs "one trial per account and product".
+    # The product of a trial license (empty otherwise): backs "one trial per organization and
+    # product"; a person's own trials go to their personal organization, so one per account.
     trial_of = models.ForeignKey(
         Product, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
     )
@@ -177,6 +183,7 @@ class License(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["-created_at"], name="license_created_idx"),
+            models.Index(fields=["organization", "-created_at"], name="license_org_created_idx"),
             models.Index(fields=["status", "-created_at"], name="license_status_created_idx"),
             models.Index(fields=["expires_at"], name="license_expires_idx"),
             models.Index(fields=["upgrade_plan_until"], name="license_upgrade_plan_idx"),
@@ -187,9 +194,9 @@ class License(models.Model):
                 name="license_at_least_one_machine",
             ),
             models.UniqueConstraint(
-                fields=["owner", "trial_of"],
-                condition=Q(owner__isnull=False, trial_of__isnull=False),
-                name="license_one_trial_per_account",
+                fields=["organization", "trial_of"],
+                condition=Q(organization__isnull=False, trial_of__isnull=False),
+                name="license_one_trial_per_organization",
             ),
         ]
 
@@ -355,6 +362,10 @@ class LicenseEvent(models.Model):
     actor = models.CharField(max_length=20, choices=Actor.choices)
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The organization the person acted for (empty for machines, staff and the system).
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -1,9 +1,14 @@
-"""What licensing holds about a person: their licenses, the machines on them and their history.
+"""What licensing holds about a person: their own licenses, the machines on them and their history.
+
+A person's own licenses are those of their personal organization; a company's licenses
+belong to the company, and what the person did to them is in the history (by them).
 
 Machines are known only by keyed hashes of the digests the VMS sends (never a raw hardware
 identifier), plus the label and version the VMS reports. When an account is purged, its
 licenses stay valid for the sites that run on them, but no longer point to anyone.
 """
+
+from django.db.models import Q
 
 from kalytera.personal_data import PersonalData, register
 from licensing.models import Activation, License, LicenseEvent
@@ -22,7 +27,9 @@ def _licenses(user) -> list[dict]:
             if license.upgrade_plan_until
             else None,
         }
-        for license in License.objects.filter(owner=user).select_related("plan").order_by("created_at")
+        for license in License.objects.filter(organization__personal_for=user)
+        .select_related("plan")
+        .order_by("created_at")
     ]
 
 
@@ -38,7 +45,7 @@ def _machines(user) -> list[dict]:
             "last_seen_at": activation.last_seen_at.isoformat(),
             "active": activation.is_active,
         }
-        for activation in Activation.objects.filter(license__owner=user)
+        for activation in Activation.objects.filter(license__organization__personal_for=user)
         .select_related("license")
         .order_by("first_seen_at")
     ]
@@ -52,7 +59,9 @@ def _history(user) -> list[dict]:
             "by": event.actor,
             "at": event.created_at.isoformat(),
         }
-        for event in LicenseEvent.objects.filter(license__owner=user)
+        for event in LicenseEvent.objects.filter(
+            Q(license__organization__personal_for=user) | Q(actor_user=user)
+        )
         .select_related("license")
         .order_by("created_at", "id")
     ]
@@ -68,7 +77,8 @@ def _collect(user) -> list[dict]:
 
 def _erase(user) -> None:
     # Licenses are paid for and keep sites recording: they lose their owner, not their validity.
-    License.objects.filter(owner=user).update(owner=None)
+    # Runs before the organizations section lets go of the personal organization (higher order).
+    License.objects.filter(organization__personal_for=user).update(organization=None)
     LicenseEvent.objects.depersonalise(user)
 
 
@@ -77,9 +87,9 @@ register(
         key="licenses",
         title="Licenses and machines",
         explanation=(
-            "The licenses in your account, the VMS servers activated on them (label, version, first "
-            "and last check-in, and keyed hashes of the anonymised machine identifiers the server "
-            "sends) and each license's history."
+            "The licenses in your account (your personal organization), the VMS servers activated "
+            "on them (label, version, first and last check-in, and keyed hashes of the anonymised "
+            "machine identifiers the server sends) and each license's history."
         ),
         models=(License, Activation, LicenseEvent),
         collect=_collect,
@@ -87,7 +97,8 @@ register(
         order=30,
         kept_after_deletion=(
             "Licenses and their machines are kept without a link to you, so that the servers running "
-            "on them keep working; the key holder can add them to another account."
+            "on them keep working; the key holder can add them to another account. Licenses of "
+            "organizations stay with the organization; its history keeps the actions without your name."
         ),
     )
 )

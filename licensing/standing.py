@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from licensing.access import visible_licenses
 from licensing.models import Activation, License, Plan
 
 
@@ -39,7 +40,8 @@ def offline_counts(license_ids: list[int], now: datetime) -> dict[int, int]:
 def needing_attention(user, now: datetime) -> list[tuple[License, str, str, int]]:
     """The person's licenses that are not simply fine: stopped, expiring, in grace, or with a
     machine that stopped checking in; each with its standing, badge and offline machines."""
-    licenses = list(License.objects.filter(owner=user).select_related("plan__product").order_by("expires_at"))
+    held = visible_licenses(user).select_related("plan__product").order_by("expires_at")
+    licenses = list(held)
     offline = offline_counts([license.pk for license in licenses], now)
     rows = [(license, *of(license, now), offline.get(license.pk, 0)) for license in licenses]
     return [row for row in rows if row[2] != "ok" or row[3]]

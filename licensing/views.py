@@ -1,4 +1,9 @@
-"""The customer's license pages. Every license is loaded through ``_owned_license``: others get 404."""
+"""The customer's license pages.
+
+Every license is loaded through ``licensing.access.license_for`` with the action the page
+performs: people outside its organization get 404, members whose role is not enough get a
+403 that names the role needed.
+"""
 
 import base64
 
@@ -19,16 +24,13 @@ from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera_client import offline
 from licensing import services, standing
+from licensing.access import license_for, visible_licenses
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.links import contact_url
 from licensing.models import Activation, License, Plan
 from licensing.services import Actor, LicensingError, reminders
-
-
-def _owned_license(request: HttpRequest, license_id) -> License:
-    return get_object_or_404(
-        License.objects.select_related("plan__product"), public_id=license_id, owner=request.user
-    )
+from organizations.access import Action, allowed_actions, organizations_allowing
+from organizations.services import personal_organization
 
 
 def _owned_activation(license: License, activation_id) -> Activation:
@@ -43,8 +45,8 @@ LICENSES_PER_PAGE = 50
 @require_GET
 def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     licenses = (
-        License.objects.filter(owner=request.user)
-        .select_related("plan__product")
+        visible_licenses(request.user)
+        .select_related("plan__product", "organization")
         .annotate(machines_used=Count("activations", filter=Q(activations__is_active=True)))
         .order_by("-created_at", "-id")
     )
@@ -52,13 +54,16 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     offline = standing.offline_counts([license.pk for license in page], now)
     rows = [(license, *standing.of(license, now), offline.get(license.pk, 0)) for license in page]
-    return render(request, "licensing/license_list.html", {"rows": rows, "page": page})
+    several = request.user.memberships.count() > 1  # name the organization of each license
+    return render(request, "licensing/license_list.html", {"rows": rows, "page": page, "several": several})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def claim(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = ClaimForm(request.POST or None)
+    personal_organization(user=request.user)  # accounts from before organizations get theirs here
+    organizations = organizations_allowing(request.user, Action.CLAIM)
+    form = ClaimForm(request.POST or None, organizations=organizations)
     if request.method == "POST" and form.is_valid():
         decision = ratelimit.hit("licensing-claim", str(request.user.pk), settings.LICENSING_CLAIM_RATE)
         if not decision.allowed:
@@ -67,14 +72,20 @@ def claim(request: AuthenticatedHttpRequest) -> HttpResponse:
             response["Retry-After"] = str(decision.retry_after)
             return response
         try:
-            license = services.claim_license(user=request.user, key=form.cleaned_data["key"])
+            license = services.claim_license(
+                user=request.user,
+                key=form.cleaned_data["key"],
+                organization=form.cleaned_data["organization"],
+            )
         except LicensingError as exc:
             if exc.code == "ALREADY_CLAIMED":
                 messages.info(request, exc.message)
                 return redirect("licensing:list")
             form.add_error("key", exc.message)
         else:
-            messages.success(request, f"License {license.reference} is now in your account.")
+            held_by = license.organization
+            assert held_by is not None  # just claimed
+            messages.success(request, f"License {license.reference} is now in {held_by.as_place}.")
             return redirect("licensing:detail", license_id=license.public_id)
     return render(request, "licensing/claim.html", {"form": form})
 
@@ -103,11 +114,15 @@ def trial(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
-    license = _owned_license(request, license_id)
+    license = license_for(request.user, license_id, Action.VIEW)
     now = timezone.now()
     activations = list(license.activations.all())
     offline = {a.pk for a in activations if standing.is_offline(a, license.plan, now)}
-    events = list(license.events.select_related("activation").order_by("-created_at", "-id"))
+    events = list(
+        license.events.select_related("activation", "actor_user", "organization").order_by(
+            "-created_at", "-id"
+        )
+    )
     moves_left = services.moves_left(license, now)
     stopped = license.status in (License.Status.SUSPENDED, License.Status.REVOKED)
     # The event that stopped the license carries the reason staff gave (shown to the customer).
@@ -123,6 +138,7 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
             "events": events,
             "moves_left": moves_left,
             "contact_url": contact_url(license),
+            "can": allowed_actions(license.role),  # type: ignore[attr-defined]  # set by license_for
             "standing": standing.of(license, now),
             "stopped": stopped,
             "stopped_reason": stopped_by.detail.get("reason", "") if stopped_by else "",
@@ -138,7 +154,7 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
 @login_required
 @require_http_methods(["GET", "POST"])
 def deactivate(request: AuthenticatedHttpRequest, license_id, activation_id) -> HttpResponse:
-    license = _owned_license(request, license_id)
+    license = license_for(request.user, license_id, Action.MANAGE_MACHINES)
     activation = _owned_activation(license, activation_id)
     if not activation.is_active:
         messages.info(request, f"{activation} is already deactivated.")
@@ -152,7 +168,9 @@ def deactivate(request: AuthenticatedHttpRequest, license_id, activation_id) -> 
     if request.method == "POST":
         try:
             services.release_machine(
-                license=license, activation_id=activation.public_id, actor=Actor.customer(request.user)
+                license=license,
+                activation_id=activation.public_id,
+                actor=Actor.customer(request.user, license.organization),
             )
         except LicensingError as exc:
             context["error"] = exc
@@ -166,7 +184,7 @@ def deactivate(request: AuthenticatedHttpRequest, license_id, activation_id) -> 
 @login_required
 @require_GET
 def certificate(request: AuthenticatedHttpRequest, license_id, activation_id) -> HttpResponse:
-    license = _owned_license(request, license_id)
+    license = license_for(request.user, license_id, Action.CERTIFICATE)
     activation = _owned_activation(license, activation_id)
     activation.license = license
     try:
@@ -185,7 +203,8 @@ def certificate(request: AuthenticatedHttpRequest, license_id, activation_id) ->
 @require_GET
 @never_cache
 def show_key(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
-    license = _owned_license(request, license_id)  # 404 for others before any reauthentication prompt
+    # 404 for others and 403 for a weak role, before any reauthentication prompt
+    license = license_for(request.user, license_id, Action.SHOW_KEY)
     return _show_key(request, license)
 
 
@@ -200,7 +219,7 @@ def _show_key(request: HttpRequest, license: License) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def offline_request(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     """Air-gapped servers: apply an uploaded request and hand back the certificate or receipt."""
-    license = _owned_license(request, license_id)
+    license = license_for(request.user, license_id, Action.OFFLINE)
     posted = request.method == "POST"
     data, files = (request.POST, request.FILES) if posted else (None, None)  # sets the flag below
     # kalytera.uploads stops reading an upload past its cap and says so on the request.
@@ -209,7 +228,7 @@ def offline_request(request: AuthenticatedHttpRequest, license_id) -> HttpRespon
     if posted and form.is_valid():
         try:
             parsed = _parse_offline(form.cleaned_data["request"])
-            actor = Actor.customer(request.user)
+            actor = Actor.customer(request.user, license.organization)
             if isinstance(parsed, offline.ActivationRequest):
                 activated = services.activate_offline(license=license, request=parsed, actor=actor)
                 activation, document = activated.activation, activated.certificate

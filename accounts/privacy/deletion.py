@@ -21,6 +21,7 @@ from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.sessions.backends import db
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -135,8 +136,6 @@ def end_sessions(user: User, *, search_store: bool = False) -> int:
 
 
 def _stored_session_keys_of(user: User) -> set[str]:
-    from django.contrib.sessions.models import Session
-
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     if not isinstance(store, db.SessionStore):
         return set()  # other stores expire on their own and cannot be searched

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import User
@@ -12,6 +11,7 @@ from kalytera.prepared import PreparedLookup
 from licensing import certificates, crypto, keys
 from licensing.certificates import IssuedDocument
 from licensing.models import Activation, License, LicenseEvent, Plan
+from organizations.models import Organization
 
 YEAR = timedelta(days=365)
 MIN_MATCHING_COMPONENTS = 2
@@ -23,18 +23,19 @@ class LicensingError(DomainError):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did something, for the event history."""
+    """Who did something, for the event history: a person also names the organization they acted for."""
 
     kind: str
     user: User | None = None
+    organization: Organization | None = None
 
     @classmethod
     def machine(cls) -> "Actor":
         return cls(LicenseEvent.Actor.MACHINE)
 
     @classmethod
-    def customer(cls, user) -> "Actor":
-        return cls(LicenseEvent.Actor.CUSTOMER, user)
+    def customer(cls, user, organization: Organization | None) -> "Actor":
+        return cls(LicenseEvent.Actor.CUSTOMER, user, organization)
 
     @classmethod
     def staff(cls, user) -> "Actor":
@@ -95,6 +96,7 @@ def record(
         kind=kind,
         actor=actor.kind,
         actor_user=actor.user,
+        organization=actor.organization,
         detail=detail,
         created_at=now or timezone.now(),
     )
@@ -188,10 +190,11 @@ def matching_components(stored: list[str], offered: set[str]) -> int:
     return 0
 
 
-def refuse_second_trial(user, plan: Plan) -> None:
-    if plan.kind != Plan.Kind.TRIAL or user is None:
+def refuse_second_trial(organization: Organization | None, plan: Plan) -> None:
+    if plan.kind != Plan.Kind.TRIAL or organization is None:
         return
-    # Serialise trials per account: two parallel claims must not both pass the check below.
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-    if License.objects.filter(owner=user, trial_of=plan.product_id).exists():
-        raise LicensingError("TRIAL_ALREADY_USED", f"This account has already had a trial of {plan.product}.")
+    # Serialise trials per organization: two parallel claims must not both pass the check below.
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    if License.objects.filter(organization=organization, trial_of=plan.product_id).exists():
+        whose = "This account" if organization.is_personal else str(organization)
+        raise LicensingError("TRIAL_ALREADY_USED", f"{whose} has already had a trial of {plan.product}.")

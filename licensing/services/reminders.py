@@ -1,4 +1,7 @@
-"""Reminders: the owner of a license hears about its dates before recording or upgrades are at risk.
+"""Reminders: those who look after a license hear about its dates before recording or upgrades are at risk.
+
+The owners and managers of the organization holding the license are told
+(``organizations.access.notified_members``), each by their own email.
 
 Two series per license, each a fixed schedule of reminders:
 
@@ -26,6 +29,7 @@ from django.utils import timezone
 from licensing.links import email_links
 from licensing.models import License, LicenseEvent, LicenseReminder, Plan
 from licensing.services.common import Actor, record
+from organizations import access
 from outbox.models import OutboundEmail
 from outbox.services import queue_email
 
@@ -93,7 +97,7 @@ def due_now(license: License, now: datetime) -> list[Reminder]:
 
 def upcoming(license: License, now: datetime) -> list[Reminder]:
     """Reminders still to come, soonest first: the customer pages show the same dates."""
-    if license.status != License.Status.ACTIVE or license.owner_id is None:
+    if license.status != License.Status.ACTIVE or license.organization_id is None:
         return []
     return sorted((r for series in schedule(license) for r in series if r.due > now), key=lambda r: r.due)
 
@@ -111,9 +115,11 @@ def send_reminders(*, now: datetime | None = None) -> int:
         upgrade_plan_until__gte=(now - LATE_LIMIT).date(),
         upgrade_plan_until__lte=(now + horizon).date() + timedelta(days=1),
     )
-    candidates = License.objects.filter(runtime | upgrade, owner__isnull=False, status=License.Status.ACTIVE)
+    candidates = License.objects.filter(
+        runtime | upgrade, organization__isnull=False, status=License.Status.ACTIVE
+    )
     sent = 0
-    for license in candidates.select_related("owner", "plan__product").iterator():
+    for license in candidates.select_related("plan__product").iterator():
         for reminder in due_now(license, now):
             sent += _send(license, reminder, now)
     return sent
@@ -141,23 +147,23 @@ def _queue(license: License, reminder: Reminder) -> None:
         "upgrade_plan_until": license.upgrade_plan_until,
         **email_links(license),
     }
-    owner = license.owner
-    assert owner is not None  # reminders go to owned licenses only (due_reminders)
-    if reminder.required:
-        queue_email(
-            to=[owner.email],
-            template="license_expiring",
-            context=context,
-            category=OutboundEmail.Category.SERVICE,
-        )
-    else:
-        queue_email(
-            to=[owner.email],
-            template="upgrade_plan_ending",
-            context=context,
-            category=OutboundEmail.Category.INFORMATIONAL,
-            user=owner,
-        )
+    assert license.organization_id is not None  # reminders go to held licenses only (send_reminders)
+    for member in access.notified_members(license.organization_id):
+        if reminder.required:
+            queue_email(
+                to=[member.user.email],
+                template="license_expiring",
+                context=context,
+                category=OutboundEmail.Category.SERVICE,
+            )
+        else:
+            queue_email(
+                to=[member.user.email],
+                template="upgrade_plan_ending",
+                context=context,
+                category=OutboundEmail.Category.INFORMATIONAL,
+                user=member.user,
+            )
 
 
 def _days_left(kind: str) -> int | None:

@@ -1,5 +1,7 @@
 """What licensing staff do: issue, suspend, reinstate, revoke, renew."""
 
+import csv
+import io
 from calendar import monthrange
 from datetime import datetime, timedelta
 
@@ -16,6 +18,7 @@ from licensing.services.common import (
     record,
     refuse_second_trial,
 )
+from organizations.access import notified_members
 from outbox.models import OutboundEmail
 from outbox.services import queue_email
 
@@ -23,7 +26,7 @@ from outbox.services import queue_email
 def _new_license(
     *,
     plan: Plan,
-    owner,
+    organization,
     now: datetime,
     max_machines: int | None = None,
     channels: int | None = None,
@@ -42,7 +45,7 @@ def _new_license(
         upgrade_plan_until = expires_at.date()  # a subscription covers every release of its term
     license = License(
         plan=plan,
-        owner=owner,
+        organization=organization,
         batch=batch,
         trial_of=plan.product if plan.kind == Plan.Kind.TRIAL else None,
         max_machines_override=max_machines,
@@ -54,7 +57,7 @@ def _new_license(
         key_prefix=keys.display_prefix(key),
         key_sealed=keys.seal(key),
         created_at=now,
-        claimed_at=now if owner is not None else None,
+        claimed_at=now if organization is not None else None,
     )
     return IssuedLicense(license, key)
 
@@ -70,7 +73,7 @@ def _check_overrides(max_machines: int | None, channels: int | None) -> None:
 def issue_license(
     *,
     plan: Plan,
-    owner,
+    organization,
     actor: Actor,
     max_machines: int | None = None,
     channels: int | None = None,
@@ -78,29 +81,43 @@ def issue_license(
     notify: bool = False,
     now: datetime | None = None,
 ) -> IssuedLicense:
-    """Issue one license, to a customer (``owner``) or unassigned (``owner=None``).
+    """Issue one license, to a customer's organization or unassigned (``organization=None``).
 
-    With ``notify``, the owner is told by email (a service message, queued with the commit).
+    With ``notify``, the organization's owners and managers are told by email (a service
+    message, queued with the commit).
     """
     now = now or timezone.now()
     if not plan.is_active:
         raise LicensingError("PLAN_INACTIVE", f"The plan {plan.code} is no longer offered.")
     _check_overrides(max_machines, channels)
-    refuse_second_trial(owner, plan)
+    refuse_second_trial(organization, plan)
     issued = _new_license(
-        plan=plan, owner=owner, now=now, max_machines=max_machines, channels=channels, expires_at=expires_at
+        plan=plan,
+        organization=organization,
+        now=now,
+        max_machines=max_machines,
+        channels=channels,
+        expires_at=expires_at,
     )
     with transaction.atomic():
         issued.license.save()
         record(issued.license, LicenseEvent.Kind.ISSUED, actor, now=now, plan=plan.code)
-        if notify and owner is not None:
-            queue_email(
-                to=[owner.email],
-                template="license_issued",
-                context={"license": issued.license, "plan": plan, **email_links(issued.license)},
-                category="service",
-            )
+        if notify:
+            _tell_holders(issued.license, "license_issued", {"license": issued.license, "plan": plan})
     return issued
+
+
+def _tell_holders(license: License, template: str, context: dict) -> None:
+    """A service notice to each owner and manager of the organization that holds ``license``."""
+    if license.organization_id is None:
+        return
+    for member in notified_members(license.organization_id):
+        queue_email(
+            to=[member.user.email],
+            template=template,
+            context={**context, **email_links(license)},
+            category=OutboundEmail.Category.SERVICE,
+        )
 
 
 MAX_BATCH = 1000
@@ -117,7 +134,7 @@ def issue_batch(*, plan: Plan, reseller: str, count: int, actor: Actor, now: dat
         raise LicensingError("PLAN_INACTIVE", f"The plan {plan.code} is no longer offered.")
     batch = KeyBatch.objects.create(reseller=reseller, plan=plan, size=count, created_at=now)
     licenses = License.objects.bulk_create(
-        [_new_license(plan=plan, owner=None, now=now, batch=batch).license for _ in range(count)]
+        [_new_license(plan=plan, organization=None, now=now, batch=batch).license for _ in range(count)]
     )
     LicenseEvent.objects.bulk_create(
         LicenseEvent(
@@ -135,9 +152,6 @@ def issue_batch(*, plan: Plan, reseller: str, count: int, actor: Actor, now: dat
 
 def take_batch_csv(*, batch_id: int, now: datetime | None = None) -> str:
     """The batch's keys as CSV, exactly once: a second call finds the batch taken."""
-    import csv
-    import io
-
     now = now or timezone.now()
     with transaction.atomic():
         taken = KeyBatch.objects.filter(pk=batch_id, downloaded_at__isnull=True).update(downloaded_at=now)
@@ -213,7 +227,7 @@ STATUS_CHANGES = {
 
 
 def change_status_with_notice(*, license: License, change: str, actor: Actor, reason: str) -> License:
-    """Suspend, reinstate or revoke a license and tell its owner by email (a service notice).
+    """Suspend, reinstate or revoke a license and tell its holders by email (a service notice).
 
     A suspension or revocation stops the customer's servers, so it needs a reason: it is
     recorded in the license's history, shown on the customer's license page and sent to them.
@@ -224,19 +238,8 @@ def change_status_with_notice(*, license: License, change: str, actor: Actor, re
         raise LicensingError("REASON_REQUIRED", "Give the reason: the customer sees it.")
     with transaction.atomic():
         changed = change_license(license=license, actor=actor, reason=reason)
-        if changed.owner is not None:
-            queue_email(
-                to=[changed.owner.email],
-                template="license_status_changed",
-                context={
-                    "license": changed,
-                    "plan": changed.plan,
-                    "change": change,
-                    "reason": reason,
-                    **email_links(changed),
-                },
-                category=OutboundEmail.Category.SERVICE,
-            )
+        context = {"license": changed, "plan": changed.plan, "change": change, "reason": reason}
+        _tell_holders(changed, "license_status_changed", context)
     return changed
 
 

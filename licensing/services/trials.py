@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from licensing.models import License, Plan
 from licensing.services.common import Actor, IssuedLicense, LicensingError
 from licensing.services.staff import issue_license
+from organizations.services import personal_organization
 
 
 def trial_plans() -> QuerySet[Plan]:
@@ -16,20 +17,25 @@ def trial_plans() -> QuerySet[Plan]:
 
 
 def tried_products(user) -> set[int]:
-    return set(License.objects.filter(owner=user, trial_of__isnull=False).values_list("trial_of", flat=True))
+    licenses = License.objects.filter(organization__personal_for=user, trial_of__isnull=False)
+    return set(licenses.values_list("trial_of", flat=True))
 
 
 def start_trial(*, user, plan: Plan, now: datetime | None = None) -> IssuedLicense:
     """Issue a trial license of ``plan`` to ``user``; its key is shown once by the caller.
 
-    One trial per account and product: checked under a lock on the account for a clear message,
-    and backed by a unique constraint on (owner, trial product) for anything that slips past.
+    One trial per account and product: the trial goes to the person's personal organization,
+    checked under a lock on it for a clear message, and backed by a unique constraint on
+    (organization, trial product) for anything that slips past.
     """
     if plan.kind != Plan.Kind.TRIAL:
         raise LicensingError("NOT_A_TRIAL", "This plan is not a trial.")
     try:
         with transaction.atomic():
-            return issue_license(plan=plan, owner=user, actor=Actor.customer(user), now=now)
+            organization = personal_organization(user=user)
+            return issue_license(
+                plan=plan, organization=organization, actor=Actor.customer(user, organization), now=now
+            )
     except IntegrityError:
         raise LicensingError(
             "TRIAL_ALREADY_USED", f"This account has already had a trial of {plan.product}."

@@ -2,6 +2,7 @@ from django import template
 from django.utils import timezone
 
 from licensing import standing
+from licensing.access import visible_licenses
 
 register = template.Library()
 
@@ -12,5 +13,5 @@ def licenses_at_a_glance(context) -> dict:
     user = context["request"].user
     return {
         "attention": standing.needing_attention(user, timezone.now()),
-        "has_licenses": user.licenses.exists(),
+        "has_licenses": visible_licenses(user).exists(),
     }

@@ -22,7 +22,8 @@ from accounts.models import User
 from contact.models import Inquiry
 from legal.models import Policy, PolicyVersion
 from licensing import services
-from licensing.models import License
+from licensing.access import visible_licenses
+from organizations.services import personal_organization
 from tests import personas
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -138,9 +139,10 @@ def demo():
     """The demo content (the shipped policies, licenses, machines, inquiries), plus what it lacks."""
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     customer = User.objects.get(email=DEMO_CUSTOMER)
-    license = License.objects.filter(owner=customer).order_by("created_at").first()
+    license = visible_licenses(customer).order_by("created_at").first()
     system = services.Actor.system()
-    suspended = services.issue_license(plan=license.plan, owner=customer, actor=system).license
+    own = personal_organization(user=customer)
+    suspended = services.issue_license(plan=license.plan, organization=own, actor=system).license
     services.change_status_with_notice(
         license=suspended,
         change="suspend",
@@ -193,6 +195,8 @@ def test_every_customer_page_fits_and_passes(page: Page, live_server, demo):
         reverse("licensing:claim"),
         reverse("licensing:trial"),
         reverse("licensing:show_key", args=[license.public_id]),
+        reverse("organizations:list"),
+        reverse("organizations:detail", args=[license.organization.public_id]),
         reverse("privacy:center"),
         reverse("privacy:your_data"),
         reverse("privacy:security_timeline"),
@@ -234,6 +238,8 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:licensing_license_statistics"),
         reverse("admin:licensing_license_status", args=[license.pk, "suspend"]),
         reverse("admin:licensing_plan_changelist"),
+        reverse("admin:organizations_organization_changelist"),
+        reverse("admin:organizations_organization_change", args=[license.organization_id]),
         reverse("admin:contact_inquiry_changelist"),
         reverse("admin:contact_inquiry_change", args=[inquiry.pk]),
         reverse("admin:legal_policyversion_changelist"),

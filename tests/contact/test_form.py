@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from contact.models import REFERENCE_ALPHABET, Inquiry
 from outbox.models import OutboundEmail
+from tests.licensing.conftest import held_by
 from tests.pages import page_problems
 
 from .conftest import valid_form
@@ -95,8 +96,8 @@ def test_a_customer_is_offered_their_own_licenses_and_nobody_elses(client, custo
         product=product, code="pro", name="Pro", kind="subscription", duration_days=365, channels=16
     )
     system = services.Actor.system()
-    mine = [services.issue_license(plan=plan, owner=customer, actor=system) for _ in range(2)]
-    theirs = services.issue_license(plan=plan, owner=other_customer, actor=system)
+    mine = [services.issue_license(plan=plan, organization=held_by(customer), actor=system) for _ in range(2)]
+    theirs = services.issue_license(plan=plan, organization=held_by(other_customer), actor=system)
     client.force_login(customer)
     html = client.get(reverse("contact:form")).content.decode()
     assert 'list="your-licenses"' in html and '<datalist id="your-licenses">' in html

@@ -27,17 +27,12 @@ from tests import personas
 from tests.contact.conftest import valid_form
 from tests.legal.conftest import privacy, privacy_v1  # noqa: F401 - fixtures
 from tests.licensing.conftest import digest, issue, make_plan, owned_license, plan, product  # noqa: F401
+from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db
 
 # Far under a second: a hung Redis costs one 0.25 s read timeout, then the breaker skips it.
 BOUND_SECONDS = 0.6
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RedisServer:

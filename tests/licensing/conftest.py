@@ -4,11 +4,21 @@ from itertools import count
 
 import pytest
 
+from accounts.models import User
 from licensing import services
 from licensing.models import Plan, Product, Release
 from licensing.services import Actor
+from organizations.models import Organization
+from organizations.services import personal_organization
 
 _serial = count()
+
+
+def held_by(owner: User | Organization | None) -> Organization | None:
+    """The organization that holds what is issued to ``owner``: a person's own, or the one given."""
+    if isinstance(owner, User):
+        return personal_organization(user=owner)
+    return owner
 
 
 def digest(text: str) -> str:
@@ -52,10 +62,12 @@ def plan(make_plan):
 
 @pytest.fixture
 def issue(plan):
-    """Issue a license; returns (license, key)."""
+    """Issue a license to a person's own organization, another one, or none; returns (license, key)."""
 
     def make(owner=None, *, plan_=None, **kwargs):
-        issued = services.issue_license(plan=plan_ or plan, owner=owner, actor=Actor.system(), **kwargs)
+        issued = services.issue_license(
+            plan=plan_ or plan, organization=held_by(owner), actor=Actor.system(), **kwargs
+        )
         return issued.license, issued.key
 
     return make

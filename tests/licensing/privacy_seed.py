@@ -4,6 +4,7 @@ import hashlib
 
 from licensing import services
 from licensing.models import Plan, Product
+from organizations.services import personal_organization
 
 
 def seed(user) -> None:
@@ -13,7 +14,9 @@ def seed(user) -> None:
         defaults={"product": product, "name": "Professional", "kind": Plan.Kind.SUBSCRIPTION,
                   "duration_days": 365, "channels": 16, "max_machines": 2},
     )  # fmt: skip
-    key = services.issue_license(plan=plan, owner=user, actor=services.Actor.system()).key
+    key = services.issue_license(
+        plan=plan, organization=personal_organization(user=user), actor=services.Actor.system()
+    ).key
     services.activate_machine(
         key=key,
         fingerprint=hashlib.sha256(b"privacy-seed-machine").hexdigest(),

@@ -53,7 +53,7 @@ def test_licenses_are_found_by_key_prefix_owner_email_or_id(staff, owned_license
     term = {
         "key": key.lower(),
         "prefix": license.key_prefix,
-        "email": license.owner.email.upper(),
+        "email": license.organization.personal_for.email.upper(),
         "id": str(license.public_id),
     }[how]
     url, _ = changelist()
@@ -99,9 +99,9 @@ def test_staff_issue_a_license_to_a_customer_who_is_told_by_email(staff, plan, c
     )
     assert response.status_code == 302
     license = License.objects.get()
-    assert (license.owner, license.max_machines, license.expires_at.date().isoformat()) == (
-        customer, 5, "2030-01-31"
-    )  # fmt: skip
+    held_by = license.organization.personal_for
+    expires_on = license.expires_at.date().isoformat()
+    assert (held_by, license.max_machines, expires_on) == (customer, 5, "2030-01-31")
     event = license.events.get()
     assert (event.kind, event.actor) == ("issued", "staff")
     sent = deliver_outbox()
@@ -165,7 +165,7 @@ def test_status_actions_ask_for_a_reason_then_change_the_license_and_tell_the_ow
     assert license.status == status
     event = license.events.latest("created_at")
     assert (event.kind, event.actor, event.detail["reason"]) == (kind, "staff", "Unpaid invoice 2026-114")
-    notice = latest_to(license.owner.email)
+    notice = latest_to(license.organization.personal_for.email)
     assert "Unpaid invoice 2026-114" in notice.body_text and license.reference in notice.subject
 
 
@@ -224,7 +224,7 @@ def test_renew_action_extends_and_reinstate_restores(staff, owned_license):
     assert license.status == "active"
     kinds = set(license.events.values_list("kind", flat=True))
     assert {LicenseEvent.Kind.RENEWED, LicenseEvent.Kind.REINSTATED} <= kinds
-    assert "works again" in latest_to(license.owner.email).subject
+    assert "works again" in latest_to(license.organization.personal_for.email).subject
 
 
 def test_an_action_that_does_not_apply_is_reported_not_applied(staff, owned_license):
@@ -338,7 +338,8 @@ def test_the_license_page_warns_when_the_owner_restricted_processing(staff, owne
     license, _ = owned_license
     url = reverse("admin:licensing_license_change", args=[license.pk])
     assert "No restriction" in staff.get(url).content.decode()
-    restriction.set_choices(user=license.owner, restrict=True, object_to_optional_mail=False)
+    customer = license.organization.personal_for
+    restriction.set_choices(user=customer, restrict=True, object_to_optional_mail=False)
     assert restriction.RESTRICTED_NOTE in staff.get(url).content.decode()
 
 

@@ -23,7 +23,7 @@ def test_an_air_gapped_server_is_activated_with_an_uploaded_request(
     )
 
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(license.owner.email)
+    page.get_by_label("Email").fill(license.organization.personal_for.email)
     page.get_by_label("Password").fill(personas.PASSWORD)
     page.get_by_role("button", name="Sign In", exact=True).click()
     page.goto(f"{live_server.url}/licenses/{license.public_id}/")

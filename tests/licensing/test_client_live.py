@@ -13,6 +13,7 @@ from kalytera_client import api, identity, verify
 from licensing import services
 from licensing.models import Plan, Release
 from licensing.services import Actor
+from tests.licensing.conftest import held_by
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,7 +35,7 @@ def client(live_server):
 
 def issue_at(plan, owner):
     with time_machine.travel(START, tick=False):
-        issued = services.issue_license(plan=plan, owner=owner, actor=Actor.system())
+        issued = services.issue_license(plan=plan, organization=held_by(owner), actor=Actor.system())
     return issued.license, issued.key
 
 

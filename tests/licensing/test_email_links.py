@@ -28,9 +28,9 @@ def under_a_prefix(settings) -> Iterator[str]:
     set_script_prefix(before)
 
 
-def test_license_emails_link_under_the_path_prefix(under_a_prefix, issue, customer, plan, make_plan):
+def test_license_emails_link_under_the_path_prefix(under_a_prefix, issue, customer, make_plan):
     base = under_a_prefix
-    issued = services.issue_license(plan=plan, owner=customer, actor=Actor.system(), notify=True).license
+    issued, _ = issue(customer, notify=True)
     license_url = f"{base}/licenses/{issued.public_id}/"
     contact = f"{base}/contact/?topic=licensing&license={issued.key_prefix}"
 

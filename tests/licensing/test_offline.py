@@ -44,7 +44,7 @@ def test_an_activation_request_gives_a_certificate_for_that_machine(customer_cli
     activation = Activation.objects.get(license=license)
     assert (activation.label, activation.product_version) == ("Vault NVR", "6.2.0")
     event = license.events.get(kind=LicenseEvent.Kind.ACTIVATED)
-    assert (event.actor, event.actor_user) == ("customer", license.owner)
+    assert (event.actor, event.actor_user) == ("customer", license.organization.personal_for)
 
 
 def test_a_request_works_once(customer_client, owned_license):

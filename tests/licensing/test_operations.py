@@ -6,9 +6,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from accounts.models import User
 from kalytera import personal_data
 from kalytera_client import identity
 from licensing import checks, keys, services
+from licensing.access import visible_licenses
 from licensing.models import Activation, CheckInDaily, License, LicenseEvent, UsageDaily
 from tests.licensing.conftest import digest
 
@@ -20,7 +22,7 @@ def test_issue_license_prints_only_the_key(plan, customer):
     key = out.getvalue().strip()
     assert keys.normalize(key) == key
     license = License.objects.get(key_hash=keys.lookup_hash(key))
-    assert (license.owner, license.max_machines, license.channels) == (customer, 4, 64)
+    assert (license.organization.personal_for, license.max_machines, license.channels) == (customer, 4, 64)
     assert license.expires_at.date().isoformat() == "2031-05-01"
 
 
@@ -35,7 +37,7 @@ def test_issue_license_tells_the_owner_by_email_as_the_admin_does(plan, customer
 def test_issue_license_without_owner_makes_an_unassigned_key(plan):
     out = StringIO()
     call_command("issue_license", "--plan", plan.code, stdout=out)
-    assert License.objects.get().owner is None
+    assert License.objects.get().organization is None
 
 
 @pytest.mark.parametrize(
@@ -78,11 +80,14 @@ def test_demo_content_gives_the_demo_customer_licenses_with_machines(db):
 
     accounts_demo.seed(StringIO())
     lines = demo.seed(StringIO())
-    licenses = License.objects.filter(owner__email=accounts_demo.DEMO_CUSTOMER)
+    customer = User.objects.get(email=accounts_demo.DEMO_CUSTOMER)
+    licenses = visible_licenses(customer)
     assert licenses.count() == 3
     assert Activation.objects.filter(license__in=licenses, is_active=True).count() == 3
-    key = lines[0].rsplit(" ", 1)[1]
-    assert License.objects.get(key_hash=keys.lookup_hash(key)).owner.email == accounts_demo.DEMO_CUSTOMER
+    company = License.objects.get(key_hash=keys.lookup_hash(lines[0].rsplit(" ", 1)[1])).organization
+    assert company.name == demo.DEMO_COMPANY
+    assert sorted(company.memberships.values_list("role", flat=True)) == ["manager", "owner", "viewer"]
+    assert company.licenses.count() == 2  # and one in the customer's own account
     assert demo.seed(StringIO())[0] == lines[0]  # idempotent, and prints the same key again
     assert licenses.count() == 3
     # Machines as the reference client derives them, and a month of figures for the statistics.
@@ -110,7 +115,7 @@ def test_licensing_data_is_registered_for_export_and_purge(owned_license, custom
     section.erase(customer)
     section.erase(customer)  # safe twice
     license.refresh_from_db()
-    assert license.owner is None
+    assert license.organization is None
     assert not LicenseEvent.objects.filter(actor_user=customer).exists()
     assert services.validate(key=key, fingerprint=digest("m")).code == "SUSPENDED"  # still a working record
     assert section.collect(customer) == []

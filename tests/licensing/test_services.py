@@ -232,7 +232,7 @@ def test_one_trial_per_account_and_product(make_plan, issue, customer):
 def test_claiming_records_the_owner_and_refuses_other_accounts_without_naming_them(issue, customer):
     license, key = issue(None)
     claimed = services.claim_license(user=customer, key=key.lower())
-    assert claimed.owner == customer
+    assert claimed.organization.personal_for == customer
     other = personas.make_customer("otto@other.example")
     with pytest.raises(LicensingError) as refused:
         services.claim_license(user=other, key=key)

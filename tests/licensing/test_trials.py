@@ -10,6 +10,7 @@ from django.urls import reverse
 from licensing import keys, services
 from licensing.models import License, Plan
 from licensing.services import LicensingError
+from organizations.services import personal_organization
 from tests.licensing.conftest import digest
 
 URL = reverse("licensing:trial")
@@ -25,7 +26,7 @@ def test_a_customer_starts_a_trial_and_sees_the_key_once(customer_client, custom
     assert trial_plan.name in page
     response = customer_client.post(URL, {"plan": trial_plan.code})
     assert response.status_code == 200
-    license = License.objects.get(owner=customer)
+    license = License.objects.get(organization__personal_for=customer)
     assert (license.plan, license.trial_of) == (trial_plan, trial_plan.product)
     html = response.content.decode()
     key = html.split('<code class="license-key">')[1].split("<")[0]
@@ -39,7 +40,7 @@ def test_a_second_trial_of_the_same_product_is_refused(customer_client, customer
     assert "There is no trial you can start" in customer_client.get(URL).content.decode()
     refused = customer_client.post(URL, {"plan": longer.code})
     assert refused.status_code == 400
-    assert License.objects.filter(owner=customer).count() == 1
+    assert License.objects.filter(organization__personal_for=customer).count() == 1
 
 
 def test_the_service_refuses_a_second_trial_with_a_clear_code(customer, trial_plan):
@@ -52,11 +53,15 @@ def test_the_service_refuses_a_second_trial_with_a_clear_code(customer, trial_pl
 def test_the_database_holds_one_trial_per_account_and_product(customer, trial_plan):
     first = services.start_trial(user=customer, plan=trial_plan).license
     second = License(
-        plan=trial_plan, owner=customer, trial_of=trial_plan.product, key_hash="x" * 64, key_sealed="-"
+        plan=trial_plan,
+        organization=personal_organization(user=customer),
+        trial_of=trial_plan.product,
+        key_hash="x" * 64,
+        key_sealed="-",
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         second.save()
-    assert License.objects.get(owner=customer) == first
+    assert License.objects.get(organization__personal_for=customer) == first
 
 
 def test_plans_that_are_no_trial_cannot_be_started(customer_client, customer, plan):
@@ -87,7 +92,7 @@ def test_a_trial_started_by_one_account_is_separate_from_another(
     services.start_trial(user=customer, plan=trial_plan)
     client.force_login(other_customer)
     assert client.post(URL, {"plan": trial_plan.code}).status_code == 200
-    assert License.objects.filter(owner=other_customer).count() == 1
+    assert License.objects.filter(organization__personal_for=other_customer).count() == 1
 
 
 def test_one_machine_runs_one_trial_per_product(customer, other_customer, trial_plan):
@@ -119,4 +124,4 @@ def test_concurrent_trial_starts_give_one_license(customer, trial_plan):
     with ThreadPoolExecutor(max_workers=racers) as pool:
         outcomes = sorted(pool.map(attempt, range(racers)))
     assert outcomes == ["TRIAL_ALREADY_USED"] * (racers - 1) + ["started"]
-    assert License.objects.filter(owner=customer).count() == 1
+    assert License.objects.filter(organization__personal_for=customer).count() == 1

@@ -160,7 +160,7 @@ def test_claiming_a_key_adds_it_to_the_account(customer_client, issue, customer)
     assert response.status_code == 302
     assert response["Location"] == reverse("licensing:detail", kwargs={"license_id": license.public_id})
     license.refresh_from_db()
-    assert license.owner == customer
+    assert license.organization.personal_for == customer
 
 
 def test_a_typo_in_the_key_is_explained(customer_client, issue):
@@ -205,7 +205,7 @@ def test_deactivating_asks_for_confirmation_then_frees_the_seat(customer_client,
     machine.refresh_from_db()
     assert not machine.is_active
     event = license.events.get(kind=LicenseEvent.Kind.DEACTIVATED)
-    assert (event.actor, event.actor_user) == ("customer", license.owner)
+    assert (event.actor, event.actor_user) == ("customer", license.organization.personal_for)
 
 
 def test_beyond_the_yearly_moves_the_page_points_to_licensing_support(

@@ -31,7 +31,7 @@ def key(db, settings) -> str:
         duration_days=365,
         channels=32,
     )
-    key = services.issue_license(plan=plan, owner=None, actor=services.Actor.system()).key
+    key = services.issue_license(plan=plan, organization=None, actor=services.Actor.system()).key
     services.activate_machine(key=key, fingerprint=digest("server"), product_version="6.2.0")
     return key
 

@@ -21,6 +21,7 @@ from accounts.models import SecurityEvent
 from contact.models import Inquiry
 from licensing import services
 from licensing.models import Plan, Product
+from organizations.services import personal_organization
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,9 @@ def plan(db) -> Plan:
 def grow(customer, plan: Plan, round_: int, *, sessions: bool = True) -> None:
     """More of everything a customer can accumulate."""
     for n in range(3):
-        key = services.issue_license(plan=plan, owner=customer, actor=services.Actor.system()).key
+        key = services.issue_license(
+            plan=plan, organization=personal_organization(user=customer), actor=services.Actor.system()
+        ).key
         for machine in range(2):
             services.activate_machine(
                 key=key, fingerprint=digest(f"{round_}-{n}-{machine}"), label=f"M{machine}"

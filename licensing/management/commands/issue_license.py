@@ -13,6 +13,7 @@ from accounts.models import User
 from licensing import services
 from licensing.models import Plan
 from licensing.services import Actor, LicensingError
+from organizations.services import personal_organization
 
 
 def _day(text: str) -> date:
@@ -27,7 +28,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--owner", help="Email of the account that receives the license; omit for unassigned."
+            "--owner",
+            help="Email of the account whose personal organization receives the license; omit: unassigned.",
         )
         parser.add_argument("--plan", required=True, help="Plan code, e.g. pro-1y.")
         parser.add_argument("--seats", type=int, help="Machines at once (default: the plan's).")
@@ -38,16 +40,17 @@ class Command(BaseCommand):
         plan = Plan.objects.select_related("product").filter(code=options["plan"]).first()
         if plan is None:
             raise CommandError(f"error PLAN_NOT_FOUND: no plan has the code {options['plan']!r}.")
-        owner = None
+        organization = None
         if options["owner"]:
             owner = User.objects.filter(email=options["owner"].strip().lower()).first()
             if owner is None:
                 raise CommandError(f"error OWNER_NOT_FOUND: no account has the address {options['owner']!r}.")
+            organization = personal_organization(user=owner)
         expires = options["expires"]
         try:
             issued = services.issue_license(
                 plan=plan,
-                owner=owner,
+                organization=organization,
                 actor=Actor.system(),
                 max_machines=options["seats"],
                 channels=options["channels"],

@@ -1,0 +1,15 @@
+"""Organizations: the companies (and single people) that hold licenses, and the roles of their members.
+
+Our own models rather than ``django-organizations``. That library (2.x, last released for
+Django 5.x) models a single ``OrganizationOwner`` plus an ``is_admin`` flag per member: it
+has no room for several owners or for a third role, and its invitation backends create
+users outside allauth's verified-address flow. What we need is two small tables with the
+rules in the database (one membership per person and organization, a role from a closed
+list), so the library would have cost more code to bend than it saves.
+
+Every person gets a *personal organization* (``Organization.personal_for``) that owns the
+licenses they claim alone, so accounts from before organizations keep working unchanged.
+The models leave room for what comes next: invitations (an organization, an address, a
+role), integrator grants (an organization to another, with a scope) and transfers
+(``License.organization`` changes under a row lock).
+"""

@@ -1,0 +1,30 @@
+"""Staff view of organizations and their members (invitations and transfers come with their own tools)."""
+
+from django.contrib import admin
+
+from organizations.models import Membership, Organization
+
+
+class MembershipInline(admin.StackedInline):  # stacked: each field has its label (a table does not)
+    model = Membership
+    extra = 0
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("created_at",)
+    raw_id_fields = ("user",)
+    ordering = ("user__email",)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "personal_for", "created_at")
+    list_select_related = ("personal_for",)
+    search_fields = ("name", "=memberships__user__email")
+    search_help_text = "An organization's name, or a member's exact email."
+    fields = ("name", "public_id", "personal_for", "created_at")
+    readonly_fields = ("public_id", "personal_for", "created_at")
+    inlines = [MembershipInline]
+    ordering = ("-created_at",)
+    show_full_result_count = False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # an organization holds licenses that sites run on

@@ -1,0 +1,67 @@
+"""Organizations and the people in them, with one role each."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Organization(models.Model):
+    """A company, or one person's own licenses (``personal_for``), holding licenses."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    # The person whose own licenses this holds; emptied when their account is purged.
+    personal_for = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="personal_organization",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_personal(self) -> bool:
+        return self.personal_for_id is not None
+
+    @property
+    def as_place(self) -> str:
+        """How messages to its members name it: "your account" for a personal organization."""
+        return "your account" if self.is_personal else self.name
+
+
+class Membership(models.Model):
+    """One person in one organization, with a role."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MANAGER = "manager", "Manager"
+        VIEWER = "viewer", "Viewer"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # No default ordering: the access checks read memberships on every page, and an
+        # ordering by email would join the users table each time. Pages order explicitly.
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_once_per_person"),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "manager", "viewer"]), name="membership_known_role"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "role"], name="membership_org_role_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) in {self.organization}"

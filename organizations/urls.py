@@ -1,0 +1,12 @@
+from django.urls import path
+
+from organizations import views
+
+app_name = "organizations"
+
+urlpatterns = [
+    path("", views.organization_list, name="list"),
+    path("<uuid:organization_id>/", views.organization_detail, name="detail"),
+    path("<uuid:organization_id>/members/<int:membership_id>/role/", views.change_role, name="change_role"),
+    path("<uuid:organization_id>/members/<int:membership_id>/remove/", views.remove_member, name="remove"),
+]

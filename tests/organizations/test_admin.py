@@ -1,0 +1,30 @@
+"""Licensing staff look after organizations in the admin; nobody deletes one there."""
+
+import pytest
+from django.urls import reverse
+
+from tests import personas
+
+pytestmark = pytest.mark.django_db
+
+
+def test_licensing_staff_see_an_organization_with_its_members(
+    staff_client_for, licensing_user, members, company
+):
+    client = staff_client_for(licensing_user)
+    page = client.get(reverse("admin:organizations_organization_change", args=[company.pk]))
+    assert page.status_code == 200
+    assert members["viewer"].email in page.content.decode()
+    found = client.get(
+        reverse("admin:organizations_organization_changelist"), {"q": members["manager"].email}
+    )
+    assert "Northwind Security" in found.content.decode()
+    assert (
+        client.get(reverse("admin:organizations_organization_delete", args=[company.pk])).status_code == 403
+    )
+
+
+def test_support_staff_do_not_open_organizations(staff_client_for, support_user, company):
+    client = staff_client_for(support_user)
+    assert client.get(reverse("admin:organizations_organization_changelist")).status_code == 403
+    assert personas.in_group(support_user, "Support")
