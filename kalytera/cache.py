@@ -12,7 +12,8 @@ methods, and it gives up quickly:
   (``REDIS_DOWN_SECONDS``), so that a hanging Redis costs one timeout per process in that
   time, not one per request.
 
-Every failure to reach Redis is raised as ``CacheUnavailable``; each caller decides what
+Every failure of Redis (unreachable, or an error reply such as out of memory or a read-only
+replica) is raised as ``CacheUnavailable``; each caller decides what
 it means (see "When a dependency fails" in the README). Values are stored as Django's
 backend stores them (integers as such, anything else pickled), so either backend reads
 the other's entries.
@@ -33,9 +34,11 @@ from redis.retry import Retry
 
 T = TypeVar("T")
 
+_CLEAR_BATCH = 1000  # keys asked for per SCAN and deleted per UNLINK by ``clear``
+
 
 class CacheUnavailable(Exception):
-    """Redis did not answer, or failed less than ``REDIS_DOWN_SECONDS`` ago."""
+    """Redis did not answer or refused the command, or failed less than ``REDIS_DOWN_SECONDS`` ago."""
 
 
 # One client and one "down until" moment per server URL, shared by the threads of a
@@ -71,14 +74,16 @@ class RedisCache(BaseCache):
         return client
 
     def _run(self, operation: Callable[[redis.Redis], T]) -> T:
-        """Run ``operation`` (one round trip) on the client, through the circuit breaker."""
+        """Run ``operation`` (one round trip, or the batches of ``clear``) through the circuit breaker."""
         if time.monotonic() < _down_until.get(self._url, 0.0):
             raise CacheUnavailable("Redis failed moments ago; not trying again yet.")
         try:
             return operation(self.client)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except redis.RedisError as exc:
+            # Not only an unreachable server: an error reply (out of memory under
+            # ``noeviction``, a read-only replica) leaves the cache just as unusable.
             _down_until[self._url] = time.monotonic() + self._down_seconds
-            raise CacheUnavailable(f"Redis is unreachable: {exc}") from exc
+            raise CacheUnavailable(f"Redis failed: {exc}") from exc
 
     def get_backend_timeout(self, timeout: Any = DEFAULT_TIMEOUT) -> int | None:
         if timeout == DEFAULT_TIMEOUT:
@@ -154,7 +159,24 @@ class RedisCache(BaseCache):
             self._run(lambda client: client.delete(*names))
 
     def clear(self) -> None:
-        self._run(lambda client: client.flushdb())
+        """Delete this installation's keys, those under ``KEY_PREFIX``, and no others.
+
+        Installations (and test workers) may share one Redis database, each under a prefix
+        of its own (``CACHE_KEY_PREFIX``): FLUSHDB would empty theirs too.
+        """
+        pattern = _glob_escape(self.key_prefix) + ":*"
+
+        def unlink_in_batches(client: redis.Redis) -> None:
+            batch: list[bytes] = []
+            for name in client.scan_iter(match=pattern, count=_CLEAR_BATCH):
+                batch.append(name)
+                if len(batch) == _CLEAR_BATCH:
+                    client.unlink(*batch)
+                    batch.clear()
+            if batch:
+                client.unlink(*batch)
+
+        self._run(unlink_in_batches)
 
     def close(self, **kwargs) -> None:
         """Connections stay in the process's pool between requests."""
@@ -210,6 +232,11 @@ def _loads(data: bytes | str) -> Any:
         return int(data)
     except ValueError:
         return pickle.loads(_bytes(data))  # noqa: S301 - only this platform writes to its Redis
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally in a Redis glob pattern (SCAN MATCH)."""
+    return "".join(f"\\{char}" if char in "*?[]\\" else char for char in text)
 
 
 def _bytes(data: bytes | str) -> bytes:

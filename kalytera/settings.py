@@ -351,6 +351,7 @@ PERIODIC_JOBS = [
     ("cleanup_sessions", 3600),
     ("purge_deleted_accounts", 3600),
     ("purge_expired_exports", 3600),
+    ("resume_data_exports", 600),
     ("purge_security_events", 86400),
     ("process_policy_changes", 300),
     ("purge_inquiries", 6 * 3600),

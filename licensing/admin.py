@@ -29,6 +29,7 @@ from django.utils.html import format_html
 from accounts.models import User
 from accounts.privacy import restriction
 from kalytera.downloads import attachment
+from kalytera.text import CharacterValidator
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
@@ -165,7 +166,7 @@ class IssueForm(forms.Form):
 
 
 class BatchForm(forms.Form):
-    reseller = forms.CharField(max_length=200)
+    reseller = forms.CharField(max_length=200, validators=[CharacterValidator()])
     plan = forms.ModelChoiceField(queryset=Plan.objects.filter(is_active=True).select_related("product"))
     count = forms.IntegerField(min_value=1, max_value=services.MAX_BATCH)
 
@@ -176,6 +177,7 @@ class StatusChangeForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=500,
+        validators=[CharacterValidator(multiline=True)],
         help_text="Sent to the customer by email and shown on their license page: write it for them.",
     )
     confirm = forms.BooleanField(label="Yes, change the status and tell the customer")

@@ -15,9 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -28,6 +26,7 @@ from kalytera_client import offline
 from licensing import services, standing
 from licensing.access import license_for, visible_licenses
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
+from licensing.links import contact_url
 from licensing.models import Activation, License, Plan
 from licensing.services import Actor, LicensingError, reminders
 from organizations.access import Action, allowed_actions, organizations_allowing
@@ -36,12 +35,6 @@ from organizations.services import personal_organization
 
 def _owned_activation(license: License, activation_id) -> Activation:
     return get_object_or_404(license.activations.all(), public_id=activation_id)
-
-
-def contact_url(license: License) -> str:
-    """The contact form, prefilled for a licensing inquiry about this license (by its display prefix)."""
-    query = urlencode({"topic": "licensing", "license": license.key_prefix})
-    return f"{reverse('contact:form')}?{query}"
 
 
 # Integrators hold hundreds of licenses; a page stays quick to render and to read.

@@ -97,17 +97,25 @@ def _claim(email_id: int) -> OutboundEmail | None:
     return email
 
 
+# Mail of these kinds may carry sign-in, verification or reset codes: once delivery gives
+# up, the body has no use left and is not kept (a sent message's body is never kept).
+SECRET_BEARING = (OutboundEmail.Category.ACCOUNT, OutboundEmail.Category.SECURITY)
+
+
 def _record_failure(email: OutboundEmail, error: str) -> str:
     """Schedule a retry with backoff, or give up after the last attempt; frees the claim."""
+    forget_body = {}
     if email.attempts >= settings.MAIL_MAX_ATTEMPTS:
         status, next_attempt_at = OutboundEmail.Status.FAILED, email.next_attempt_at
+        if email.category in SECRET_BEARING:
+            forget_body = {"body_text": "", "body_html": ""}
         logger.error("Gave up on email %s after %s attempts", email.pk, email.attempts)
     else:
         status, next_attempt_at = OutboundEmail.Status.PENDING, timezone.now() + retry_delay(email.attempts)
         logger.warning("Email %s not delivered (%s); will retry", email.pk, error)
     # Only while the claim is still ours: a worker that took over after it ran out decides.
     OutboundEmail.objects.filter(pk=email.pk, claimed_until=email.claimed_until).update(
-        status=status, last_error=error, next_attempt_at=next_attempt_at, claimed_until=None
+        status=status, last_error=error, next_attempt_at=next_attempt_at, claimed_until=None, **forget_body
     )
     if status == OutboundEmail.Status.PENDING:
         transaction.on_commit(partial(enqueue, email.pk, next_attempt_at), robust=True)

@@ -62,9 +62,9 @@ def redis_cache(settings):
         "redis": cache_settings(url, parallel.key_prefix("test-cache-client"))["default"],
     }
     cache = caches["redis"]
-    parallel.empty(cache, url)
+    cache.clear()
     yield cache
-    parallel.empty(cache, url)
+    cache.clear()
     cache.close()
 
 

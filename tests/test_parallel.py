@@ -1,12 +1,10 @@
 """The suite runs in parallel (``pytest -n``): every worker collects the same tests and keeps
 to its own Redis keys (``tests/parallel.py``)."""
 
-import os
 import subprocess
 import sys
 
 import pytest
-import redis
 
 from tests import parallel
 from tests.servers import ROOT
@@ -37,14 +35,3 @@ def test_each_worker_has_a_key_prefix_of_its_own(monkeypatch):
     first = parallel.key_prefix("cache")
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
     assert parallel.key_prefix("cache") != first
-
-
-def test_emptying_a_cache_leaves_other_workers_keys(redis_cache):
-    url = os.environ["REDIS_URL"]
-    redis_cache.set("mine", 1)
-    with redis.Redis.from_url(url) as client:
-        client.set("another-worker:1:theirs", 1, ex=60)
-        parallel.empty(redis_cache, url)
-        assert client.get("another-worker:1:theirs") == b"1"
-        client.delete("another-worker:1:theirs")
-    assert redis_cache.get("mine") is None

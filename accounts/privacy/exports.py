@@ -218,6 +218,28 @@ def build_data_export(export_id: int) -> bool:
     return build_export(export_id=export_id, notify=True)
 
 
+# A large export's task can be lost with its worker (killed during a database outage, say):
+# the export would stay "Being prepared" and the one-a-day limit would refuse a new one.
+# An export still pending this long after it was asked for is built again.
+STALLED_AFTER = timedelta(minutes=15)
+
+
+def resume_stalled_exports() -> int:
+    """Enqueue the build of every export pending for ``STALLED_AFTER``; returns how many.
+
+    A build that is merely slow is enqueued once more too: ``build_export`` builds each
+    export once, so the extra task finds it done and changes nothing.
+    """
+    stalled = list(
+        DataExport.objects.filter(
+            status=DataExport.Status.PENDING, requested_at__lte=timezone.now() - STALLED_AFTER
+        ).values_list("pk", flat=True)
+    )
+    for export_id in stalled:
+        build_data_export.enqueue(export_id)
+    return len(stalled)
+
+
 def exports_of(user: User) -> list[DataExport]:
     return list(DataExport.objects.filter(user=user).defer("content").order_by("-requested_at"))
 

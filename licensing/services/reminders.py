@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from licensing.links import email_links
 from licensing.models import License, LicenseEvent, LicenseReminder, Plan
 from licensing.services.common import Actor, record
 from organizations import access
@@ -144,6 +145,7 @@ def _queue(license: License, reminder: Reminder) -> None:
         "stage": reminder.kind,
         "days_left": _days_left(reminder.kind),
         "upgrade_plan_until": license.upgrade_plan_until,
+        **email_links(license),
     }
     assert license.organization_id is not None  # reminders go to held licenses only (send_reminders)
     for member in access.notified_members(license.organization_id):

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from licensing import keys
+from licensing.links import email_links
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan
 from licensing.services.common import (
     Actor,
@@ -114,7 +115,7 @@ def _tell_holders(license: License, template: str, context: dict) -> None:
         queue_email(
             to=[member.user.email],
             template=template,
-            context=context,
+            context={**context, **email_links(license)},
             category=OutboundEmail.Category.SERVICE,
         )
 

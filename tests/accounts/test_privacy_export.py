@@ -1,9 +1,12 @@
 """Access and portability: the "Your data" page and the JSON export."""
 
+import io
 import json
 import re
+from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -116,6 +119,19 @@ def test_a_large_export_is_built_by_a_task_and_announced_by_email(
     assert "ready" in emails_to(customer.email)[-1].subject
 
 
+def test_an_export_whose_task_was_lost_is_built_by_the_periodic_job(customer, other_customer, settings):
+    settings.PRIVACY_EXPORT_INLINE_MAX_ROWS = 0
+    lost = exports.request_export(user=customer)  # the commit never ran its task
+    fresh = exports.request_export(user=other_customer)
+    DataExport.objects.filter(pk=lost.pk).update(requested_at=timezone.now() - timedelta(minutes=16))
+    call_command("resume_data_exports", stdout=io.StringIO())
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (lost.status, fresh.status) == (DataExport.Status.READY, DataExport.Status.PENDING)
+    assert "ready" in emails_to(customer.email)[-1].subject
+    assert ("resume_data_exports", 600) in settings.PERIODIC_JOBS
+
+
 def test_a_task_building_an_export_twice_changes_nothing(customer, settings):
     export = exports.request_export(user=customer)
     content = DataExport.objects.get(pk=export.pk).content
@@ -127,7 +143,6 @@ def test_expired_exports_are_deleted_and_no_longer_downloadable(sudo_client, cus
     export = exports.request_export(user=customer)
     DataExport.objects.filter(pk=export.pk).update(expires_at=timezone.now())
     assert sudo_client.get(reverse("privacy:download_export", args=[export.pk])).status_code == 404
-    from django.core.management import call_command
 
     call_command("purge_expired_exports", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert not DataExport.objects.exists()

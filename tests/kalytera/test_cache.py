@@ -2,6 +2,7 @@
 
 import redis
 
+from kalytera import cache as platform_cache
 from kalytera.config import cache_settings
 
 
@@ -88,3 +89,27 @@ def _counting(method, calls: list):
         return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def test_clear_deletes_only_the_keys_under_the_prefix(redis_cache, monkeypatch):
+    monkeypatch.setattr(platform_cache, "_CLEAR_BATCH", 2)  # several SCAN and UNLINK batches
+    redis_cache.set_many({f"mine-{n}": n for n in range(5)}, 60)
+    others = ["another-installation:1:theirs", f"{redis_cache.key_prefix}x:1:near-miss"]
+    for name in others:
+        redis_cache.client.set(name, 1, ex=60)
+    redis_cache.clear()
+    assert redis_cache.get_many([f"mine-{n}" for n in range(5)]) == {}
+    assert [redis_cache.client.get(name) for name in others] == [b"1", b"1"]
+    redis_cache.client.delete(*others)
+
+
+def test_clear_takes_a_prefix_literally(redis_cache, settings):
+    settings.CACHES = {"default": {**settings.CACHES["redis"], "KEY_PREFIX": "glob*"}}
+    from django.core.cache import cache
+
+    cache.set("mine", 1)
+    redis_cache.client.set("globbed:1:theirs", 1, ex=60)
+    cache.clear()
+    assert cache.get("mine") is None
+    assert redis_cache.client.get("globbed:1:theirs") == b"1"
+    redis_cache.client.delete("globbed:1:theirs")

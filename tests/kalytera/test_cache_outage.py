@@ -38,13 +38,24 @@ BOUND_SECONDS = 0.6
 class RedisServer:
     """A private ``redis-server`` on a free loopback port, without persistence."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *options: str) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.skip("needs redis-server")
         self.port = port or free_port()
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                *options,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -253,6 +264,29 @@ def test_redis_is_used_again_once_the_down_time_has_passed(redis_server, setting
         assert cache.get("k") == 1
     finally:
         restarted.stop()
+
+
+@pytest.fixture
+def refusing_redis(settings) -> Iterator[RedisServer]:
+    """A Redis that answers every write with an error reply: a replica of a master that is gone."""
+    server = RedisServer(None, "--replicaof", "127.0.0.1", str(free_port()))
+    use_redis_on(server.port, settings)
+    yield server
+    server.stop()
+
+
+def test_error_replies_count_as_an_outage(refusing_redis, customer, owned_license):
+    from django.core.cache import cache
+
+    assert _fails(cache.set, "k", 1)  # READONLY, a redis.ResponseError
+    assert _fails(cache.get, "k")  # the breaker: not tried again at once
+    platform_cache._down_until.clear()
+    response = login(customer.email)
+    assert response.status_code == 503
+    assert "Sign-in briefly unavailable" in response.content.decode()
+    body = {"license_key": owned_license[1], "fingerprint": digest("vms-refusing")}
+    validated = api(Client(), "validate", body)
+    assert (validated.status_code, validated["Content-Type"]) == (200, "application/json")
 
 
 def test_a_working_redis_serves_the_login(redis_server, customer):

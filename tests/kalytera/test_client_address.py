@@ -1,14 +1,17 @@
 """One rule for the client's address: trusted proxies only, IPv6 counted by its /64."""
 
 import pytest
+from allauth.usersessions.models import UserSession
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.adapter import AccountAdapter
+from accounts.models import SecurityEvent
 from kalytera.checks import check_proxy_networks
 from kalytera.client_address import client_ip, rate_limit_key
 from kalytera.config import PRIVATE_NETWORKS, proxy_networks
+from tests import personas
 from tests.contact.conftest import valid_form
 
 
@@ -62,6 +65,37 @@ def test_ipv6_is_counted_by_its_64_and_ipv4_by_the_address():
     assert rate_limit_key(request_from("2001:db8:1:2:ffff::9")) == "2001:db8:1:2::/64"
     assert rate_limit_key(request_from("2001:db8:1:3::1")) == "2001:db8:1:3::/64"
     assert rate_limit_key(request_from("203.0.113.5")) == "203.0.113.5"
+
+
+def test_ipv4_seen_through_an_ipv6_socket_is_the_ipv4_address(behind_a_proxy):
+    # A server listening on [::] sees IPv4 peers as ::ffff:a.b.c.d.
+    assert rate_limit_key(request_from("::ffff:203.0.113.5")) == "203.0.113.5"
+    assert rate_limit_key(request_from("::ffff:203.0.113.6")) == "203.0.113.6"  # not one shared ::/64
+    assert client_ip(request_from("::ffff:127.0.0.1", "198.51.100.1")) == "198.51.100.1"  # a trusted proxy
+    assert client_ip(request_from("10.0.0.1", "::ffff:198.51.100.2")) == "198.51.100.2"
+
+
+def test_a_peer_without_an_address_is_a_local_proxy(settings):
+    # gunicorn on a unix socket leaves REMOTE_ADDR empty.
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request_from("", "198.51.100.1")) == "127.0.0.1"
+    assert rate_limit_key(request_from("")) == "127.0.0.1"
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_NETWORKS = ["192.0.2.10"]  # trusted whatever the networks name
+    assert client_ip(request_from("", "198.51.100.1")) == "198.51.100.1"
+    assert client_ip(request_from("")) == "127.0.0.1"
+
+
+@pytest.mark.django_db
+def test_signing_in_through_a_unix_socket_records_an_address(customer, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    form = {"login": customer.email, "password": personas.PASSWORD}
+    response = Client(REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="198.51.100.7").post(
+        reverse("account_login"), form
+    )
+    assert response.status_code == 302
+    assert set(UserSession.objects.values_list("ip", flat=True)) == {"198.51.100.7"}
+    assert set(SecurityEvent.objects.values_list("ip", flat=True)) == {"198.51.100.7"}
 
 
 def test_allauth_takes_the_address_from_the_same_rule(behind_a_proxy):

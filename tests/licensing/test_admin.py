@@ -181,6 +181,25 @@ def test_suspending_without_a_reason_is_refused(staff, owned_license):
         )
 
 
+def test_staff_text_sent_or_shown_to_customers_refuses_invisible_characters(staff, owned_license, plan):
+    license, _ = owned_license
+    url, _ = changelist()
+    chosen = {"action": "suspend", "_selected_action": [license.pk], "apply": "1", "confirm": "on"}
+    refused = staff.post(url, {**chosen, "reason": "Unpaid \u202einvoice"})
+    assert refused.status_code == 200 and "U+202E" in refused.content.decode()
+    license.refresh_from_db()
+    assert license.status == "active"
+    # Line breaks and tabs pass.
+    staff.post(url, {**chosen, "reason": "Unpaid invoice.\r\n\tSee the message of May 2."})
+    license.refresh_from_db()
+    assert license.status == "suspended"
+
+    batch = {"reseller": "Acme\u200b", "plan": plan.pk, "count": 1}
+    response = staff.post(reverse("admin:licensing_license_batch"), batch)
+    assert response.status_code == 200 and "U+200B" in response.content.decode()
+    assert not KeyBatch.objects.exists()
+
+
 def test_the_license_page_has_its_own_status_buttons(staff, owned_license):
     license, _ = owned_license
     html = staff.get(reverse("admin:licensing_license_change", args=[license.pk])).content.decode()

@@ -98,7 +98,7 @@ def test_retry_delay_grows_exponentially_and_is_capped(settings):
     assert delivery.retry_delay(30).total_seconds() == 6 * 3600
 
 
-def test_gives_up_after_the_last_attempt(settings):
+def _one_attempt_to_a_closed_port(settings) -> None:
     settings.MAIL_MAX_ATTEMPTS = 1
     settings.MAILERS = {
         "default": {
@@ -106,8 +106,28 @@ def test_gives_up_after_the_last_attempt(settings):
             "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 1},
         }
     }
+
+
+def test_gives_up_after_the_last_attempt(settings):
+    _one_attempt_to_a_closed_port(settings)
     email = _queue()
     assert delivery.deliver(email.pk) == OutboundEmail.Status.FAILED
+    # Account mail may hold a sign-in code: a message nobody will send keeps no body.
+    email.refresh_from_db()
+    assert (email.body_text, email.body_html) == ("", "")
+
+
+def test_giving_up_keeps_the_body_of_mail_without_codes(settings):
+    _one_attempt_to_a_closed_port(settings)
+    email = services.queue_email(
+        to=["ada@example.com"],
+        template="test_message",
+        context={"name": "Ada"},
+        category=OutboundEmail.Category.SUPPORT,
+    )
+    assert delivery.deliver(email.pk) == OutboundEmail.Status.FAILED
+    email.refresh_from_db()
+    assert "Ada" in email.body_text
 
 
 def test_subject_cannot_carry_extra_headers():
