@@ -13,7 +13,7 @@ INSECURE_SECRET_KEY = "django-insecure-kalytera-development-only-key-never-use-i
 _MAIL_SCHEMES = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
     "smtps": "django.core.mail.backends.smtp.EmailBackend",
-    "console": "django.core.mail.backends.console.EmailBackend",
+    "console": "outbox.console.EmailBackend",  # prints each message once, decoded
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
 }
 _TRUE = {"1", "true", "yes", "on"}

@@ -314,6 +314,8 @@ WHITENOISE_MAX_AGE = 3600
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The site's wording for the account pages allauth renders ("Sign in", sentence case).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 FORMAT_MODULE_PATH = ["kalytera.formats"]  # one date format, the zone stated
 

@@ -3,7 +3,8 @@
 Exit codes are stable (``docs/vms-client.md``): 0 success or a valid license, 1 a license
 that is not valid, 2 wrong usage, 3 a document that fails verification or an answer that
 breaks the contract, 4 a file that cannot be read or written, 5 the platform refused
-the call, 6 the platform cannot be reached. The first word a command prints on failure
+the call, 6 the platform cannot be reached, 141 the reader closed standard output (as a
+shell reports a pipe closed by ``| head -1``). The first word a command prints on failure
 is a stable code.
 """
 
@@ -26,6 +27,7 @@ from kalytera_client.verify import (
 )
 
 OK, NOT_VALID, USAGE, REJECTED, FILE_ERROR, REFUSED, UNREACHABLE = range(7)
+CLOSED_PIPE = 128 + 13  # SIGPIPE, as a shell reports a command whose reader went away
 LICENSE_KEY_VARIABLE = "KALYTERA_LICENSE_KEY"
 
 
@@ -54,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     except api.ApiError as error:
         print(f"{error.code}: {error.message}", file=sys.stderr)
         return REFUSED
+    except BrokenPipeError:
+        # The reader (``| head -1``) has what it wanted. Point standard output at nothing, so
+        # that the flush at exit does not fail again, and stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,7 +210,13 @@ def verify_command(arguments) -> int:
 
 def fingerprint_command(arguments) -> int:
     machine = _identity(arguments)
-    _print_json({"fingerprint": machine.fingerprint, "components": list(machine.components)})
+    _print_json(
+        {
+            "fingerprint": machine.fingerprint,
+            "machine_id": identity.short_id(machine.fingerprint),
+            "components": list(machine.components),
+        }
+    )
     return OK
 
 
@@ -215,14 +228,16 @@ def keys_command(arguments) -> int:
 
 
 def activate_command(arguments) -> int:
+    machine = _identity(arguments)
     result = _client(arguments).activate(
         license_key=_license_key(arguments),
-        identity=_identity(arguments),
+        identity=machine,
         name=arguments.name,
         product_version=arguments.product_version,
     )
     _write_or_print(arguments.out, result.armored)
-    print("ACTIVATED" if result.created else "ALREADY_ACTIVE", file=sys.stderr)
+    outcome = "ACTIVATED" if result.created else "ALREADY_ACTIVE"
+    print(f"{outcome} machine id {identity.short_id(machine.fingerprint)}", file=sys.stderr)
     return OK
 
 

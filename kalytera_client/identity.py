@@ -46,6 +46,16 @@ def fingerprint(machine_id: str, *, application_key: bytes = APPLICATION_KEY) ->
     return hmac.new(application_key, b"fingerprint\0" + normalise(machine_id), hashlib.sha256).hexdigest()
 
 
+def short_id(fingerprint: str) -> str:
+    """The machine id people compare: the fingerprint's first 8 hex digits, as ``cd29-cac2``.
+
+    The platform shows the same on the license page next to the machine's name, so an
+    operator can tell which server is which; 32 bits of a keyed digest reveal nothing of
+    the machine identifier it was derived from.
+    """
+    return f"{fingerprint[:4]}-{fingerprint[4:8]}".lower()
+
+
 def component_digest(name: str, value: str, *, application_key: bytes = APPLICATION_KEY) -> str:
     """``HMAC-SHA256(application_key, "component" NUL name NUL value)``: one hardware part."""
     if not COMPONENT_NAME.fullmatch(name):

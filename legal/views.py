@@ -260,6 +260,7 @@ def dismiss_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
         services.dismiss_notice(user=request.user, notice_id=notice_id)
     except LookupError:
         raise Http404("No such notice.") from None
+    messages.success(request, "Notice dismissed. Your policy history still lists it.")
     return redirect(_safe_next(request, reverse("accounts:dashboard")))
 
 

@@ -113,7 +113,7 @@ class ActivationInline(admin.TabularInline):
 
     @admin.display(description="Machine id")
     def display_id(self, activation: Activation) -> str:
-        return activation.display_id
+        return activation.display_id if activation.pk else ""  # the inline's blank template row
 
     @admin.display(description="Support")
     def support_move(self, activation: Activation) -> str:
@@ -188,6 +188,23 @@ class StatusChangeForm(forms.Form):
             self.fields["reason"].required = False
 
 
+class ReleaseForm(forms.Form):
+    """Which machine's seat support frees, and why: the customer's server stops being licensed."""
+
+    machine = forms.ModelChoiceField(queryset=Activation.objects.none(), widget=forms.RadioSelect)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text="Recorded in the license's history, which the customer sees: write it for them.",
+    )
+    confirm = forms.BooleanField(label="Yes, deactivate this machine and free its seat")
+
+    def __init__(self, *args, license: License, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        machine = cast(forms.ModelChoiceField, self.fields["machine"])
+        machine.queryset = license.activations.filter(is_active=True)
+
+
 class RenewForm(forms.Form):
     TERM, MONTHS, DATE = "term", "months", "date"
     how = forms.ChoiceField(
@@ -223,6 +240,12 @@ class RenewForm(forms.Form):
         if data["how"] == self.DATE:
             return {"until": _end_of_day(data["until"])}
         return {}
+
+
+class RenewOneForm(RenewForm):
+    """One license's renewal from its change page, confirmed (a click on a button is not enough)."""
+
+    confirm = forms.BooleanField(label="Yes, renew this license")
 
 
 def _end_of_day(day) -> datetime | None:
@@ -328,6 +351,16 @@ class LicenseAdmin(admin.ModelAdmin):
                 name="licensing_license_status",
             ),
             path(
+                "<int:license_id>/renew/",
+                self.admin_site.admin_view(self.renew_view),
+                name="licensing_license_renew",
+            ),
+            path(
+                "<int:license_id>/free-a-seat/",
+                self.admin_site.admin_view(self.release_view),
+                name="licensing_license_free_seat",
+            ),
+            path(
                 "<int:license_id>/machines/<int:activation_id>/release/",
                 self.admin_site.admin_view(self.release_view),
                 name="licensing_license_release",
@@ -403,32 +436,55 @@ class LicenseAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/licensing/statistics.html", context)
 
-    def release_view(self, request: HttpRequest, license_id: int, activation_id: int) -> HttpResponse:
-        """Support frees a seat beyond the customer's yearly moves (confirmation, then POST)."""
-        activation = get_object_or_404(
-            Activation.objects.select_related("license"), pk=activation_id, license_id=license_id
-        )
-        if not self.has_change_permission(request, activation.license):
+    def release_view(
+        self, request: HttpRequest, license_id: int, activation_id: int | None = None
+    ) -> HttpResponse:
+        """Support frees a seat beyond the customer's yearly moves (machine, reason, confirmation)."""
+        license = get_object_or_404(License, pk=license_id)
+        if not self.has_change_permission(request, license):
             return HttpResponseRedirect(reverse("admin:index"))
-        back = reverse("admin:licensing_license_change", args=[license_id])
-        if request.method == "POST":
+        form = ReleaseForm(
+            request.POST if request.method == "POST" else None,
+            license=license,
+            initial={"machine": activation_id},
+        )
+        if form.is_valid():
+            activation = form.cleaned_data["machine"]
             try:
-                services.release_for_customer(activation=activation, actor=Actor.staff(request.user))
+                services.release_for_customer(
+                    activation=activation, actor=Actor.staff(request.user), reason=form.cleaned_data["reason"]
+                )
             except LicensingError as exc:
                 self.message_user(request, exc.message, messages.WARNING)
             else:
                 self.message_user(
                     request, f"{activation} is deactivated; its seat is free.", messages.SUCCESS
                 )
-            return redirect(back)
+            return redirect("admin:licensing_license_change", license.pk)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Free the seat of {activation}",
-            "activation": activation,
-            "back": back,
+            "title": f"Free a seat of license {license.reference}",
+            "form": form,
+            "license": license,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/licensing/release_confirm.html", context)
+
+    def renew_view(self, request: HttpRequest, license_id: int) -> HttpResponse:
+        """One license's renew button on its change page."""
+        license = get_object_or_404(License.objects.select_related("plan"), pk=license_id)
+        if not self.has_change_permission(request, license):
+            return HttpResponseRedirect(reverse("admin:index"))
+        form = RenewOneForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            self._apply(
+                request,
+                License.objects.filter(pk=license.pk),
+                "renewed",
+                partial(services.renew_license, **form.renewal()),
+            )
+            return redirect("admin:licensing_license_change", license.pk)
+        return self._renew_page(request, form, License.objects.filter(pk=license.pk), action="")
 
     def _form_page(self, request, form, title: str, button: str) -> TemplateResponse:
         context = {
@@ -504,12 +560,15 @@ class LicenseAdmin(admin.ModelAdmin):
         if form.is_valid():
             self._apply(request, queryset, "renewed", partial(services.renew_license, **form.renewal()))
             return None
+        return self._renew_page(request, form, queryset, action="renew_with_form")
+
+    def _renew_page(self, request, form, queryset, action: str) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Renew {queryset.count()} license(s)",
+            "title": _status_title("renew", queryset),
             "form": form,
             "licenses": queryset.select_related("plan"),
-            "action": "renew_with_form",
+            "action": action,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/licensing/renew_form.html", context)

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from kalytera_client import identity
+from licensing import crypto
 from organizations.models import Organization
 
 
@@ -286,8 +288,12 @@ class Activation(models.Model):
 
     @property
     def display_id(self) -> str:
-        """A short id customers can match with what the VMS shows."""
-        return self.fingerprint_hash[:8]
+        """The short machine id the VMS shows too (``kalytera_client.identity.short_id``).
+
+        Taken from the VMS's own fingerprint, not from ``fingerprint_hash``, which is keyed
+        with the platform's secret and matches nothing the VMS knows.
+        """
+        return identity.short_id(crypto.unseal("fingerprint", self.fingerprint_sealed))
 
 
 class TrialUse(models.Model):

@@ -319,10 +319,13 @@ def add_months(moment, months: int):
     return moment.replace(year=year, month=month + 1, day=min(moment.day, monthrange(year, month + 1)[1]))
 
 
-def release_for_customer(*, activation: Activation, actor: Actor, now: datetime | None = None) -> Activation:
+def release_for_customer(
+    *, activation: Activation, actor: Actor, reason: str = "", now: datetime | None = None
+) -> Activation:
     """Support frees a machine's seat for a customer, beyond the yearly allowance of moves.
 
-    Recorded as a deactivation by staff; it does not use up the customer's own allowance.
+    Recorded as a deactivation by staff, with the reason if given; it does not use up the
+    customer's own allowance.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -333,5 +336,13 @@ def release_for_customer(*, activation: Activation, actor: Actor, now: datetime 
         locked.is_active = False
         locked.released_at = now
         locked.save(update_fields=["is_active", "released_at"])
-        record(locked.license, LicenseEvent.Kind.DEACTIVATED, actor, activation=locked, now=now, support=True)
+        record(
+            locked.license,
+            LicenseEvent.Kind.DEACTIVATED,
+            actor,
+            activation=locked,
+            now=now,
+            support=True,
+            **({"reason": reason} if reason else {}),
+        )
         return locked

@@ -96,7 +96,7 @@ def test_site_wide_cap_on_password_checks_refuses_before_hashing(client, custome
         assert login(client, "nobody@example.com", "wrong-password").status_code == 200
     response = login(client, customer.email)
     assert response.status_code == 200
-    assert b"Too many failed login attempts" in response.content
+    assert b"Too many failed sign-in attempts" in response.content
     assert client.get(reverse("accounts:dashboard")).status_code == 302
 
 

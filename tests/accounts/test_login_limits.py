@@ -83,7 +83,7 @@ def test_failed_attempts_are_stored_where_allauth_counts_them(redis_limits, cust
         )
     response = login(customer.email, personas.PASSWORD)
     assert response.status_code == 200
-    assert b"Too many failed login attempts" in response.content
+    assert b"Too many failed sign-in attempts" in response.content
 
 
 def test_a_password_reset_clears_the_failures_as_allauth_does(redis_limits, customer):
@@ -96,8 +96,8 @@ def test_a_password_reset_clears_the_failures_as_allauth_does(redis_limits, cust
 
 def test_the_address_limit_counts_failures_for_any_account(redis_limits):
     statuses = [login(f"nobody{n}@example.com", "wrong-password").content for n in range(11)]
-    assert all(b"Too many failed login attempts" not in body for body in statuses[:10])
-    assert b"Too many failed login attempts" in statuses[10]
+    assert all(b"Too many failed sign-in attempts" not in body for body in statuses[:10])
+    assert b"Too many failed sign-in attempts" in statuses[10]
 
 
 def test_a_successful_login_makes_twenty_one_redis_round_trips(redis_limits, customer):

@@ -57,7 +57,7 @@ def test_failed_logins_for_one_account_are_limited_across_servers(app_servers):
     # The sixth attempt is refused, even with the right password, on either server.
     response = first.post(LOGIN, {"login": customer.email, "password": personas.PASSWORD})
     assert response.status != 302
-    assert "Too many failed login attempts" in response.body
+    assert "Too many failed sign-in attempts" in response.body
 
 
 def test_the_servers_share_sessions_through_the_database(app_servers):

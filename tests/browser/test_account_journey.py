@@ -42,7 +42,7 @@ def log_in(page: Page, base: str, email: str = EMAIL) -> None:
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def next_totp_code(secret: str, used: set[str]) -> str:
@@ -63,14 +63,14 @@ def test_sign_up_verify_log_in_set_up_totp_and_end_another_session(
     # Sign up; the verification code arrives by email.
     page.goto(base)
     page.get_by_role("banner").get_by_role("link", name="Create account").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign Up")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create account")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_label("I am 16 years of age or older.").check()
     page.get_by_label("I accept the Terms of Service and have read the Privacy Policy.").check()
-    page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Enter Email Verification Code"))
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Enter the email verification code"))
     page.get_by_label("Code").fill(code_in(last_mail_to(EMAIL)))
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
@@ -82,10 +82,10 @@ def test_sign_up_verify_log_in_set_up_totp_and_end_another_session(
     # Set up an authenticator app (after re-entering the password).
     page.get_by_role("link", name="Set up two-factor authentication").click()
     page.get_by_role("link", name="Activate").first.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm Access")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm it is you")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Activate Authenticator App")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Activate an authenticator app")
     secret = page.get_by_label("Authenticator secret").input_value()
     used: set[str] = set()
     page.get_by_label("Authenticator code").fill(next_totp_code(secret, used))
@@ -96,9 +96,9 @@ def test_sign_up_verify_log_in_set_up_totp_and_end_another_session(
     # From now on the password alone is not enough.
     log_out(page)
     log_in(page, base)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Two-Factor Authentication")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Two-factor authentication")
     page.get_by_label("Code", exact=True).fill(next_totp_code(secret, used))
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
 
     # A second device signs in with a recovery code; the first one ends that session.
@@ -109,18 +109,18 @@ def test_sign_up_verify_log_in_set_up_totp_and_end_another_session(
         Authenticator.objects.get(user=user, type="recovery_codes")
     ).get_unused_codes()[0]
     other_page.get_by_label("Code", exact=True).fill(recovery_code)
-    other_page.get_by_role("button", name="Sign In", exact=True).click()
+    other_page.get_by_role("button", name="Sign in", exact=True).click()
     expect(other_page.get_by_role("heading", level=1)).to_have_text("Your account")
 
     page.goto(f"{base}/account/")
     page.get_by_role("link", name="Where you are signed in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sessions")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Where you are signed in")
     expect(page.locator("table tbody tr")).to_have_count(2)
-    page.get_by_role("button", name="Sign Out Other Sessions").click()
+    page.get_by_role("button", name="Sign out all other sessions").click()
     expect(page.locator("table tbody tr")).to_have_count(1)
 
     other_page.goto(f"{base}/account/")
-    expect(other_page.get_by_role("heading", level=1)).to_have_text("Sign In")
+    expect(other_page.get_by_role("heading", level=1)).to_have_text("Sign in")
     other.close()
 
     assert console_errors == []
@@ -154,11 +154,11 @@ def test_passkey_is_added_and_signs_in_under_the_strict_csp(page: Page, live_ser
     page.goto(f"{base}/accounts/2fa/webauthn/add/")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Add Security Key")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a security key")
     page.get_by_label("Name").fill("Laptop")
     page.get_by_label("Passwordless").check()
     page.get_by_role("button", name="Add").click()
-    expect(page.get_by_role("heading", level=1)).not_to_have_text("Add Security Key")
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Add a security key")
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN).exists()
 
     log_out(page)
@@ -188,11 +188,11 @@ def test_staff_member_signs_in_to_the_admin_through_allauth_with_two_factor(
     staff.save(update_fields=["password"])
 
     page.goto(f"{base}/staff-admin/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign In")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     log_in(page, base, email=staff.email)
     page.goto(f"{base}/staff-admin/")
     # No second factor yet: the admin stays shut and says why.
-    expect(page.get_by_role("heading", level=1)).to_have_text("Two-Factor Authentication")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Two-factor authentication")
     expect(page.get_by_text("Staff accounts need two-factor authentication")).to_be_visible()
 
     page.get_by_role("link", name="Activate").first.click()

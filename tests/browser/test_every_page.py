@@ -237,6 +237,8 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:licensing_license_batch"),
         reverse("admin:licensing_license_statistics"),
         reverse("admin:licensing_license_status", args=[license.pk, "suspend"]),
+        reverse("admin:licensing_license_renew", args=[license.pk]),
+        reverse("admin:licensing_license_free_seat", args=[license.pk]),
         reverse("admin:licensing_plan_changelist"),
         reverse("admin:organizations_organization_changelist"),
         reverse("admin:organizations_organization_change", args=[license.organization_id]),

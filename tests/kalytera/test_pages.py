@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests import personas
-from tests.pages import page_problems
+from tests.pages import page_problems, wording_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +60,7 @@ def signed_in(client, customer):
 def assert_good_page(response) -> None:
     assert response.status_code == 200, response.get("Location")
     assert page_problems(response.content.decode()) == []
+    assert wording_problems(response.content.decode()) == []
     for header, value in SECURITY_HEADERS.items():
         assert response[header] == value
     csp = response["Content-Security-Policy"]
@@ -133,3 +134,12 @@ def test_page_checker_finds_what_the_csp_would_block():
     assert "event handler onclick" in problems
     assert "reaches another host" in problems
     assert "has no label" in problems
+
+
+def test_wording_checker_finds_mixed_names_and_title_case():
+    page = "<h1>Manage Your Sessions</h1><p>Log in or <a>Sign Up</a>.</p><input type=submit value='Sign In'>"
+    problems = " | ".join(wording_problems(page))
+    assert "'Log in' where the site says 'Sign in'" in problems
+    assert "'Sign Up'" in problems and "'Sign In'" in problems
+    assert "Title Case in 'Manage Your Sessions'" in problems
+    assert wording_problems("<h1>Where you are signed in</h1><button>Sign in to Kalytera</button>") == []

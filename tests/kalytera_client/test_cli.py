@@ -1,12 +1,17 @@
 import json
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import cryptography
 import pytest
 
 from kalytera_client import cli, identity, offline
 from licensing import certificates
 from tests.kalytera_client import vectors
+from tests.kalytera_client.vectors import ROOT
 
 KEYS = str(vectors.VECTOR_DIR / "keys.json")
 SUBSCRIPTION = str(vectors.VECTOR_DIR / "valid-subscription.lic")
@@ -150,6 +155,7 @@ def test_fingerprint_prints_digests_only(capsys):
     assert code == 0
     assert json.loads(out) == {
         "fingerprint": vectors.FINGERPRINT,
+        "machine_id": f"{vectors.FINGERPRINT[:4]}-{vectors.FINGERPRINT[4:8]}",
         "components": [identity.component_digest("board", "MB-1")],
     }
     assert vectors.MACHINE_ID not in out and "MB-1" not in out
@@ -247,7 +253,10 @@ def test_activate_writes_the_certificate_with_the_key_from_the_environment(
         capsys, "activate", "--server", platform.url, "--machine-id", "m-1", "--out", str(target)
     )
 
-    assert (code, err.strip()) == (0, "ACTIVATED")
+    assert (code, err.strip()) == (
+        0,
+        f"ACTIVATED machine id {identity.short_id(identity.fingerprint('m-1'))}",
+    )
     assert "BEGIN KALYTERA LICENSE CERTIFICATE" in target.read_text()
     assert platform.requests[0]["body"]["license_key"] == LICENSE_KEY
 
@@ -356,3 +365,46 @@ def test_module_entry_point():
     )
 
     assert (result.returncode, result.stdout.split(":")[0]) == (0, "VALID")
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `| head -1` does once it has its line
+    done = subprocess.run(
+        [sys.executable, "-m", "kalytera_client", "fingerprint", "--machine-id", "machine-1"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    os.close(write_end)
+    assert (done.returncode, done.stderr) == (cli.CLOSED_PIPE, "")
+
+
+@pytest.mark.slow
+def test_the_client_installs_with_pip_and_runs_from_any_directory(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    python = venv / "bin" / "python"
+    build = tmp_path / "source"
+    shutil.copytree(ROOT / "kalytera_client", build, ignore=shutil.ignore_patterns("__pycache__"))
+    # pip fetches the build backend (setuptools) from the package index it is configured with.
+    installed = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--no-deps", build], capture_output=True, text=True
+    )
+    assert installed.returncode == 0, installed.stderr
+    # cryptography from this environment: the test installs nothing from the network.
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    (Path(site) / "platform-deps.pth").write_text(str(Path(cryptography.__file__).parent.parent))
+    done = subprocess.run(
+        [python, "-m", "kalytera_client", "fingerprint", "--machine-id", "machine-1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["fingerprint"] == identity.fingerprint("machine-1")

@@ -33,7 +33,7 @@ def sign_in(page: Page, base: str, email: str, next_path: str) -> None:
     page.goto(f"{base}/accounts/login/?next={next_path}")
     page.fill("#id_login", email)
     page.fill("#id_password", personas.PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_a_legal_editor_schedules_a_material_change_and_a_customer_accepts_it(
@@ -54,7 +54,7 @@ def test_a_legal_editor_schedules_a_material_change_and_a_customer_accepts_it(
     # The legal editor signs in with password and authenticator code.
     sign_in(page, base, editor.email, "/staff-admin/legal/policyversion/")
     page.fill("#id_code", totp_code(editor))
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("policy version", re.I)).first).to_be_visible()
 
     # Drafts the change from the version in force.

@@ -398,3 +398,10 @@ def test_the_sign_up_policy_links_follow_the_url_configuration():
         set_script_prefix(before)
     assert 'href="/portal/legal/terms/"' in help_text
     assert 'href="/portal/legal/privacy/"' in help_text
+
+
+def test_dismissing_a_notice_says_so(client, noticed_customer):
+    client.force_login(noticed_customer)
+    notice = ChangeNotice.objects.get(user=noticed_customer)
+    response = client.post(reverse("legal:dismiss_notice", args=[notice.pk]), follow=True)
+    assert "Notice dismissed." in response.content.decode()

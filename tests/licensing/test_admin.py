@@ -313,11 +313,17 @@ def test_support_frees_a_seat_without_using_the_customers_moves(staff, make_plan
     assert "Free the seat" in staff.get(url).content.decode()
     stuck.refresh_from_db()
     assert stuck.is_active  # the GET only asks
-    assert staff.post(url).status_code == 302
+    assert (
+        staff.post(url, {"machine": stuck.pk, "reason": "Old server died"}).status_code == 200
+    )  # unconfirmed
+    stuck.refresh_from_db()
+    assert stuck.is_active
+    response = staff.post(url, {"machine": stuck.pk, "reason": "Old server died", "confirm": "on"})
+    assert response.status_code == 302
     stuck.refresh_from_db()
     assert not stuck.is_active
     event = license.events.filter(kind=LicenseEvent.Kind.DEACTIVATED).latest("created_at")
-    assert (event.actor, event.detail) == ("staff", {"support": True})
+    assert (event.actor, event.detail) == ("staff", {"support": True, "reason": "Old server died"})
     assert services.moves_left(license) == 1  # the support move did not count against the customer
     assert activation.pk != stuck.pk
 
@@ -327,7 +333,7 @@ def test_only_licensing_staff_may_free_seats(staff_client_for, support_user, own
     activation = services.activate_machine(key=key, fingerprint=digest("a")).activation
     client = staff_client_for(support_user)
     url = reverse("admin:licensing_license_release", args=[license.pk, activation.pk])
-    client.post(url)
+    client.post(url, {"machine": activation.pk, "reason": "Moving", "confirm": "on"})
     activation.refresh_from_db()
     assert activation.is_active
 
@@ -378,3 +384,46 @@ def test_the_license_page_links_each_active_machine_to_freeing_its_seat(staff, o
     html = staff.get(reverse("admin:licensing_license_change", args=[license.pk])).content.decode()
     assert reverse("admin:licensing_license_release", args=[license.pk, active.pk]) in html
     assert reverse("admin:licensing_license_release", args=[license.pk, released.pk]) not in html
+
+
+def test_the_license_page_has_renew_and_free_a_seat_buttons(staff, owned_license):
+    license, _ = owned_license
+    page = staff.get(reverse("admin:licensing_license_change", args=[license.pk])).content.decode()
+    assert reverse("admin:licensing_license_renew", args=[license.pk]) in page
+    assert reverse("admin:licensing_license_free_seat", args=[license.pk]) in page
+
+
+def test_the_renew_button_asks_for_confirmation_then_renews_one_license(staff, owned_license):
+    license, _ = owned_license
+    expiry = license.expires_at
+    url = reverse("admin:licensing_license_renew", args=[license.pk])
+    assert f"Renew license {license.reference}" in staff.get(url).content.decode()
+    assert staff.post(url, {"how": "term"}).status_code == 200  # not confirmed
+    license.refresh_from_db()
+    assert license.expires_at == expiry
+    assert staff.post(url, {"how": "months", "months": 2, "confirm": "on"}).status_code == 302
+    license.refresh_from_db()
+    assert license.expires_at > expiry
+
+
+def test_the_free_a_seat_button_asks_which_machine_and_why(staff, owned_license):
+    license, key = owned_license
+    url = reverse("admin:licensing_license_free_seat", args=[license.pk])
+    assert "every seat is free" in staff.get(url).content.decode()
+    activation = services.activate_machine(key=key, fingerprint=digest("a")).activation
+    assert str(activation) in staff.get(url).content.decode()
+    staff.post(url, {"machine": activation.pk, "confirm": "on"})  # no reason
+    activation.refresh_from_db()
+    assert activation.is_active
+    staff.post(url, {"machine": activation.pk, "reason": "Replaced hardware", "confirm": "on"})
+    activation.refresh_from_db()
+    assert not activation.is_active
+
+
+def test_renew_and_free_a_seat_are_for_licensing_staff_only(staff_client_for, support_user, owned_license):
+    license, _ = owned_license
+    client = staff_client_for(support_user)
+    expiry = license.expires_at
+    client.post(reverse("admin:licensing_license_renew", args=[license.pk]), {"how": "term", "confirm": "on"})
+    license.refresh_from_db()
+    assert license.expires_at == expiry

@@ -36,7 +36,7 @@ def test_claim_see_activate_and_deactivate(page: Page, live_server, issue, custo
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(customer.email)
     page.get_by_label("Password").fill(personas.PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     page.goto(f"{live_server.url}/licenses/claim/")
     page.get_by_label("License key").fill(key.lower())

@@ -25,7 +25,7 @@ def test_an_air_gapped_server_is_activated_with_an_uploaded_request(
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(license.organization.personal_for.email)
     page.get_by_label("Password").fill(personas.PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.goto(f"{live_server.url}/licenses/{license.public_id}/")
     page.get_by_role("link", name="Activate or deactivate it with a request file").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Server without internet")

@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from kalytera_client import identity
 from licensing import certificates, services
 from licensing.models import Activation, LicenseEvent
 from tests import personas
@@ -380,3 +381,22 @@ def test_the_licensing_contact_link_follows_the_url_configuration(owned_license)
         assert contact_url(license) == f"/portal/contact/?topic=licensing&license={license.key_prefix}"
     finally:
         set_script_prefix(before)
+
+
+def test_the_machine_id_is_the_short_form_the_vms_shows_too(
+    customer_client, staff_client_for, superuser, owned_license
+):
+    license, key = owned_license
+    fingerprint = identity.fingerprint("lobby-nvr-machine-id")
+    activation = services.activate_machine(key=key, fingerprint=fingerprint, label="Lobby NVR").activation
+    shown = identity.short_id(fingerprint)
+    assert activation.display_id == shown
+    page = customer_client.get(
+        reverse("licensing:detail", kwargs={"license_id": license.public_id})
+    ).content.decode()
+    assert f"<code>{shown}</code>" in page and "Lobby NVR" in page
+    assert (
+        activation.fingerprint_hash[:8] not in page
+    )  # the platform's keyed hash matches nothing the VMS knows
+    staff_page = staff_client_for(superuser).get(reverse("admin:licensing_license_change", args=[license.pk]))
+    assert staff_page.status_code == 200 and shown in staff_page.content.decode()
