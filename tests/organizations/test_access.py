@@ -153,3 +153,11 @@ def test_the_organization_pages_and_the_refusal_pass_the_page_checks(
     ]
     for url in urls:
         assert page_problems(client.get(url).content.decode()) == [], url
+
+
+def test_removing_and_leaving_look_destructive_on_the_organization_page(members, company):
+    html = signed_in(members["owner"]).get(reverse("organizations:detail", args=[company.public_id]))
+    html = html.content.decode()
+    assert 'class="button button-danger">Remove ' in html
+    assert f'class="button button-danger">Leave {company}' in html
+    assert 'class="button button-secondary">Change role' in html
