@@ -23,6 +23,10 @@ with Server(dict(__import__("os").environ), workers=1) as server:
 """
 
 
+def _default_hangup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _gone(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -41,7 +45,14 @@ def test_the_server_stops_when_the_harness_is_stopped(sig, tmp_path):
         "LOG_LEVEL": "WARNING",
     }
     harness = subprocess.Popen(
-        [sys.executable, "-c", HARNESS], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HARNESS],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        # As started from a terminal: under nohup the suite ignores SIGHUP, and so would the
+        # harness (rightly: a harness started with nohup should outlive its terminal).
+        preexec_fn=_default_hangup,
     )
     server_pid = None
     try:
