@@ -27,11 +27,6 @@ def _date(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _error(code: str, message: str, **details) -> JsonResponse:
-    """The envelope's error with the status the contract gives ``code``."""
-    return envelope.error(code, message, openapi.ERROR_CODES[code][0], **details)
-
-
 def _license_json(license: License) -> dict:
     return {
         "id": str(license.public_id),
@@ -75,7 +70,7 @@ def _rate_limited(checks: list[tuple[str, str, str]], nonce: str | None) -> Json
     decision = ratelimit.hit_all(checks)
     if decision.allowed:
         return None
-    return _error(
+    return openapi.error_answer(
         "RATE_LIMITED",
         f"Too many requests; try again in {decision.retry_after} seconds.",
         nonce=nonce,
@@ -94,7 +89,9 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
     @sensitive_variables("body", "display")
     def view(request: HttpRequest) -> JsonResponse:
         if request.method != "POST":
-            return _error("METHOD_NOT_ALLOWED", "Use POST with a JSON body.", headers={"Allow": "POST"})
+            return openapi.error_answer(
+                "METHOD_NOT_ALLOWED", "Use POST with a JSON body.", headers={"Allow": "POST"}
+            )
         body = _read_json(request)
         if isinstance(body, JsonResponse):
             return body
@@ -106,14 +103,16 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
             return limited
         if problems:
             code = openapi.error_code(problems)
-            return _error(code, "Some fields are missing or wrong.", nonce=nonce, fields=problems)
+            return openapi.error_answer(
+                code, "Some fields are missing or wrong.", nonce=nonce, fields=problems
+            )
         if key_problem:
             fields = {"license_key": key_problem}
-            return _error("INVALID_LICENSE_KEY", key_problem, nonce=nonce, fields=fields)
+            return openapi.error_answer("INVALID_LICENSE_KEY", key_problem, nonce=nonce, fields=fields)
         try:
             return handler({**body, "license_key": display}, nonce)
         except services.LicensingError as exc:
-            return _error(exc.code, exc.message, nonce=nonce)
+            return openapi.error_answer(exc.code, exc.message, nonce=nonce)
 
     return view
 
@@ -124,19 +123,21 @@ def _read_json(request: HttpRequest) -> Body | JsonResponse:
     limit = settings.LICENSING_API_MAX_BODY_BYTES
     too_large = f"The body may be at most {limit} bytes."
     if uploads.declared_length(request) > limit:
-        return _error("PAYLOAD_TOO_LARGE", too_large)
+        return openapi.error_answer("PAYLOAD_TOO_LARGE", too_large)
     if (request.content_type or "").lower() != "application/json":
-        return _error("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json.")
+        return openapi.error_answer(
+            "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json."
+        )
     try:
         raw = request.read(limit + 1)  # never more than the limit, whatever the header claimed
     except OSError:
-        return _error("INVALID_REQUEST", "The body could not be read completely.")
+        return openapi.error_answer("INVALID_REQUEST", "The body could not be read completely.")
     if len(raw) > limit:
-        return _error("PAYLOAD_TOO_LARGE", too_large)
+        return openapi.error_answer("PAYLOAD_TOO_LARGE", too_large)
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, RecursionError):
-        return _error("INVALID_REQUEST", "The body is not valid JSON (UTF-8).")
+        return openapi.error_answer("INVALID_REQUEST", "The body is not valid JSON (UTF-8).")
 
 
 @sensitive_variables("text")
@@ -230,10 +231,12 @@ deactivate = _json_endpoint(openapi.DEACTIVATE_REQUEST, _deactivate)
 def signing_keys(request: HttpRequest) -> JsonResponse:
     nonce = _nonce(request.GET.get("nonce"))
     if request.method not in ("GET", "HEAD"):
-        return _error("METHOD_NOT_ALLOWED", "Use GET.", nonce=nonce, headers={"Allow": "GET, HEAD"})
+        return openapi.error_answer(
+            "METHOD_NOT_ALLOWED", "Use GET.", nonce=nonce, headers={"Allow": "GET, HEAD"}
+        )
     if "nonce" in request.GET and nonce is None:
         fields = {"nonce": openapi.check_value(openapi.NONCE, request.GET["nonce"])}
-        return _error(openapi.error_code(fields), "The nonce is malformed.", fields=fields)
+        return openapi.error_answer(openapi.error_code(fields), "The nonce is malformed.", fields=fields)
     limited = _rate_limited([_address_limit(request)], nonce)
     if limited:
         return limited
@@ -242,4 +245,4 @@ def signing_keys(request: HttpRequest) -> JsonResponse:
 
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
-    return _error("NOT_FOUND", "No such endpoint; see /api/v1/openapi.json.")
+    return openapi.error_answer("NOT_FOUND", "No such endpoint; see /api/v1/openapi.json.")

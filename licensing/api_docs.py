@@ -14,15 +14,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from markdown_it import MarkdownIt
 
-from kalytera import envelope
 from licensing import keys, openapi
 
 ALLOW = "GET, HEAD"
 
 
 def _method_not_allowed() -> JsonResponse:
-    status = openapi.ERROR_CODES["METHOD_NOT_ALLOWED"][0]
-    return envelope.error("METHOD_NOT_ALLOWED", "Use GET.", status, headers={"Allow": ALLOW})
+    return openapi.error_answer("METHOD_NOT_ALLOWED", "Use GET.", headers={"Allow": ALLOW})
 
 
 @csrf_exempt

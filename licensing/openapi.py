@@ -9,8 +9,9 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.http import JsonResponse
 
-from kalytera import text
+from kalytera import envelope, text
 from kalytera_client import identity
 from licensing import keys
 
@@ -547,3 +548,8 @@ def _error_example(code: str) -> dict:
         "server_time": _EXAMPLE_FORMATS["date-time"],
         "nonce": _NONCE_ECHO["example"],
     }
+
+
+def error_answer(code: str, message: str, **details) -> JsonResponse:
+    """The envelope's error with the status this contract gives ``code``."""
+    return envelope.error(code, message, ERROR_CODES[code][0], **details)
