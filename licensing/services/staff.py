@@ -111,11 +111,12 @@ def _tell_holders(license: License, template: str, context: dict) -> None:
     """A service notice to each owner and manager of the organization that holds ``license``."""
     if license.organization_id is None:
         return
+    context = {**context, **email_links(license)}
     for member in notified_members(license.organization_id):
         queue_email(
             to=[member.user.email],
             template=template,
-            context={**context, **email_links(license)},
+            context=context,
             category=OutboundEmail.Category.SERVICE,
         )
 
