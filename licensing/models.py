@@ -353,6 +353,9 @@ class LicenseEvent(models.Model):
         SUSPENDED = "suspended", "Suspended"
         REINSTATED = "reinstated", "Reinstated"
         REVOKED = "revoked", "Revoked"
+        INTEGRATOR_GRANTED = "integrator_granted", "Integrator access granted"
+        INTEGRATOR_CHANGED = "integrator_changed", "Integrator access changed"
+        INTEGRATOR_REVOKED = "integrator_revoked", "Integrator access revoked"
 
     class Actor(models.TextChoices):
         CUSTOMER = "customer", "Customer"

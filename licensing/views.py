@@ -24,7 +24,7 @@ from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera_client import offline
 from licensing import services, standing
-from licensing.access import license_for, visible_licenses
+from licensing.access import grants_reaching, license_for, visible_licenses
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.links import contact_url
 from licensing.models import Activation, License, Plan
@@ -54,8 +54,11 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     offline = standing.offline_counts([license.pk for license in page], now)
     rows = [(license, *standing.of(license, now), offline.get(license.pk, 0)) for license in page]
-    several = request.user.memberships.count() > 1  # name the organization of each license
-    return render(request, "licensing/license_list.html", {"rows": rows, "page": page, "several": several})
+    # Name the organization of each license when they are not all the person's one organization.
+    several = request.user.memberships.count() > 1 or len({row[0].organization_id for row in rows}) > 1
+    looks_after = grants_reaching(request.user).exists()
+    context = {"rows": rows, "page": page, "several": several, "looks_after": looks_after}
+    return render(request, "licensing/license_list.html", context)
 
 
 @login_required
@@ -170,7 +173,7 @@ def deactivate(request: AuthenticatedHttpRequest, license_id, activation_id) -> 
             services.release_machine(
                 license=license,
                 activation_id=activation.public_id,
-                actor=Actor.customer(request.user, license.organization),
+                actor=Actor.customer(request.user, license.acting_for),  # type: ignore[attr-defined]
             )
         except LicensingError as exc:
             context["error"] = exc
@@ -228,7 +231,7 @@ def offline_request(request: AuthenticatedHttpRequest, license_id) -> HttpRespon
     if posted and form.is_valid():
         try:
             parsed = _parse_offline(form.cleaned_data["request"])
-            actor = Actor.customer(request.user, license.organization)
+            actor = Actor.customer(request.user, license.acting_for)  # type: ignore[attr-defined]
             if isinstance(parsed, offline.ActivationRequest):
                 activated = services.activate_offline(license=license, request=parsed, actor=actor)
                 activation, document = activated.activation, activated.certificate

@@ -8,13 +8,15 @@ from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from organizations import access, services
 from organizations.forms import MemberChangeForm, OrganizationForm
-from organizations.models import Membership
+from organizations.models import IntegratorGrant, Membership
 from organizations.services import OrganizationError
 
 
@@ -36,15 +38,35 @@ def organization_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "organizations/organization_list.html",
-        {"memberships": memberships, "form": form},
+        {
+            "memberships": memberships,
+            "form": form,
+            "looks_after": IntegratorGrant.objects.active()
+            .filter(integrator__memberships__user=request.user)
+            .exists(),
+        },
         status=status,
     )
+
+
+def _grants_given(membership: Membership) -> list[IntegratorGrant]:
+    """The integrators of an organization, active and invited, for its owners (others see none)."""
+    if not access.allows(membership.role, access.Action.MANAGE_INTEGRATORS):
+        return []
+    given = membership.organization.grants_given.filter(revoked_at__isnull=True).filter(
+        Q(accepted_at__isnull=False) | Q(expires_at__gt=timezone.now())
+    )
+    return list(given.select_related("integrator").order_by("-created_at"))
 
 
 def _detail_context(membership: Membership) -> dict:
     organization = membership.organization
     members = list(organization.memberships.select_related("user").order_by("user__email"))
     return {
+        "grants_given": _grants_given(membership),
+        "grants_held": list(
+            organization.grants_held.active().select_related("customer").order_by("customer__name")
+        ),
         "organization": organization,
         "membership": membership,
         "members": members,
