@@ -33,9 +33,9 @@ def _reach(user) -> tuple[set[int], set[int]]:
     members = Membership.objects.filter(user=user).annotate(o=F("organization_id"), n=none)
     wholes = grants.filter(all_licenses=True).annotate(o=F("customer_id"), n=none)
     singles = chosen.annotate(o=none, n=F("license_id"))
-    rows = members.values_list("o", "n").union(
-        wholes.values_list("o", "n"), singles.values_list("o", "n"), all=True
-    )
+    # The stubs do not see annotations on a model Django made for a many-to-many field.
+    single_rows = singles.values_list("o", "n")  # type: ignore[misc]
+    rows = members.values_list("o", "n").union(wholes.values_list("o", "n"), single_rows, all=True)
     organizations, licenses = set(), set()
     for organization_id, license_id in rows:
         if organization_id is not None:
