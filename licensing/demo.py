@@ -5,14 +5,14 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.demo import DEMO_CUSTOMER, DEMO_MANAGER, DEMO_VIEWER
+from accounts.demo import DEMO_CUSTOMER, DEMO_INTEGRATOR, DEMO_MANAGER, DEMO_VIEWER
 from accounts.models import User
 from kalytera_client import identity
 from licensing import keys, services
 from licensing.models import License, Plan, Product, Release
-from licensing.services import Actor
-from organizations.models import Membership, Organization
-from organizations.services import personal_organization
+from licensing.services import Actor, integrators
+from organizations.models import IntegratorGrant, Membership, Organization
+from organizations.services import create_organization, personal_organization
 
 RELEASES = [("6.0.0", date(2025, 3, 4)), ("6.1.0", date(2025, 10, 14)), ("6.2.0", date(2026, 6, 2))]
 PLANS: list[dict[str, Any]] = [
@@ -73,6 +73,22 @@ def demo_company(customer: User) -> Organization:
     return company
 
 
+DEMO_INTEGRATOR_NAME = "Northwind Security Integrators"
+
+
+def demo_integrator(customer: User, company: Organization) -> None:
+    """The integrator that installs and services the demo company's sites, with a manage grant."""
+    lead = User.objects.filter(email=DEMO_INTEGRATOR).first()
+    if lead is None or IntegratorGrant.objects.active().filter(customer=company).exists():
+        return
+    integrator = Organization.objects.filter(name=DEMO_INTEGRATOR_NAME, personal_for__isnull=True).first()
+    integrator = integrator or create_organization(user=lead, name=DEMO_INTEGRATOR_NAME)
+    invitation = integrators.invite_integrator(
+        by=customer, customer=company, email=lead.email, scope="manage", send_reminders=True
+    )
+    integrators.accept_invitation(user=lead, token=invitation.token, integrator=integrator)
+
+
 def seed(stdout) -> list[str]:
     product, _ = Product.objects.get_or_create(slug="kalytera-vms", defaults={"name": "Kalytera VMS"})
     for version, released_on in RELEASES:
@@ -90,6 +106,7 @@ def seed(stdout) -> list[str]:
         License.objects.filter(organization=company, plan=plans["pro-1y"]).order_by("-expires_at").first()
     )
     if existing is not None:
+        demo_integrator(customer, company)
         return [f"Demo license key ({customer.email}): {keys.unseal(existing.key_sealed)}"]
 
     now = timezone.now()
@@ -115,6 +132,7 @@ def seed(stdout) -> list[str]:
         now=now - timedelta(days=372),
     )
     _activate(lapsed.key, "branch", "Branch office", "6.2.0", now=now - timedelta(days=10))
+    demo_integrator(customer, company)  # after the licenses, so that their histories record the grant
     # An unassigned key to try the claim page with.
     spare = services.issue_license(plan=plans["pro-1y"], organization=None, actor=Actor.system())
     return [
