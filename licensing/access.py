@@ -27,14 +27,11 @@ def _reach(user) -> tuple[set[int], set[int]]:
     """
     none = Cast(Value(None), output_field=BigIntegerField())
     grants = grants_reaching(user)
-    chosen = IntegratorGrant.licenses.through.objects.filter(
-        integratorgrant__in=grants.filter(all_licenses=False).values("pk")
-    )
+    chosen = _chosen(grants)
     members = Membership.objects.filter(user=user).annotate(o=F("organization_id"), n=none)
     wholes = grants.filter(all_licenses=True).annotate(o=F("customer_id"), n=none)
     singles = chosen.annotate(o=none, n=F("license_id"))
-    # The stubs do not see annotations on a model Django made for a many-to-many field.
-    single_rows = singles.values_list("o", "n")  # type: ignore[misc]
+    single_rows = singles.values_list("o", "n")
     rows = members.values_list("o", "n").union(wholes.values_list("o", "n"), single_rows, all=True)
     organizations, licenses = set(), set()
     for organization_id, license_id in rows:
@@ -51,10 +48,18 @@ def visible_licenses(user) -> QuerySet[License]:
     return License.objects.filter(Q(organization_id__in=organizations) | Q(pk__in=licenses))
 
 
+def _chosen(grants: QuerySet[IntegratorGrant]) -> QuerySet:
+    """The rows of licenses chosen by name in ``grants``, while the grant's customer still holds them."""
+    return IntegratorGrant.licenses.through.objects.filter(
+        integratorgrant__in=grants.filter(all_licenses=False).values("pk"),
+        license__organization=F("integratorgrant__customer"),
+    )
+
+
 def _covered_by(grants: QuerySet[IntegratorGrant]) -> QuerySet[License]:
     return License.objects.filter(
         Q(organization__in=grants.filter(all_licenses=True).values("customer"))
-        | Q(pk__in=grants.filter(all_licenses=False).values("licenses"))
+        | Q(pk__in=_chosen(grants).values("license_id"))
     )
 
 

@@ -10,8 +10,11 @@ import pytest
 from django.urls import reverse
 
 from licensing import services
+from licensing.access import licenses_granted_to
 from licensing.services import integrators
+from organizations.access import notified_members
 from organizations.models import Membership
+from organizations.services import personal_organization
 from tests.licensing.conftest import digest
 from tests.organizations.conftest import ROLES, signed_in
 
@@ -175,3 +178,28 @@ def test_a_customer_member_who_is_also_an_integrator_keeps_the_stronger_access(
     url = reverse("licensing:deactivate", args=[license.public_id, activation.public_id])
     assert signed_in(people["manager"]).get(url).status_code == 200  # the grant allows managing
     assert signed_in(members["viewer"]).get(url).status_code == 403  # the membership alone does not
+
+
+def test_a_chosen_license_that_leaves_the_customer_leaves_the_grant(
+    company, licenses, integrator, grant_to, other_customer
+):
+    (license, _key, _activation), _uncovered = licenses
+    organization, people = integrator
+    grant_to(organization, "manage", licenses=[license])
+    license.organization = personal_organization(user=other_customer)  # as a transfer would
+    license.save(update_fields=["organization"])
+    client = signed_in(people["owner"])
+    assert client.get(reverse("licensing:detail", args=[license.public_id])).status_code == 404
+    assert license.reference not in client.get(reverse("licensing:list")).content.decode()
+    assert license.reference not in client.get(reverse("licensing:integrators")).content.decode()
+    assert licenses_granted_to(organization).count() == 0
+    assert people["owner"] not in notified_members(license)
+
+
+def test_licenses_granted_to_names_the_scope(company, licenses, integrator, grant_to):
+    (license, _key, _activation), _uncovered = licenses
+    organization, _people = integrator
+    grant_to(organization, "view", licenses=[license])
+    assert list(licenses_granted_to(organization)) == [license]
+    assert list(licenses_granted_to(organization, scope="view")) == [license]
+    assert list(licenses_granted_to(organization, scope="manage")) == []
