@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from organizations.models import Membership, Organization
+from organizations.models import IntegratorGrant, Membership, Organization
 
 
 class MembershipInline(admin.StackedInline):  # stacked: each field has its label (a table does not)
@@ -14,6 +14,31 @@ class MembershipInline(admin.StackedInline):  # stacked: each field has its labe
     ordering = ("user__email",)
 
 
+class IntegratorGrantInline(admin.StackedInline):
+    """The integrators an organization gave access to, as its owners see them: read only here."""
+
+    model = IntegratorGrant
+    fk_name = "customer"
+    extra = 0
+    verbose_name = "integrator grant given"
+    verbose_name_plural = "integrator grants given"
+    fields = (
+        "integrator", "email", "scope", "all_licenses", "send_reminders",
+        "created_by", "created_at", "expires_at", "accepted_by", "accepted_at", "revoked_by", "revoked_at",
+    )  # fmt: skip
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # an owner invites; the integrator accepts with their verified address
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the history of the licenses refers to it
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "personal_for", "created_at")
@@ -22,7 +47,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_help_text = "An organization's name, or a member's exact email."
     fields = ("name", "public_id", "personal_for", "created_at")
     readonly_fields = ("public_id", "personal_for", "created_at")
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, IntegratorGrantInline]
     ordering = ("-created_at",)
     show_full_result_count = False
 

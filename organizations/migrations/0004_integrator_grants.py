@@ -4,6 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 import uuid
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 
@@ -43,3 +44,19 @@ class Migration(migrations.Migration):
             },
         ),
     ]
+
+
+def grant_view(apps, schema_editor) -> None:
+    # Licensing staff see an organization's integrators in the admin (read only).
+    app_config = apps.get_app_config("organizations")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name="Licensing")
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label="organizations", codename="view_integratorgrant")
+    )
+
+
+Migration.operations.append(migrations.RunPython(grant_view, migrations.RunPython.noop))

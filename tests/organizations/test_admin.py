@@ -28,3 +28,15 @@ def test_support_staff_do_not_open_organizations(staff_client_for, support_user,
     client = staff_client_for(support_user)
     assert client.get(reverse("admin:organizations_organization_changelist")).status_code == 403
     assert personas.in_group(support_user, "Support")
+
+
+def test_licensing_staff_see_the_integrators_of_an_organization_read_only(
+    staff_client_for, licensing_user, company, integrator, grant_to
+):
+    grant_to(integrator[0], "manage")
+    page = staff_client_for(licensing_user).get(
+        reverse("admin:organizations_organization_change", args=[company.pk])
+    )
+    body = page.content.decode()
+    assert "Integrator grant" in body and "Anchor Integrators" in body
+    assert 'name="grants_given-0-scope"' not in body  # read only
