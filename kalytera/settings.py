@@ -413,6 +413,8 @@ LICENSING_API_MAX_BODY_BYTES = 16 * 1024
 LICENSING_CHECKIN_WRITE_SECONDS = env.int("LICENSING_CHECKIN_WRITE_SECONDS", default=15 * 60)
 LICENSING_EXPIRING_SOON_DAYS = 30
 LICENSING_CLAIM_RATE = "10/m"
+# Each invitation emails an address the owner typed: a cap keeps the form from being a mailer.
+LICENSING_INTEGRATOR_INVITE_RATE = "20/h"
 
 # --- Performance ---------------------------------------------------------------------------------------
 # Mounts the benchmark's reference endpoints under /_benchmark/ (bench/, docs/performance.md).

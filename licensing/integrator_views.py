@@ -5,6 +5,7 @@ give and end access); the integrator's overview lists only what active grants re
 ``licensing.access``. An invitation link works for its verified address alone.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -14,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from kalytera import ratelimit
 from licensing import standing
 from licensing.forms import GrantChangeForm, IntegratorAcceptForm, IntegratorInviteForm
 from licensing.services import integrators
@@ -37,6 +39,15 @@ def invite(request: AuthenticatedHttpRequest, organization_id) -> HttpResponse:
     licenses = customer.licenses.select_related("plan").order_by("-created_at", "-id")
     form = IntegratorInviteForm(request.POST or None, licenses=licenses)
     if request.method == "POST" and form.is_valid():
+        decision = ratelimit.hit(
+            "integrator-invite", str(request.user.pk), settings.LICENSING_INTEGRATOR_INVITE_RATE
+        )
+        if not decision.allowed:
+            form.add_error(None, f"Too many invitations; try again in {decision.retry_after} seconds.")
+            context = {"organization": customer, "form": form}
+            response = render(request, "licensing/integrator_invite.html", context, status=429)
+            response["Retry-After"] = str(decision.retry_after)
+            return response
         data = form.cleaned_data
         try:
             invitation = integrators.invite_integrator(

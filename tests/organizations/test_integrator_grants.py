@@ -301,3 +301,15 @@ def test_membership_in_the_integrator_decides_access(company, company_license, i
     newcomer = personas.make_customer("new@anchor-integrators.example")
     Membership.objects.create(organization=organization, user=newcomer, role="viewer")
     assert signed_in(newcomer).get(url).status_code == 200
+
+
+def test_invitations_are_rate_limited_per_person(customer, company, settings):
+    settings.LICENSING_INTEGRATOR_INVITE_RATE = "2/m"
+    client = signed_in(customer)
+    url = reverse("licensing:integrator_invite", args=[company.public_id])
+    for n in range(2):
+        data = {"email": f"lead{n}@example.com", "scope": "view", "coverage": "all"}
+        assert client.post(url, data).status_code == 302
+    limited = client.post(url, {"email": "lead9@example.com", "scope": "view", "coverage": "all"})
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    assert IntegratorGrant.objects.count() == 2
