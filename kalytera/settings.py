@@ -356,6 +356,7 @@ PERIODIC_JOBS = [
     ("process_policy_changes", 300),
     ("purge_inquiries", 6 * 3600),
     ("send_license_reminders", 3600),
+    ("expire_license_transfers", 3600),
     ("flush_check_ins", 60),
     ("prune_task_results", 86400),
 ]

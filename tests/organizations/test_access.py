@@ -100,6 +100,7 @@ def test_the_table_and_the_rule_agree():
         Action.CERTIFICATE: "manager",
         Action.SHOW_KEY: "manager",
         Action.MANAGE_MEMBERS: "owner",
+        Action.TRANSFER: "owner",
     }
     assert allowed_actions("viewer") == {"VIEW"}
     assert allowed_actions(None) == set()
