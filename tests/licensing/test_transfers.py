@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from kalytera.personal_data import sections
 from licensing import services
 from licensing.models import Activation, License, LicenseEvent, LicenseTransfer
 from licensing.services import LicensingError, reminders
@@ -444,3 +445,35 @@ def test_the_recipient_sees_open_offers_to_their_address(members, company_licens
     offer(members, [license])
     page = signed_in(mia).get(reverse("licensing:transfers")).content.decode()
     assert "Northwind Security offers" in page and license.reference in page
+
+
+# --- Personal data ----------------------------------------------------------------------------
+
+
+def _section():
+    return next(section for section in sections() if section.key == "license_transfers")
+
+
+def test_the_data_page_and_export_show_offers_made_and_received(members, company_license, mia):
+    license, _key, _activation = company_license
+    offer(members, [license])
+    [made] = _section().collect(members["owner"])
+    assert made["offered_by_you"] and made["licenses"] == [license.reference]
+    assert made["recipient_email"] is None  # someone else's address is not the offerer's data
+    [received] = _section().collect(mia)
+    assert received["recipient_email"] == RECIPIENT and not received["offered_by_you"]
+    page = signed_in(mia).get(reverse("privacy:your_data")).content.decode()
+    assert "License transfers" in page
+
+
+def test_deleting_the_recipient_withdraws_the_offer_and_forgets_the_address(members, company_license, mia):
+    license, _key, _activation = company_license
+    offered = offer(members, [license])
+    _section().erase(mia)
+    offered.transfer.refresh_from_db()
+    assert offered.transfer.state == State.WITHDRAWN and offered.transfer.recipient_email == ""
+    assert _section().collect(mia) == []
+    _section().erase(members["owner"])
+    offered.transfer.refresh_from_db()
+    assert offered.transfer.offered_by is None
+    assert offered.transfer.from_organization.name == "Northwind Security"  # the company keeps its record
