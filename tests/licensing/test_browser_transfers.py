@@ -36,8 +36,9 @@ def test_a_license_moves_to_another_company_with_its_machines_and_history(
     # The recipient opens the link from the email, signed in with that address.
     # The outbox forgets a body once sent: read the delivered message, as the recipient would.
     delivered = next(str(message.body) for message in reversed(mail.outbox) if RECIPIENT in message.to)
-    link = re.search(r"https?://\S+/licenses/transfers/accept/\S+/", delivered).group(0)
-    path = re.sub(r"^https?://[^/]+", "", link)
+    link = re.search(r"https?://\S+/licenses/transfers/accept/\S+/", delivered)
+    assert link is not None, delivered
+    path = re.sub(r"^https?://[^/]+", "", link.group(0))
     other = browser.new_context(base_url=base).new_page()
     sign_in(other, base, RECIPIENT)
     other.goto(f"{base}{path}")
