@@ -28,7 +28,7 @@ from licensing.access import license_for, visible_licenses
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.links import contact_url
 from licensing.models import Activation, License, Plan
-from licensing.services import Actor, LicensingError, reminders
+from licensing.services import Actor, LicensingError, reminders, transfers
 from organizations.access import Action, allowed_actions, allows, organizations_allowing
 from organizations.services import personal_organization
 
@@ -151,6 +151,9 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
             and license.upgrade_plan_until is not None
             and license.upgrade_plan_until < now.date(),
             "reminders": [] if stopped else reminders.upcoming(license, now),
+            "pending_offer": transfers.pending_offers([license.pk], now)
+            .filter(from_organization=license.organization_id)
+            .first(),
         },
     )
 

@@ -477,3 +477,14 @@ def test_deleting_the_recipient_withdraws_the_offer_and_forgets_the_address(memb
     offered.transfer.refresh_from_db()
     assert offered.transfer.offered_by is None
     assert offered.transfer.from_organization.name == "Northwind Security"  # the company keeps its record
+
+
+def test_the_license_page_shows_a_pending_offer_instead_of_the_transfer_link(members, company_license):
+    license, _key, _activation = company_license
+    client = signed_in(members["owner"])
+    url = reverse("licensing:detail", args=[license.public_id])
+    assert "Transfer this license to another organization" in client.get(url).content.decode()
+    offer(members, [license])
+    page = client.get(url).content.decode()
+    assert "Offered to another organization until" in page
+    assert "Transfer this license to another organization" not in page
