@@ -414,6 +414,8 @@ LICENSING_API_MAX_BODY_BYTES = 16 * 1024
 LICENSING_CHECKIN_WRITE_SECONDS = env.int("LICENSING_CHECKIN_WRITE_SECONDS", default=15 * 60)
 LICENSING_EXPIRING_SOON_DAYS = 30
 LICENSING_CLAIM_RATE = "10/m"
+# Each transfer offer emails an address the owner types: a cap keeps the platform from being a mailer.
+LICENSING_TRANSFER_OFFER_RATE = "20/h"
 
 # --- Performance ---------------------------------------------------------------------------------------
 # Mounts the benchmark's reference endpoints under /_benchmark/ (bench/, docs/performance.md).

@@ -6,17 +6,21 @@ acceptance page is reached by the link from the email and is for the person whos
 address it was sent to; the services enforce every rule again under row locks.
 """
 
+import uuid
+
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from kalytera import ratelimit
 from licensing.access import license_for
 from licensing.forms import TransferAcceptForm, TransferOfferForm
 from licensing.models import License, LicenseTransfer
@@ -30,7 +34,12 @@ from organizations.services import personal_organization
 @require_http_methods(["GET", "POST"])
 def offer(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Offer the licenses chosen on the license list or a license page (``?license=<id>``, repeated)."""
-    chosen = request.GET.getlist("license")[: transfers.MAX_LICENSES_PER_OFFER]
+    try:
+        chosen = [
+            uuid.UUID(value) for value in request.GET.getlist("license")[: transfers.MAX_LICENSES_PER_OFFER]
+        ]
+    except ValueError as exc:
+        raise Http404("No such license.") from exc
     if not chosen:
         messages.info(request, "Choose the licenses to transfer in the list first.")
         return redirect("licensing:list")
@@ -39,7 +48,16 @@ def offer(request: AuthenticatedHttpRequest) -> HttpResponse:
     choices = License.objects.filter(pk__in=[license.pk for license in licenses]).select_related("plan")
     initial = {"licenses": [license.public_id for license in licenses]}
     form = TransferOfferForm(request.POST or None, licenses=choices, initial=initial)
+    context = {"form": form, "organizations": sorted({str(license.organization) for license in licenses})}
     if request.method == "POST" and form.is_valid():
+        decision = ratelimit.hit(
+            "licensing-transfer-offer", str(request.user.pk), settings.LICENSING_TRANSFER_OFFER_RATE
+        )
+        if not decision.allowed:
+            form.add_error(None, f"Too many offers; try again in {decision.retry_after} seconds.")
+            response = render(request, "licensing/transfer_offer.html", context, status=429)
+            response["Retry-After"] = str(decision.retry_after)
+            return response
         try:
             offered = transfers.offer_transfer(
                 by=request.user,
@@ -57,9 +75,7 @@ def offer(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "accepted.",
             )
             return redirect("licensing:transfers")
-    status = 400 if form.errors else 200
-    context = {"form": form, "organizations": sorted({str(license.organization) for license in licenses})}
-    return render(request, "licensing/transfer_offer.html", context, status=status)
+    return render(request, "licensing/transfer_offer.html", context, status=400 if form.errors else 200)
 
 
 @login_required

@@ -240,8 +240,8 @@ def accept_transfer(
         )
         if transfer is None:
             raise LicensingError("TRANSFER_NOT_FOUND", "This transfer link is not valid.")
+        refuse_other_people(user, transfer)  # first: others learn nothing about the offer
         _refuse_closed(transfer, now)
-        refuse_other_people(user, transfer)
         if not allows(_role(user, organization), Action.CLAIM):
             raise LicensingError(
                 "NOT_AN_OWNER",

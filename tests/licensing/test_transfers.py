@@ -488,3 +488,22 @@ def test_the_license_page_shows_a_pending_offer_instead_of_the_transfer_link(mem
     page = client.get(url).content.decode()
     assert "Offered to another organization until" in page
     assert "Transfer this license to another organization" not in page
+
+
+def test_offers_are_rate_limited_per_person(settings, members, company_license, issue, company):
+    settings.LICENSING_TRANSFER_OFFER_RATE = "1/h"
+    license, _key, _activation = company_license
+    second, _ = issue(company)
+    client = signed_in(members["owner"])
+    for n, chosen in enumerate((license, second)):
+        url = f"{reverse('licensing:offer')}?license={chosen.public_id}"
+        data = {"licenses": [str(chosen.public_id)], "recipient_email": f"r{n}@x.example", "confirm": "on"}
+        response = client.post(url, data)
+    assert response.status_code == 429 and "Too many offers" in response.content.decode()
+    assert LicenseTransfer.objects.count() == 1
+
+
+def test_the_offer_page_answers_bad_input(members, company_license):
+    client = signed_in(members["owner"])
+    assert client.get(f"{reverse('licensing:offer')}?license=not-a-uuid").status_code == 404
+    assert client.get(reverse("licensing:offer")).status_code == 302  # nothing chosen: back to the list
