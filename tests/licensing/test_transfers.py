@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -507,3 +509,24 @@ def test_the_offer_page_answers_bad_input(members, company_license):
     client = signed_in(members["owner"])
     assert client.get(f"{reverse('licensing:offer')}?license=not-a-uuid").status_code == 404
     assert client.get(reverse("licensing:offer")).status_code == 302  # nothing chosen: back to the list
+
+
+def test_the_transfers_page_costs_the_same_queries_as_transfers_grow(members, company, contoso, mia, issue):
+    client = signed_in(members["owner"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(reverse("licensing:transfers")).status_code == 200
+        return len(context)
+
+    def one_more(n: int) -> None:
+        offered = offer(members, [issue(company)[0], issue(company)[0]])
+        if n % 2:
+            accept_transfer(user=mia, token=offered.token, organization=contoso)
+
+    one_more(0)
+    queries()
+    before = queries()
+    for n in range(1, 6):
+        one_more(n)
+    assert queries() == before
