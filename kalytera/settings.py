@@ -356,6 +356,7 @@ PERIODIC_JOBS = [
     ("process_policy_changes", 300),
     ("purge_inquiries", 6 * 3600),
     ("send_license_reminders", 3600),
+    ("expire_license_transfers", 3600),
     ("flush_check_ins", 60),
     ("prune_task_results", 86400),
 ]
@@ -415,6 +416,8 @@ LICENSING_EXPIRING_SOON_DAYS = 30
 LICENSING_CLAIM_RATE = "10/m"
 # Each invitation emails an address the owner typed: a cap keeps the form from being a mailer.
 LICENSING_INTEGRATOR_INVITE_RATE = "20/h"
+# Each transfer offer emails an address the owner types: a cap keeps the platform from being a mailer.
+LICENSING_TRANSFER_OFFER_RATE = "20/h"
 
 # --- Performance ---------------------------------------------------------------------------------------
 # Mounts the benchmark's reference endpoints under /_benchmark/ (bench/, docs/performance.md).

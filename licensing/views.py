@@ -28,8 +28,8 @@ from licensing.access import grants_reaching, license_for, visible_licenses
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.links import contact_url
 from licensing.models import Activation, License, Plan
-from licensing.services import Actor, LicensingError, reminders
-from organizations.access import Action, allowed_actions, organizations_allowing
+from licensing.services import Actor, LicensingError, reminders, transfers
+from organizations.access import Action, allowed_actions, allows, organizations_allowing
 from organizations.services import personal_organization
 
 
@@ -54,10 +54,19 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     offline = standing.offline_counts([license.pk for license in page], now)
     rows = [(license, *standing.of(license, now), offline.get(license.pk, 0)) for license in page]
+    roles = dict(request.user.memberships.values_list("organization_id", "role"))
     # Name the organization of each license when they are not all the person's one organization.
     looks_after = grants_reaching(request.user).exists()
-    several = looks_after or request.user.memberships.count() > 1
-    context = {"rows": rows, "page": page, "several": several, "looks_after": looks_after}
+    several = looks_after or len(roles) > 1
+    # Owners choose licenses here to transfer them (a checkbox on each license they may give).
+    transferable = {org for org, role in roles.items() if allows(role, Action.TRANSFER)}
+    context = {
+        "rows": rows,
+        "page": page,
+        "several": several,
+        "transferable": transferable,
+        "looks_after": looks_after,
+    }
     return render(request, "licensing/license_list.html", context)
 
 
@@ -150,6 +159,9 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
             and license.upgrade_plan_until is not None
             and license.upgrade_plan_until < now.date(),
             "reminders": [] if stopped else reminders.upcoming(license, now),
+            "pending_offer": transfers.pending_offers([license.pk], now)
+            .filter(from_organization=license.organization_id)
+            .first(),
         },
     )
 

@@ -31,6 +31,7 @@ class Action(StrEnum):
     SHOW_KEY = "see license keys"
     MANAGE_MEMBERS = "change members and their roles"
     MANAGE_INTEGRATORS = "give integrators access and revoke it"
+    TRANSFER = "transfer licenses to another organization"
 
 
 # The least role that allows each action; a higher role allows everything a lower one does.
@@ -43,6 +44,7 @@ REQUIRED_ROLE: dict[Action, str] = {
     Action.SHOW_KEY: Role.MANAGER,
     Action.MANAGE_MEMBERS: Role.OWNER,
     Action.MANAGE_INTEGRATORS: Role.OWNER,
+    Action.TRANSFER: Role.OWNER,
 }
 _RANK = {Role.VIEWER: 1, Role.MANAGER: 2, Role.OWNER: 3}
 
@@ -91,9 +93,10 @@ def organizations_allowing(user, action: Action) -> QuerySet[Organization]:
 Scope = IntegratorGrant.Scope
 # What an integrator grant lets its organization's members do, by grant scope and their own role:
 # with "manage", owners and managers act as a customer's manager would; everyone else only sees.
-# Claiming keys and changing members stay with the customer (they need a membership).
+# Claiming keys, changing members and integrators, and transferring licenses stay with the
+# customer's own members, whatever the grant.
 _ACTS_FOR_CUSTOMER = (Role.OWNER, Role.MANAGER)
-_CUSTOMER_ONLY = (Action.CLAIM, Action.MANAGE_MEMBERS, Action.MANAGE_INTEGRATORS)
+_CUSTOMER_ONLY = (Action.CLAIM, Action.MANAGE_MEMBERS, Action.MANAGE_INTEGRATORS, Action.TRANSFER)
 
 
 def granted_role(scope: str, integrator_role: str | None) -> str | None:
@@ -108,7 +111,12 @@ class GrantRequired(ExplainedRefusal):
 
     def __init__(self, action: Action, grant: IntegratorGrant, integrator_role: str) -> None:
         customer, integrator = grant.customer, grant.integrator
-        if grant.scope == Scope.VIEW:
+        if action in _CUSTOMER_ONLY:
+            message = (
+                f"Only members of {customer} can {action} for {customer}: "
+                f"your organization's grant from {customer} does not allow it."
+            )
+        elif grant.scope == Scope.VIEW:
             message = (
                 f"To {action} for {customer}, your organization needs a grant that allows managing: "
                 f"your organization's grant from {customer} allows viewing only. "

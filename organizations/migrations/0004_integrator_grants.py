@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0007_integrator_events'),
+        ('licensing', '0007_transfers'),
         ('organizations', '0003_licensing_group_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -25,7 +25,8 @@ def test_the_demo_integrator_manages_the_demo_company_and_seeding_twice_adds_not
         "Northwind Security Integrators",
     )
     assert (grant.scope, grant.all_licenses, grant.send_reminders) == ("manage", True, True)
-    assert LicenseEvent.objects.filter(kind=LicenseEvent.Kind.INTEGRATOR_GRANTED).count() == 2
+    granted = LicenseEvent.objects.filter(kind=LicenseEvent.Kind.INTEGRATOR_GRANTED)
+    assert granted.count() == grant.customer.licenses.count() >= 2
     lead = User.objects.get(email="integrator@kalytera.example")
     page = signed_in(lead).get(reverse("licensing:integrators")).content.decode()
     assert "Northwind Security GmbH" in page and "Warehouse NVR" not in page

@@ -62,6 +62,7 @@ PAGES = [
     ("full key", "get", _license_url("licensing:show_key"), None, MANAGE, 302),  # to reauthentication
     ("offline page", "get", _license_url("licensing:offline"), None, MANAGE, 200),
     ("offline request", "post", _license_url("licensing:offline"), {"request_text": "x"}, MANAGE, 200),
+    ("transfer offer", "get", lambda license, *rest: f"{reverse('licensing:offer')}?license={license.public_id}", None, CUSTOMER_ONLY, 403),  # noqa: E501
     ("members page", "get", _organization_url("organizations:detail"), None, CUSTOMER_ONLY, None),
     ("change a role", "post", _organization_url("organizations:change_role"), {"role": "owner"}, CUSTOMER_ONLY, None),  # noqa: E501
     ("remove a member", "post", _organization_url("organizations:remove"), {}, CUSTOMER_ONLY, None),
@@ -72,8 +73,10 @@ PAGES = [
 
 
 def expected(what_it_needs: str, allowed: int | None, role: str, scope: str, covered: bool) -> int:
-    if what_it_needs == CUSTOMER_ONLY or not covered:
+    if not covered:
         return 404
+    if what_it_needs == CUSTOMER_ONLY:
+        return allowed or 404  # a covered license says why; the customer's organization stays unseen
     if what_it_needs == VIEW or (scope == "manage" and role in ("owner", "manager")):
         assert allowed is not None
         return allowed
@@ -100,7 +103,9 @@ def test_every_page_answers_an_integrator_by_role_scope_and_coverage(
     assert response.status_code == status, (what, role, scope, covered)
     if status == 403:
         body = response.content.decode()
-        if scope == "view":
+        if needs == CUSTOMER_ONLY:
+            assert "grant from Northwind Security does not allow it" in body
+        elif scope == "view":
             assert "grant from Northwind Security allows viewing only" in body
         else:
             assert "you need the manager role or higher in Anchor Integrators" in body
