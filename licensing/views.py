@@ -58,8 +58,10 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Name the organization of each license when they are not all the person's one organization.
     looks_after = grants_reaching(request.user).exists()
     several = looks_after or len(roles) > 1
-    # Owners choose licenses here to transfer them (a checkbox on each license they may give).
-    transferable = {org for org, role in roles.items() if allows(role, Action.TRANSFER)}
+    # Owners choose licenses here to transfer them (a checkbox on each license they may give);
+    # licenses an integrator looks after are never among them.
+    on_page = {row[0].organization_id for row in rows}
+    transferable = {org for org, role in roles.items() if allows(role, Action.TRANSFER) and org in on_page}
     context = {
         "rows": rows,
         "page": page,

@@ -208,3 +208,15 @@ def test_licenses_granted_to_names_the_scope(company, licenses, integrator, gran
     assert list(licenses_granted_to(organization)) == [license]
     assert list(licenses_granted_to(organization, scope="view")) == [license]
     assert list(licenses_granted_to(organization, scope="manage")) == []
+
+
+def test_the_license_list_offers_no_transfer_of_licenses_an_integrator_looks_after(
+    company, licenses, integrator, grant_to
+):
+    organization, people = integrator
+    grant_to(organization, "manage")
+    body = (
+        signed_in(people["owner"]).get(reverse("licensing:list")).content.decode()
+    )  # owner of the integrator
+    assert "Transfer selected" not in body
+    assert 'name="license"' not in body
