@@ -313,3 +313,19 @@ def test_invitations_are_rate_limited_per_person(customer, company, settings):
     limited = client.post(url, {"email": "lead9@example.com", "scope": "view", "coverage": "all"})
     assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
     assert IntegratorGrant.objects.count() == 2
+
+
+def test_managers_and_viewers_of_the_customer_are_told_only_owners_give_access(
+    company, members, integrator, grant_to
+):
+    grant = grant_to(integrator[0], "view")
+    for role in ("manager", "viewer"):
+        client = signed_in(members[role])
+        page = client.get(reverse("licensing:integrator_invite", args=[company.public_id]))
+        assert page.status_code == 403
+        assert "you need the owner role" in page.content.decode()
+        revoke = client.post(
+            reverse("licensing:integrator_revoke", args=[company.public_id, grant.public_id])
+        )
+        assert revoke.status_code == 403
+    assert IntegratorGrant.objects.active().count() == 1
