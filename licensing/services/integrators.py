@@ -137,21 +137,23 @@ def covered_licenses(grant: IntegratorGrant) -> list[License]:
     return list(grant.licenses.filter(organization=grant.customer_id).order_by("pk"))
 
 
+def _event(grant: IntegratorGrant, license: License, kind: str, actor: Actor, now: datetime, **detail):
+    assert grant.integrator is not None  # only accepted grants are recorded
+    return LicenseEvent(
+        license=license,
+        kind=kind,
+        actor=actor.kind,
+        actor_user=actor.user,
+        organization=actor.organization,
+        detail={"integrator": grant.integrator.name, "scope": grant.scope, **detail},
+        created_at=now,
+    )
+
+
 def _record_all(grant: IntegratorGrant, kind: str, actor: Actor, now: datetime, **detail) -> None:
     """One history entry per license the grant covers, in one statement."""
-    assert grant.integrator is not None
-    detail = {"integrator": grant.integrator.name, "scope": grant.scope, **detail}
     LicenseEvent.objects.bulk_create(
-        LicenseEvent(
-            license=license,
-            kind=kind,
-            actor=actor.kind,
-            actor_user=actor.user,
-            organization=actor.organization,
-            detail=detail,
-            created_at=now,
-        )
-        for license in covered_licenses(grant)
+        _event(grant, license, kind, actor, now, **detail) for license in covered_licenses(grant)
     )
 
 
@@ -255,3 +257,25 @@ def change_grant(
         actor = Actor.customer(by, customer)
         _record_all(grant, LicenseEvent.Kind.INTEGRATOR_CHANGED, actor, now, previous_scope=previous)
     return grant
+
+
+def record_holder_change(
+    licenses: list[License], *, previous: Organization | None, new: Organization, now: datetime
+) -> None:
+    """Licenses changed hands (a claim, a transfer): the histories say which integrators lost or gained them.
+
+    Access follows the holder: the grants of ``previous`` stop covering the licenses, the grants
+    of all of ``new``'s licenses cover them from now on. Nothing is written when no grant applies.
+    """
+    system, events = Actor.system(), []
+    active = IntegratorGrant.objects.active().select_related("integrator").order_by("pk")
+    if previous is not None:
+        for grant in active.filter(customer=previous).prefetch_related("licenses"):
+            named = {license.pk for license in grant.licenses.all()}
+            lost = [license for license in licenses if grant.all_licenses or license.pk in named]
+            kind = LicenseEvent.Kind.INTEGRATOR_REVOKED
+            events += [_event(grant, license, kind, system, now, left=previous.name) for license in lost]
+    for grant in active.filter(customer=new, all_licenses=True):
+        kind = LicenseEvent.Kind.INTEGRATOR_GRANTED
+        events += [_event(grant, license, kind, system, now, joined=new.name) for license in licenses]
+    LicenseEvent.objects.bulk_create(events)

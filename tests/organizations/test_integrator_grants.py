@@ -9,9 +9,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from licensing import services
 from licensing.models import LicenseEvent
 from licensing.services import integrators
 from licensing.services.integrators import GrantError
+from licensing.services.transfers import accept_transfer, offer_transfer
 from organizations.access import RoleRequired
 from organizations.models import IntegratorGrant, Membership
 from organizations.services import create_organization
@@ -329,3 +331,27 @@ def test_managers_and_viewers_of_the_customer_are_told_only_owners_give_access(
         )
         assert revoke.status_code == 403
     assert IntegratorGrant.objects.active().count() == 1
+
+
+def test_licenses_that_change_hands_record_the_integrators_they_leave_and_join(
+    customer, company, integrator, grant_to, issue, other_customer
+):
+    organization, people = integrator
+    grant_to(organization, "manage")
+    _spare, key = issue(None)
+    claimed = services.claim_license(user=customer, key=key, organization=company)
+    joined = claimed.events.get(kind=LicenseEvent.Kind.INTEGRATOR_GRANTED)
+    assert (joined.actor, joined.detail["integrator"], joined.detail["joined"]) == (
+        "system",
+        "Anchor Integrators",
+        "Northwind Security",
+    )
+    receiver = create_organization(user=other_customer, name="Receiver Ltd")
+    offer = offer_transfer(by=customer, licenses=[claimed], recipient_email=other_customer.email)
+    accept_transfer(user=other_customer, token=offer.token, organization=receiver)
+    left = claimed.events.get(kind=LicenseEvent.Kind.INTEGRATOR_REVOKED)
+    assert (left.actor, left.detail["left"]) == ("system", "Northwind Security")
+    assert (
+        signed_in(people["owner"]).get(reverse("licensing:detail", args=[claimed.public_id])).status_code
+        == 404
+    )
