@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "licensing",
     "contact",
     "legal",
+    "community",
     "outbox",
     "kalytera.apps.KalyteraAdminConfig",
     "django.contrib.auth",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # full-text search of the community (SQLite falls back)
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -358,6 +360,7 @@ PERIODIC_JOBS = [
     ("send_license_reminders", 3600),
     ("flush_check_ins", 60),
     ("prune_task_results", 86400),
+    ("send_community_notices", 120),
 ]
 
 # --- Privacy center ---------------------------------------------------------------------------------------
@@ -380,7 +383,9 @@ USERSESSIONS_ADAPTER = "accounts.security_events.UserSessionsAdapter"
 # --- Legal --------------------------------------------------------------------------------------------
 # Signed-in people with a material Terms change to accept are sent to the accept page
 # from these paths (license features); every other page stays open.
-LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list("LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/"])
+LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list(
+    "LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/", "/community/write/"]
+)
 LEGAL_NOTICE_BATCH_SIZE = env.int("LEGAL_NOTICE_BATCH_SIZE", default=500)
 MIDDLEWARE += ["legal.middleware.TermsAcceptanceMiddleware"]
 
@@ -397,6 +402,17 @@ CONTACT_FORM_MAX_AGE_HOURS = env.int("CONTACT_FORM_MAX_AGE_HOURS", default=24)
 # Retention, stated in the Privacy Policy: closed inquiries (24 months) and spam.
 CONTACT_RETENTION_CLOSED_DAYS = env.int("CONTACT_RETENTION_CLOSED_DAYS", default=730)
 CONTACT_RETENTION_SPAM_DAYS = env.int("CONTACT_RETENTION_SPAM_DAYS", default=30)
+
+# --- Community ---------------------------------------------------------------------------------------
+# Posts per account and per client address (every rate must hold), counted in the shared cache.
+COMMUNITY_POST_RATE_LIMITS = env.list("COMMUNITY_POST_RATE_LIMITS", default=["5/10m", "60/d"])
+COMMUNITY_ADDRESS_RATE_LIMITS = env.list("COMMUNITY_ADDRESS_RATE_LIMITS", default=["20/h"])
+COMMUNITY_MAX_POST_CHARS = env.int("COMMUNITY_MAX_POST_CHARS", default=20_000)
+# Until a moderator approved one of their posts, members' posts wait for review and hold few links.
+COMMUNITY_NEW_MEMBER_MAX_LINKS = env.int("COMMUNITY_NEW_MEMBER_MAX_LINKS", default=2)
+# Follow notices wait this long, so that replies arriving together go out as one digest.
+COMMUNITY_NOTICE_DELAY_SECONDS = env.int("COMMUNITY_NOTICE_DELAY_SECONDS", default=300)
+COMMUNITY_NOTICE_BATCH_SIZE = env.int("COMMUNITY_NOTICE_BATCH_SIZE", default=200)
 
 # --- Licensing ---
 # Both secrets live only in the environment: the pepper keys the hashes of license keys and
