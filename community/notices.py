@@ -1,10 +1,11 @@
 """Email to followers about new posts: optional mail, batched, exactly once.
 
-The job (``manage.py send_community_notices``, run by the scheduler) takes the follows
-that have posts published since their last notice, a batch at a time, each batch in a
-transaction that locks its follow rows with ``SKIP LOCKED``: a second job running at the
-same time takes other rows instead of waiting, and a row's ``notified_until`` moves on in
-the same transaction that queues its email, so no post is announced twice. Posts settle
+The job (``manage.py send_community_notices``, run by the scheduler) takes the people
+with posts published since their last notice, a batch at a time, each batch in a
+transaction that locks those people's rows with ``SKIP LOCKED`` (as the legal app's notice
+job locks its version row): a second job running at the same time takes other people
+instead of waiting, and the follows' ``notified_until`` moves on in the same transaction
+that queues the email, so no post is announced twice and each person gets one message. Posts settle
 for ``COMMUNITY_NOTICE_DELAY_SECONDS`` first; everything that arrived meanwhile goes out
 as one message per person (a digest when there are several).
 
@@ -15,6 +16,7 @@ carries a one-click unsubscribe link without sign-in, with the RFC 8058 headers.
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -52,27 +54,30 @@ def _new_posts(until: datetime):
 
 
 def _notice_batch(*, until: datetime, batch_size: int) -> int | None:
+    """Notify a batch of people; ``None`` when nobody is due (or every due person is taken)."""
     with transaction.atomic():
         in_topic = _new_posts(until).filter(topic=OuterRef("topic"))
         in_category = _new_posts(until).filter(topic__category=OuterRef("category"))
-        follows = list(
-            Follow.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("user")
-            .filter(notified_until__lt=until)
-            .filter(
-                (Q(topic__isnull=False) & Exists(in_topic))
-                | (Q(category__isnull=False) & Exists(in_category))
-            )
-            .order_by("user_id", "pk")[:batch_size]
+        due = Follow.objects.filter(notified_until__lt=until).filter(
+            (Q(topic__isnull=False) & Exists(in_topic)) | (Q(category__isnull=False) & Exists(in_category))
         )
-        if not follows:
+        # The person's row is the lock: all their follows go into one message, and a job
+        # running at the same time skips them instead of writing a second one.
+        people = list(
+            get_user_model()
+            .objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(Exists(due.filter(user=OuterRef("pk"))))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not people:
             return None
+        # A fresh statement: follows another job notified while we waited are no longer due.
+        follows = list(due.filter(user__in=people).select_related("user").order_by("user_id", "pk"))
         by_user: dict[int, list[Follow]] = {}
         for follow in follows:
             by_user.setdefault(follow.user_id, []).append(follow)
-        queued = 0
-        for user_follows in by_user.values():
-            queued += _notify(user_follows, until)
+        queued = sum(_notify(user_follows, until) for user_follows in by_user.values())
         Follow.objects.filter(pk__in=[f.pk for f in follows]).update(notified_until=until)
         return queued
 
