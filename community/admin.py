@@ -8,6 +8,7 @@ as text; the history of every edit is listed under the post.
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.template.defaultfilters import linebreaks_filter
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -128,7 +129,7 @@ class PostAdmin(admin.ModelAdmin):
 
     @admin.display(description="Text")
     def body_text(self, post: Post) -> str:
-        return format_html('<div class="community-post-source">{}</div>', post.body)
+        return format_html('<div class="community-post-source">{}</div>', linebreaks_filter(post.body))
 
     def has_add_permission(self, request) -> bool:
         return False

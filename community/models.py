@@ -172,7 +172,7 @@ class Post(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{'Topic' if self.is_opening else 'Reply'} #{self.pk} in {self.topic_id}"
+        return f"{'Question' if self.is_opening else 'Reply'} #{self.pk}"
 
     def get_absolute_url(self) -> str:
         return f"{self.topic.get_absolute_url()}#post-{self.pk}"

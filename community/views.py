@@ -49,7 +49,9 @@ def _topics():
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    categories = Category.objects.annotate(topic_count=Count("topics", filter=Q(topics__is_listed=True)))
+    categories = Category.objects.annotate(
+        topic_count=Count("topics", filter=Q(topics__is_listed=True))
+    ).order_by("position", "name")  # Meta.ordering does not apply to GROUP BY queries
     recent = _with_badges(list(_topics().order_by("-last_activity_at")[:10]))
     return render(request, "community/index.html", {"categories": categories, "topics": recent})
 
@@ -359,7 +361,9 @@ def report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def follow_topic(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    thread = get_object_or_404(Topic, pk=pk, is_listed=True)
+    thread = get_object_or_404(Topic, pk=pk)
+    if not thread.is_listed and thread.author_id != request.user.pk:  # authors follow their held topic
+        raise Http404
     if request.POST.get("stop"):
         services.unfollow(user=request.user, topic=thread)
     else:

@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.demo import DEMO_CUSTOMER, DEMO_PASSWORD, DEMO_STAFF
 from accounts.models import User
+from community.models import Topic
 from contact.models import Inquiry
 from legal.models import Policy, PolicyVersion
 from licensing import services
@@ -150,7 +151,8 @@ def demo():
         reason="The invoice for this license is unpaid. Pay it, or write to us.",
     )
     terms = Policy.objects.get(slug=Policy.Slug.TERMS).version_in_force()
-    return {"customer": customer, "license": license, "suspended": suspended, "terms": terms}
+    topic = Topic.objects.filter(author=customer).order_by("pk").first()
+    return {"customer": customer, "license": license, "suspended": suspended, "terms": terms, "topic": topic}
 
 
 def test_every_public_page_fits_and_passes(page: Page, live_server, demo):
@@ -168,6 +170,10 @@ def test_every_public_page_fits_and_passes(page: Page, live_server, demo):
         reverse("legal:archive", args=["privacy"]),
         reverse("legal:compare", args=[terms.policy.slug]),
         reverse("licensing:api_docs"),
+        reverse("community:index"),
+        reverse("community:category", args=["cameras"]),
+        demo["topic"].get_absolute_url(),
+        reverse("community:search") + "?q=stream",
         "/no-such-page/",
     ]
     visit_every_width(page, live_server.url, "public", paths, findings)
@@ -203,6 +209,12 @@ def test_every_customer_page_fits_and_passes(page: Page, live_server, demo):
         reverse("privacy:delete_account"),
         reverse("legal:history"),
         reverse("contact:form"),
+        reverse("community:new_topic"),
+        reverse("community:name"),
+        reverse("community:follows"),
+        demo["topic"].get_absolute_url(),
+        reverse("community:edit", args=[demo["topic"].posts.get(is_opening=True).pk]),
+        reverse("community:report", args=[demo["topic"].posts.exclude(author=demo["customer"]).first().pk]),
     ]
     visit_every_width(page, live_server.url, "customer", paths, findings)
     assert not findings.problems, "\n".join(findings.problems)
@@ -247,6 +259,10 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:legal_policyversion_changelist"),
         reverse("admin:legal_policyversion_change", args=[version.pk]),
         reverse("admin:accounts_user_changelist"),
+        reverse("admin:community_post_changelist") + "?queue=review",
+        reverse("admin:community_post_change", args=[demo["topic"].posts.get(is_opening=True).pk]),
+        reverse("admin:community_topic_change", args=[demo["topic"].pk]),
+        reverse("admin:community_profile_change", args=[demo["customer"].community_profile.pk]),
     ]
     visit_every_width(page, live_server.url, "staff", paths, findings)
     assert not findings.problems, "\n".join(findings.problems)
