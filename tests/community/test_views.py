@@ -348,3 +348,18 @@ def test_query_counts_stay_constant_as_topics_replies_and_votes_grow(
         post = services.reply(author=[asker, helper][n % 2], topic=question, body=f"More {n}")
         Vote.objects.get_or_create(post=post, user=[helper, asker][n % 2])
     assert [_queries(client, page) for page in pages] == before
+
+
+def test_the_category_feed_lists_visible_topics_with_display_names(client, question, category):
+    newcomer = member("new@customer.example", "Newcomer", trusted=False)
+    services.start_topic(author=newcomer, category=category, title="Held back", body="Wait")
+    response = client.get(reverse("community:category_feed", args=[category.slug]))
+    body = response.content.decode()
+    assert response["Content-Type"].startswith("application/atom+xml")
+    assert "Stream drops after upgrade" in body and "<name>Asker</name>" in body
+    assert "Held back" not in body and "asker@customer.example" not in body
+
+
+def test_the_search_page_needs_no_query(client, db):
+    response = client.get(reverse("community:search"))
+    assert response.status_code == 200 and not response.cookies
