@@ -123,7 +123,6 @@ def topic(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
     }
     if user.is_authenticated and context["refusal"] is None and not thread.is_locked:
         context["form"] = ReplyForm(initial={"form_token": spam.issue_token()})
-        context["report_form"] = ReportForm()
     return render(request, "community/topic.html", context)
 
 
