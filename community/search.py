@@ -1,9 +1,10 @@
 """Search over titles and posts: PostgreSQL full-text search, ``icontains`` on SQLite.
 
 On PostgreSQL every post carries a search vector (its topic's title with weight A for an
-opening post, the text with weight B), GIN-indexed; results are ranked with ``SearchRank``
-and highlighted with ``SearchHeadline``. The highlights are built from the raw Markdown, so
-they are escaped here and only our own markers become ``<mark>``.
+opening post, the text with weight B), GIN-indexed; the newest ``RANK_CANDIDATES`` matches
+are ranked with ``SearchRank`` and highlighted with ``SearchHeadline``. The highlights are
+built from the raw Markdown, so they are escaped here and only our own markers become
+``<mark>``.
 """
 
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from community.models import Post
 
 START, STOP = "\x02", "\x03"  # never in a post: the form strips control characters
 MAX_QUERY_CHARS = 200
+# Only the newest matches of a query are ranked: ranking reads every candidate's vector, and a
+# word in half of a million posts would otherwise cost seconds (docs/performance.md).
+RANK_CANDIDATES = 2000
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,9 @@ def _filtered(filters: Filters) -> QuerySet[Post]:
 
 def _full_text(posts: QuerySet[Post], query: str) -> QuerySet[Post]:
     search_query = SearchQuery(query, search_type="websearch", config="english")
+    newest = posts.filter(search_vector=search_query).order_by("-published_at").values("pk")[:RANK_CANDIDATES]
     return (
-        posts.filter(search_vector=search_query)
+        posts.filter(pk__in=newest)
         .annotate(
             rank=SearchRank(F("search_vector"), search_query),
             headline=SearchHeadline(
