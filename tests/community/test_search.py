@@ -75,3 +75,14 @@ def test_the_search_page(client, fixture_posts, category):
     assert "License moves" not in html
     assert not response.cookies
     assert Topic.objects.count() == 4
+
+
+@pytest.mark.postgres
+def test_only_the_newest_matches_are_ranked(asker, category, monkeypatch):
+    from community import search as search_module
+
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    oldest = ask(asker, category, "Failover failover failover", "failover")
+    newer = [ask(asker, category, f"Question {n}", "failover") for n in range(2)]
+    found = {post.topic for post in search("failover")}
+    assert found == set(newer) and oldest not in found
