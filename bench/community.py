@@ -114,11 +114,19 @@ def fill(topics: int, replies: int) -> tuple[list[int], Topic]:
     return [c.pk for c in categories], big
 
 
+def explain(words: str) -> None:
+    from community.search import Filters, _filtered, _full_text
+
+    queryset = _full_text(_filtered(Filters()), words)[:30]
+    print(queryset.explain(analyze=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--topics", type=int, default=100_000)
     parser.add_argument("--replies", type=int, default=9, help="replies per topic")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--explain", default="", help="print the plan of the search for these words")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("This benchmark needs PostgreSQL (set DATABASE_URL).")
@@ -149,6 +157,8 @@ def main() -> None:
             ]
             for label, url in pages:
                 print(f"{label}: {median_ms(client, url, args.runs):.1f} ms")
+            if args.explain:
+                explain(args.explain)
             raise Rollback
     except Rollback:
         pass
