@@ -16,9 +16,25 @@ from community import services
 from community.models import Category, DisplayNameChange, Post, PostRevision, Profile, Report, Topic
 from community.services import CommunityError
 
+# The community's own addresses come before the categories' (community/urls.py).
+RESERVED_SLUGS = {"search", "t", "unsubscribe", "write"}
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ["name", "slug", "description", "position"]
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError("This address is taken by the community's own pages; choose another.")
+        return slug
+
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    form = CategoryForm
     list_display = ["name", "slug", "position"]
     prepopulated_fields = {"slug": ("name",)}
 

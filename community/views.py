@@ -121,6 +121,17 @@ def topic(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
         "refusal": rules.posting_refusal(user, next_path=request.path),
         "following": user.is_authenticated and Follow.objects.filter(user=user, topic=thread).exists(),
     }
+    if (
+        user.is_authenticated
+        and context["refusal"] is None
+        and not Profile.objects.filter(user=user).exists()
+    ):
+        context["refusal"] = rules.Refusal(
+            "community.no_name",
+            "Choose the display name shown with your posts, then write your reply.",
+            f"{reverse('community:name')}?next={thread.get_absolute_url()}",
+            "Choose a display name",
+        )
     if user.is_authenticated and context["refusal"] is None and not thread.is_locked:
         context["form"] = ReplyForm(initial={"form_token": spam.issue_token()})
     return render(request, "community/topic.html", context)
@@ -190,13 +201,17 @@ def _throttled(request: AuthenticatedHttpRequest) -> HttpResponse | None:
     return response
 
 
-def _gate(request: AuthenticatedHttpRequest) -> HttpResponse | None:
-    """Refuse people who may not post; send people without a display name to choose one."""
-    refusal = rules.posting_refusal(request.user, next_path=request.get_full_path())
+def _gate(request: AuthenticatedHttpRequest, *, back_to: str = "") -> HttpResponse | None:
+    """Refuse people who may not post; send people without a display name to choose one.
+
+    ``back_to`` is the page to return to afterwards (a form's page, never a POST address).
+    """
+    back_to = back_to or request.get_full_path()
+    refusal = rules.posting_refusal(request.user, next_path=back_to)
     if refusal is not None:
         return _refused(request, refusal)
     if not Profile.objects.filter(user=request.user).exists():
-        return redirect(f"{reverse('community:name')}?next={request.get_full_path()}")
+        return redirect(f"{reverse('community:name')}?next={back_to}")
     return None
 
 
@@ -260,7 +275,7 @@ def _say_if_held(request: HttpRequest, post: Post) -> None:
 @require_POST
 def reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(Topic, pk=pk)
-    if (refused := _gate(request)) is not None:
+    if (refused := _gate(request, back_to=thread.get_absolute_url())) is not None:
         return refused
     if (throttled := _throttled(request)) is not None:
         return throttled

@@ -66,3 +66,11 @@ def test_other_staff_cannot_open_the_queue(client, db):
     client.force_login(support)
     assert client.get(reverse("admin:community_post_changelist")).status_code == 403
     assert Topic.objects.count() == 0
+
+
+def test_a_category_cannot_take_an_address_of_the_community_pages(client, db):
+    _moderator(client)
+    response = client.post(
+        reverse("admin:community_category_add"), {"name": "Search", "slug": "search", "position": 0}
+    )
+    assert response.status_code == 200 and "taken by the community" in response.content.decode()

@@ -363,3 +363,13 @@ def test_the_category_feed_lists_visible_topics_with_display_names(client, quest
 def test_the_search_page_needs_no_query(client, db):
     response = client.get(reverse("community:search"))
     assert response.status_code == 200 and not response.cookies
+
+
+def test_without_a_display_name_the_topic_page_asks_for_one_before_the_reply(client, question):
+    newcomer = personas.make_customer("fresh@customer.example")
+    legal.record_signup_acceptances(user=newcomer)
+    client.force_login(newcomer)
+    html = client.get(question.get_absolute_url()).content.decode()
+    assert "Choose a display name" in html and 'name="body"' not in html
+    response = client.post(reply_url(question), {"body": "Hi"})
+    assert response["Location"] == f"{reverse('community:name')}?next={question.get_absolute_url()}"
