@@ -2,11 +2,15 @@
 
 from django.utils import timezone
 
-from accounts.demo import DEMO_CUSTOMER, DEMO_MANAGER, DEMO_STAFF, DEMO_VIEWER
+from accounts import services as accounts
+from accounts.demo import DEMO_CUSTOMER, DEMO_MANAGER, DEMO_PASSWORD, DEMO_STAFF, DEMO_VIEWER
 from accounts.models import User
 from community import services
 from community.models import Category, Profile, Topic
+from legal import services as legal
 from licensing.models import Release
+
+DEMO_NEWCOMER = "newcomer@kalytera.example"
 
 CATEGORIES = [
     ("Installation", "installation", "Installing and upgrading Kalytera VMS servers and clients."),
@@ -91,4 +95,21 @@ def seed(stdout) -> list[str]:
         release=release,
     )
     services.follow(user=mika, category=Category.objects.get(slug="cameras"))
-    return ["Community: /community/ (threads by the demo customer, a colleague and the Kalytera Team)"]
+
+    # Work for the moderation queue: a new member's first post waits for review, and a report.
+    newcomer = User.objects.filter(email=DEMO_NEWCOMER).first() or accounts.create_verified_user(
+        email=DEMO_NEWCOMER, password=DEMO_PASSWORD
+    )
+    legal.record_signup_acceptances(user=newcomer)
+    services.choose_display_name(user=newcomer, name="KeyDeals")
+    services.reply(
+        author=newcomer, topic=offline, body="Cheap license keys, no activation needed: keys.example"
+    )
+    mikas_reply = question.posts.get(author=mika)
+    services.report_post(
+        user=vera, post=mikas_reply, reason="Switching to H.264 loses the H.265 storage savings."
+    )
+    return [
+        "Community: /community/ (threads by the demo customer, a colleague and the Kalytera Team); "
+        "a held post and a report wait in Community > Posts > Needs review"
+    ]
