@@ -110,6 +110,8 @@ def topic(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
         post.voted = post.pk in voted  # type: ignore[attr-defined]
         post.editable = rules.may_edit(user, post)  # type: ignore[attr-defined]
         post.own = user.is_authenticated and post.author_id == user.pk  # type: ignore[attr-defined]
+    # A post waiting for review is not there yet for others: no empty place, no name.
+    posts = [post for post in posts if post.shown or post.status != Post.Status.HELD]  # type: ignore[attr-defined]
     opening = next((post for post in posts if post.is_opening), None)
     replies = [post for post in posts if not post.is_opening]
     context: dict[str, object] = {

@@ -373,3 +373,12 @@ def test_without_a_display_name_the_topic_page_asks_for_one_before_the_reply(cli
     assert "Choose a display name" in html and 'name="body"' not in html
     response = client.post(reply_url(question), {"body": "Hi"})
     assert response["Location"] == f"{reverse('community:name')}?next={question.get_absolute_url()}"
+
+
+def test_readers_see_edited_and_do_not_see_held_replies_at_all(client, question, asker):
+    services.edit_post(user=asker, post=question.posts.get(), body="Three cameras now.", title=question.title)
+    newcomer = member("new@customer.example", "Newcomer", trusted=False)
+    services.reply(author=newcomer, topic=question, body="Held reply")
+    html = client.get(question.get_absolute_url()).content.decode()
+    assert " · edited" in html and "Three cameras now." in html
+    assert "Newcomer" not in html and "Held reply" not in html
