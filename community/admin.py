@@ -277,6 +277,13 @@ class ProfileAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def save_model(self, request, obj: Profile, form, change) -> None:
+        until = form.cleaned_data.get("suspended_until")
+        if until and until > timezone.now():
+            services.suspend(profile=obj, until=until, reason=form.cleaned_data.get("suspension_reason", ""))
+        else:  # lifted, or a date in the past
+            super().save_model(request, obj, form, change)
+
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):

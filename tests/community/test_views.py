@@ -382,3 +382,12 @@ def test_readers_see_edited_and_do_not_see_held_replies_at_all(client, question,
     html = client.get(question.get_absolute_url()).content.decode()
     assert " · edited" in html and "Three cameras now." in html
     assert "Newcomer" not in html and "Held reply" not in html
+
+
+def test_posting_is_rate_limited_per_client_address(client, people, question, form_token, settings):
+    settings.COMMUNITY_ADDRESS_RATE_LIMITS = ["1/h"]
+    client.force_login(people["customer"])
+    assert client.post(reply_url(question), {"body": "First", "form_token": form_token}).status_code == 302
+    client.force_login(people["community staff"])
+    response = client.post(reply_url(question), {"body": "Second", "form_token": form_token})
+    assert response.status_code == 429 and not Post.objects.filter(body="Second").exists()
