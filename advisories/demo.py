@@ -23,8 +23,8 @@ ADVISORIES = [
                 "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:L/A:N",
                 "affected_ranges": ["6.2.x"],
                 "fixed_versions": ["6.2.1"],
-                "workarounds": "Allow access to the recording server API (port 7001) only from the management "
-                "network until the servers run 6.2.1.",
+                "workarounds": "Allow access to the recording server API (port 7001) only from the "
+                "management network until the servers run 6.2.1.",
                 "acknowledgements": "Mira Hoffmann, Example Research",
             }
         ],
@@ -34,7 +34,8 @@ ADVISORIES = [
         [
             {
                 "title": "Camera passwords shown in the diagnostics bundle",
-                "summary": "The diagnostics bundle that support asks for contained camera passwords in clear text.",
+                "summary": "The diagnostics bundle that support asks for contained camera passwords "
+                "in clear text.",
                 "cvss_vector": "CVSS:3.1/AV:L/AC:L/PR:H/UI:N/S:U/C:H/I:N/A:N",
                 "affected_ranges": [">=6.0.0,<6.1.0"],
                 "fixed_versions": ["6.1.0"],
