@@ -79,8 +79,8 @@ def seed(stdout) -> list[str]:
             title="Unauthorised access to the support mailbox",
             what_happened="On 1 December, an attacker used a stolen password to read the support mailbox "
             "for two hours before we locked the account.",
-            what_data="Your email address and the messages you sent to support in 2026. No passwords, license "
-            "keys or payment data were in the mailbox.",
+            what_data="Your email address and the messages you sent to support in 2026. No passwords, "
+            "license keys or payment data were in the mailbox.",
             what_to_do="Be wary of emails that ask for your license key or password: we never ask for them.",
             audience=IncidentNotice.Audience.LIST,
             recipient_list=DEMO_CUSTOMER,
