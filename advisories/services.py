@@ -122,6 +122,7 @@ def widens(previous: AdvisoryRevision, new: AdvisoryRevision) -> bool:
     candidates |= set(
         Activation.objects.filter(license__plan__product_id=new.advisory.product_id, is_active=True)
         .values_list("product_version", flat=True)
+        .order_by("product_version")  # without the model's ordering, so distinct means distinct
         .distinct()
     )
     for revision in (previous, new):
@@ -148,6 +149,7 @@ def affected_versions(revision: AdvisoryRevision) -> list[str]:
     reported = (
         Activation.objects.filter(license__plan__product_id=revision.advisory.product_id, is_active=True)
         .values_list("product_version", flat=True)
+        .order_by("product_version")  # without the model's ordering, so distinct means distinct
         .distinct()
     )
     return [text for text in reported if revision.affects(text)]
@@ -163,7 +165,16 @@ def affected_people(revision: AdvisoryRevision) -> dict[int, AffectedPerson]:
             license__organization__isnull=False,
             license__plan__product_id=revision.advisory.product_id,
         )
-        .select_related("license__plan__product")
+        # Only what the email names: a data set of a million machines stays affordable.
+        .select_related("license")
+        .only(
+            "label",
+            "public_id",
+            "product_version",
+            "license__public_id",
+            "license__key_prefix",
+            "license__organization_id",
+        )
         .order_by("license_id", "pk")
     )
     by_organization: dict[int, list[Activation]] = defaultdict(list)

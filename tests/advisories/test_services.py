@@ -170,3 +170,11 @@ def test_an_invalid_range_is_refused_at_publishing(draft, security_user):
         services.publish_revision(revision=revision, by=security_user)
     assert refused.value.code == "advisories.invalid_version"
     assert AdvisoryRevision.objects.get(pk=revision.pk).is_draft
+
+
+@pytest.mark.django_db
+def test_each_reported_version_is_judged_once(draft, issue, customer):
+    _, key = issue(customer)
+    activate(key, "one", "6.2.1")
+    activate(key, "two", "6.2.1")
+    assert services.affected_versions(draft()) == ["6.2.1"]
