@@ -6,6 +6,7 @@ version, a list of items with ``identifier``, ``severity``, ``base_score``, ``fi
 ``url`` and ``as_api()``. One query per call.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -23,3 +24,28 @@ def machine_advisories(license: License, activations: list[Activation]) -> dict[
     active = [activation for activation in activations if activation.is_active]
     found = advisories_by_version(license.plan.product_id, {a.product_version for a in active})
     return {a.pk: found.get(a.product_version, []) for a in active if found.get(a.product_version)}
+
+
+def machines_to_update(licenses: list[License]) -> dict[int, int]:
+    """For each license (by pk), how many of its active machines run a version an advisory affects.
+
+    One query for the machines and one per product (the advisories), whatever the number of licenses.
+    """
+    product_of = {license.pk: license.plan.product_id for license in licenses}
+    reported = list(
+        Activation.objects.filter(license_id__in=product_of, is_active=True)
+        .exclude(product_version="")
+        .values_list("license_id", "product_version")
+    )
+    versions_of: dict[int, set[str]] = defaultdict(set)
+    for license_id, version in reported:
+        versions_of[product_of[license_id]].add(version)
+    affected = {
+        product_id: {version for version, found in advisories_by_version(product_id, texts).items() if found}
+        for product_id, texts in versions_of.items()
+    }
+    counts: dict[int, int] = defaultdict(int)
+    for license_id, version in reported:
+        if version in affected[product_of[license_id]]:
+            counts[license_id] += 1
+    return dict(counts)

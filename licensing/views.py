@@ -53,7 +53,11 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(licenses, LICENSES_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
     offline = standing.offline_counts([license.pk for license in page], now)
-    rows = [(license, *standing.of(license, now), offline.get(license.pk, 0)) for license in page]
+    to_update = security.machines_to_update(list(page))
+    rows = [
+        (license, *standing.of(license, now), offline.get(license.pk, 0), to_update.get(license.pk, 0))
+        for license in page
+    ]
     roles = dict(request.user.memberships.values_list("organization_id", "role"))
     several = len(roles) > 1  # name the organization of each license
     # Owners choose licenses here to transfer them (a checkbox on each license they may give).

@@ -105,3 +105,29 @@ def test_validate_of_an_unknown_key_lists_no_advisories(client, published):
     body = {"license_key": "KLY-AAAA-AAAA-AAAA-AAAA", "fingerprint": "a" * 64, "product_version": "6.2.1"}
     answer = client.post("/api/v1/validate", body, content_type="application/json").json()
     assert answer.get("advisories", []) == []
+
+
+def license_list(client) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/licenses/")
+    assert response.status_code == 200
+    return response.content.decode(), len(queries)
+
+
+@pytest.mark.django_db
+def test_the_license_list_counts_the_machines_to_update_in_constant_queries(
+    customer_client, issue, customer, published, make_plan
+):
+    _, key = issue(customer, plan_=make_plan(max_machines=5))
+    activate(key, "one", "6.2.1")
+    license_list(customer_client)  # the first visit of a session does some one-off work
+    _, before = license_list(customer_client)
+    activate(key, "two", "6.2.0")
+    activate(key, "three", "6.3.0")
+    for n in range(3):
+        _, other = issue(customer)
+        activate(other, f"other-{n}", "6.1.0")
+    published()
+    page, after = license_list(customer_client)
+    assert page.count("a security update") == 1 and "2 need a security update" in page
+    assert after == before
