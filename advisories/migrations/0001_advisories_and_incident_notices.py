@@ -8,6 +8,73 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# A database trigger keeps published advisory revisions as they were published: the admin
+# and advisories.services refuse such changes too; the trigger also stops raw SQL, bulk tools
+# and future code. Once published_at is set, only published_by (cleared when the staff account
+# is deleted), notices_completed_at and updated_at may change.
+FROZEN = (
+    "advisory_id",
+    "number",
+    "title",
+    "summary",
+    "cve_ids",
+    "cvss_vector",
+    "base_score",
+    "severity",
+    "affected_ranges",
+    "fixed_versions",
+    "workarounds",
+    "acknowledgements",
+    "change_summary",
+    "published_at",
+    "notifies",
+)
+CHANGED = " OR ".join(f"NEW.{column} IS DISTINCT FROM OLD.{column}" for column in FROZEN)
+
+POSTGRES_FORWARD = f"""
+CREATE OR REPLACE FUNCTION advisories_revision_frozen() RETURNS trigger AS $$
+BEGIN
+    IF OLD.published_at IS NOT NULL AND ({CHANGED}) THEN
+        RAISE EXCEPTION 'advisories.revision_frozen: published advisory revisions cannot change'
+            USING ERRCODE = '23000';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER advisories_revision_frozen
+    BEFORE UPDATE ON advisories_advisoryrevision
+    FOR EACH ROW EXECUTE FUNCTION advisories_revision_frozen();
+"""
+POSTGRES_BACKWARD = """
+DROP TRIGGER IF EXISTS advisories_revision_frozen ON advisories_advisoryrevision;
+DROP FUNCTION IF EXISTS advisories_revision_frozen();
+"""
+SQLITE_FORWARD = f"""
+CREATE TRIGGER advisories_revision_frozen BEFORE UPDATE ON advisories_advisoryrevision
+WHEN OLD.published_at IS NOT NULL AND ({CHANGED.replace("IS DISTINCT FROM", "IS NOT")})
+BEGIN
+    SELECT RAISE(ABORT, 'advisories.revision_frozen: published advisory revisions cannot change');
+END;
+"""
+SQLITE_BACKWARD = "DROP TRIGGER IF EXISTS advisories_revision_frozen;"
+
+
+def forward(apps, schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(POSTGRES_FORWARD)
+    elif vendor == "sqlite":
+        schema_editor.execute(SQLITE_FORWARD)
+
+
+def backward(apps, schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(POSTGRES_BACKWARD)
+    elif vendor == "sqlite":
+        schema_editor.execute(SQLITE_BACKWARD)
+
+
 class Migration(migrations.Migration):
 
     initial = True
@@ -138,4 +205,5 @@ class Migration(migrations.Migration):
             model_name='incidentdelivery',
             constraint=models.UniqueConstraint(fields=('incident', 'user'), name='incident_delivery_once_per_person'),
         ),
+        migrations.RunPython(forward, backward),
     ]

@@ -39,3 +39,17 @@ def test_the_fix_offered_is_the_lowest_fixed_version_above_the_machines():
     assert fixes.fixed_version_for("6.2.1-hotfix1") == "6.2.2"
     assert fixes.fixed_version_for("6.2.9") == "6.2.2"  # nothing above: the newest fix
     assert revision(fixed_versions=[]).fixed_version_for("6.2.1") == ""
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_to_change_a_published_revision(published, customer):
+    from django.db import IntegrityError, transaction
+
+    revision = published()
+    with pytest.raises(IntegrityError, match="revision_frozen"), transaction.atomic():
+        AdvisoryRevision.objects.filter(pk=revision.pk).update(fixed_versions=["6.2.9"])
+    with pytest.raises(IntegrityError, match="revision_frozen"), transaction.atomic():
+        AdvisoryRevision.objects.filter(pk=revision.pk).update(title="Quietly renamed")
+    AdvisoryRevision.objects.filter(pk=revision.pk).update(published_by=None)  # account deletion
+    revision.refresh_from_db()
+    assert revision.fixed_versions == ["6.2.2"] and revision.published_by is None
