@@ -131,3 +131,16 @@ def test_the_license_list_counts_the_machines_to_update_in_constant_queries(
     page, after = license_list(customer_client)
     assert page.count("a security update") == 1 and "2 need a security update" in page
     assert after == before
+
+
+@pytest.mark.django_db
+def test_the_account_home_lists_a_license_whose_machines_need_a_security_update(
+    customer_client, issue, customer, published
+):
+    _, key = issue(customer)
+    activate(key, "one", "6.2.1")
+    page = customer_client.get("/account/").content.decode()
+    assert "All fine" in page
+    published()
+    page = customer_client.get("/account/").content.decode()
+    assert "1 machine needs a security update" in page and "All fine" not in page
