@@ -169,3 +169,40 @@ def test_security_staff_compose_preview_and_send_an_incident_notice_once(
     assert IncidentDelivery.objects.count() == 2
     incident.refresh_from_db()
     assert incident.recipient_count == 2 and incident.recipient_list == ""
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:advisories_advisory_import",
+        "admin:advisories_advisoryrevision_add",
+        "admin:advisories_incidentnotice_add",
+    ],
+)
+def test_anonymous_visitors_are_sent_to_the_login(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_customers_do_not_learn_that_the_staff_area_exists(customer_client):
+    assert customer_client.get(reverse("admin:advisories_advisory_import")).status_code == 404
+
+
+def test_sending_needs_the_send_permission(staff_client_for, security_user, customer):
+    from django.contrib.auth.models import Permission
+
+    security_user.user_permissions.add(*Permission.objects.filter(content_type__app_label="advisories"))
+    group = Group.objects.get(name="Security")
+    group.user_set.remove(security_user)
+    security_user.user_permissions.remove(Permission.objects.get(codename="send_incidentnotice"))
+    client = staff_client_for(security_user)
+    incident = IncidentNotice.objects.create(
+        title="T", what_happened="a", what_data="b", what_to_do="c", recipient_list=customer.email
+    )
+    assert (
+        client.post(
+            reverse("admin:advisories_incident_send", args=[incident.pk]), {"confirm": "yes"}
+        ).status_code
+        == 403
+    )
+    assert not IncidentNotice.objects.get().is_sent

@@ -154,3 +154,16 @@ def test_jobs_running_at_once_deliver_each_notice_exactly_once(security_user):
     recipients = Counter(e.recipients[0] for e in OutboundEmail.objects.all())
     assert len(recipients) == 20 and set(recipients.values()) == {1}
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.INCIDENT_NOTICE).count() == 20
+
+
+@pytest.mark.django_db
+def test_the_notice_shows_in_the_persons_security_timeline(customer_client, customer, security_user):
+    from django.urls import reverse
+
+    incidents.send_incident(incident=compose(recipient_list=customer.email), by=security_user)
+    incidents.deliver_incident_notices()
+    page = customer_client.get(reverse("privacy:security_timeline")).content.decode()
+    assert (
+        "Security incident notice sent to you" in page
+        and "Unauthorised access to the support mailbox" in page
+    )
