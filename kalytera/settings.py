@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "licensing",
     "contact",
     "legal",
+    "advisories",
+    "community",
     "outbox",
     "kalytera.apps.KalyteraAdminConfig",
     "django.contrib.auth",
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # full-text search of the community (SQLite falls back)
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -323,6 +326,8 @@ FORMAT_MODULE_PATH = ["kalytera.formats"]  # one date format, the zone stated
 SECURITY_CONTACTS = env.list("SECURITY_CONTACTS", default=["mailto:security@kalytera.example"])
 SECURITY_POLICY_PATH = "/legal/vulnerability-disclosure/"
 SECURITY_TXT_LIFETIME_DAYS = 180
+# The CSAF provider metadata (advisories app), named in security.txt as its "CSAF:" line.
+SECURITY_TXT_CSAF_PATH = "/.well-known/csaf/provider-metadata.json"
 
 # --- Logging ----------------------------------------------------------------------------------------------
 LOGGING = {
@@ -354,11 +359,13 @@ PERIODIC_JOBS = [
     ("resume_data_exports", 600),
     ("purge_security_events", 86400),
     ("process_policy_changes", 300),
+    ("process_security_notices", 300),
     ("purge_inquiries", 6 * 3600),
     ("send_license_reminders", 3600),
     ("expire_license_transfers", 3600),
     ("flush_check_ins", 60),
     ("prune_task_results", 86400),
+    ("send_community_notices", 120),
 ]
 
 # --- Privacy center ---------------------------------------------------------------------------------------
@@ -381,8 +388,19 @@ USERSESSIONS_ADAPTER = "accounts.security_events.UserSessionsAdapter"
 # --- Legal --------------------------------------------------------------------------------------------
 # Signed-in people with a material Terms change to accept are sent to the accept page
 # from these paths (license features); every other page stays open.
-LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list("LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/"])
+LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list(
+    "LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/", "/community/write/"]
+)
 LEGAL_NOTICE_BATCH_SIZE = env.int("LEGAL_NOTICE_BATCH_SIZE", default=500)
+
+# --- Security advisories and incident notices (advisories app) ----------------------------------------
+ADVISORY_NOTICE_BATCH_SIZE = env.int("ADVISORY_NOTICE_BATCH_SIZE", default=500)
+INCIDENT_NOTICE_BATCH_SIZE = env.int("INCIDENT_NOTICE_BATCH_SIZE", default=500)
+# Who received an incident notice is kept this long (proof of notification), then only the count.
+INCIDENT_DELIVERY_RETENTION_DAYS = env.int("INCIDENT_DELIVERY_RETENTION_DAYS", default=3 * 365)
+# How licensing asks which published advisories affect a machine's version (licensing must not
+# import the advisories app, which builds on it).
+LICENSING_ADVISORY_LOOKUP = "advisories.selectors.affecting"
 MIDDLEWARE += ["legal.middleware.TermsAcceptanceMiddleware"]
 
 # --- Contact desk ---------------------------------------------------------------------------------------
@@ -398,6 +416,17 @@ CONTACT_FORM_MAX_AGE_HOURS = env.int("CONTACT_FORM_MAX_AGE_HOURS", default=24)
 # Retention, stated in the Privacy Policy: closed inquiries (24 months) and spam.
 CONTACT_RETENTION_CLOSED_DAYS = env.int("CONTACT_RETENTION_CLOSED_DAYS", default=730)
 CONTACT_RETENTION_SPAM_DAYS = env.int("CONTACT_RETENTION_SPAM_DAYS", default=30)
+
+# --- Community ---------------------------------------------------------------------------------------
+# Posts per account and per client address (every rate must hold), counted in the shared cache.
+COMMUNITY_POST_RATE_LIMITS = env.list("COMMUNITY_POST_RATE_LIMITS", default=["5/10m", "60/d"])
+COMMUNITY_ADDRESS_RATE_LIMITS = env.list("COMMUNITY_ADDRESS_RATE_LIMITS", default=["20/h"])
+COMMUNITY_MAX_POST_CHARS = env.int("COMMUNITY_MAX_POST_CHARS", default=20_000)
+# Until a moderator approved one of their posts, members' posts wait for review and hold few links.
+COMMUNITY_NEW_MEMBER_MAX_LINKS = env.int("COMMUNITY_NEW_MEMBER_MAX_LINKS", default=2)
+# Follow notices wait this long, so that replies arriving together go out as one digest.
+COMMUNITY_NOTICE_DELAY_SECONDS = env.int("COMMUNITY_NOTICE_DELAY_SECONDS", default=300)
+COMMUNITY_NOTICE_BATCH_SIZE = env.int("COMMUNITY_NOTICE_BATCH_SIZE", default=200)
 
 # --- Licensing ---
 # Both secrets live only in the environment: the pepper keys the hashes of license keys and

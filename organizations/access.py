@@ -9,11 +9,12 @@ names the grant (``GrantRequired``). Organizations are loaded only through
 and ``granted_role`` from here. Who hears about a license is ``notified_members``.
 """
 
+from collections import defaultdict
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Protocol
 
-from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from kalytera.errors import ExplainedRefusal
@@ -155,23 +156,51 @@ class HeldLicense(Protocol):
     organization_id: int | None
 
 
-def notified_members(license: HeldLicense) -> QuerySet:
+def notified_members(license: HeldLicense) -> list:
     """Who hears about a license (reminders, suspension notices, advisories): the one place that decides.
 
     The owners and managers of the organization that holds it, and the owners and managers
     of each integrator whose active grant covers it and whose customer ticked "send renewal
-    reminders to the integrator too". Each person once (users, not memberships), however many
-    of these organizations they belong to.
+    reminders to the integrator too". Each person once (users, by email), however many of
+    these organizations they belong to.
     """
-    users = get_user_model().objects
-    if license.organization_id is None:
-        return users.none()
-    leads = (Role.OWNER, Role.MANAGER)
-    holders = Membership.objects.filter(organization_id=license.organization_id, role__in=leads)
-    integrators = covering_grants(license.pk, license.organization_id).filter(send_reminders=True)
-    integrator_leads = Membership.objects.filter(
-        organization__in=integrators.values("integrator"), role__in=leads
+    return notified_by_license([license]).get(license.pk, [])
+
+
+def notified_by_license(licenses: Iterable[HeldLicense]) -> dict[int, list]:
+    """``notified_members`` for many licenses at once (the advisory job), in three queries."""
+    held = [license for license in licenses if license.organization_id is not None]
+    customers = {license.organization_id for license in held}
+    grants = (
+        IntegratorGrant.objects.active()
+        .filter(customer__in=customers, send_reminders=True)
+        .only("customer_id", "integrator_id", "all_licenses")
     )
-    return users.filter(
-        Exists(holders.filter(user=OuterRef("pk"))) | Exists(integrator_leads.filter(user=OuterRef("pk")))
-    ).order_by("email")
+    named = IntegratorGrant.licenses.through.objects.filter(
+        integratorgrant__in=grants.filter(all_licenses=False)
+    )
+    chosen: dict[int, set[int]] = defaultdict(set)  # grant -> licenses it names
+    for grant_id, license_id in named.values_list("integratorgrant_id", "license_id"):
+        chosen[grant_id].add(license_id)
+    integrators_of: dict[int | None, list[IntegratorGrant]] = defaultdict(list)
+    for grant in grants:
+        integrators_of[grant.customer_id].append(grant)
+    organizations = customers | {
+        grant.integrator_id for grants_ in integrators_of.values() for grant in grants_
+    }
+    leads: dict[int | None, list] = defaultdict(list)
+    memberships = Membership.objects.filter(
+        organization__in=organizations, role__in=[Role.OWNER, Role.MANAGER]
+    )
+    for membership in memberships.select_related("user"):
+        leads[membership.organization_id].append(membership.user)
+    told: dict[int, list] = {}
+    for license in held:
+        sources = [license.organization_id] + [
+            grant.integrator_id
+            for grant in integrators_of[license.organization_id]
+            if grant.all_licenses or license.pk in chosen[grant.pk]
+        ]
+        people = {user.pk: user for organization in sources for user in leads[organization]}
+        told[license.pk] = sorted(people.values(), key=lambda user: user.email)
+    return told

@@ -19,6 +19,8 @@ from playwright.sync_api import Page, expect
 
 from accounts.demo import DEMO_CUSTOMER, DEMO_INTEGRATOR, DEMO_PASSWORD, DEMO_STAFF
 from accounts.models import User
+from advisories.models import Advisory, IncidentNotice
+from community.models import Topic
 from contact.models import Inquiry
 from legal.models import Policy, PolicyVersion
 from licensing import services
@@ -166,6 +168,7 @@ def demo():
         "terms": terms,
         "offer": offer,
         "transfer": LicenseTransfer.objects.filter(from_organization=license.organization).first(),
+        "topic": Topic.objects.filter(author=customer).order_by("pk").first(),
     }
 
 
@@ -184,6 +187,14 @@ def test_every_public_page_fits_and_passes(page: Page, live_server, demo):
         reverse("legal:archive", args=["privacy"]),
         reverse("legal:compare", args=[terms.policy.slug]),
         reverse("licensing:api_docs"),
+        reverse("legal:policy", args=["vulnerability-disclosure"]),
+        reverse("advisories:list"),
+        reverse("advisories:detail", args=["KSA-2026-007"]),
+        reverse("advisories:csaf_directory"),
+        reverse("community:index"),
+        reverse("community:category", args=["cameras"]),
+        demo["topic"].get_absolute_url(),
+        reverse("community:search") + "?q=stream",
         "/no-such-page/",
     ]
     visit_every_width(page, live_server.url, "public", paths, findings)
@@ -223,6 +234,12 @@ def test_every_customer_page_fits_and_passes(page: Page, live_server, demo):
         reverse("privacy:delete_account"),
         reverse("legal:history"),
         reverse("contact:form"),
+        reverse("community:new_topic"),
+        reverse("community:name"),
+        reverse("community:follows"),
+        demo["topic"].get_absolute_url(),
+        reverse("community:edit", args=[demo["topic"].posts.get(is_opening=True).pk]),
+        reverse("community:report", args=[demo["topic"].posts.exclude(author=demo["customer"]).first().pk]),
     ]
     visit_every_width(page, live_server.url, "customer", paths, findings)
     assert not findings.problems, "\n".join(findings.problems)
@@ -268,6 +285,8 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
     inquiry = Inquiry.objects.order_by("pk").first()
     version = PolicyVersion.objects.order_by("pk").first()
     assert inquiry is not None and version is not None
+    advisory = Advisory.objects.get(identifier="KSA-2026-007")
+    incident = IncidentNotice.objects.get()
     sign_in(page, live_server.url, DEMO_STAFF, totp_secret=secret)
     paths = [
         reverse("admin:index"),
@@ -290,6 +309,17 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:legal_policyversion_changelist"),
         reverse("admin:legal_policyversion_change", args=[version.pk]),
         reverse("admin:accounts_user_changelist"),
+        reverse("admin:advisories_advisory_changelist"),
+        reverse("admin:advisories_advisory_change", args=[advisory.pk]),
+        reverse("admin:advisories_advisory_import"),
+        reverse("admin:advisories_advisoryrevision_change", args=[advisory.current_id]),
+        reverse("admin:advisories_incidentnotice_changelist"),
+        reverse("admin:advisories_incidentnotice_change", args=[incident.pk]),
+        reverse("admin:advisories_incident_send", args=[incident.pk]),
+        reverse("admin:community_post_changelist") + "?queue=review",
+        reverse("admin:community_post_change", args=[demo["topic"].posts.get(is_opening=True).pk]),
+        reverse("admin:community_topic_change", args=[demo["topic"].pk]),
+        reverse("admin:community_profile_change", args=[demo["customer"].community_profile.pk]),
     ]
     visit_every_width(page, live_server.url, "staff", paths, findings)
     assert not findings.problems, "\n".join(findings.problems)

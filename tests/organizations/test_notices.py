@@ -9,7 +9,7 @@ from django.utils import timezone
 from licensing import services
 from licensing.services import integrators
 from licensing.services.reminders import send_reminders
-from organizations.access import notified_members
+from organizations.access import notified_by_license, notified_members
 from organizations.models import Membership
 from organizations.services import create_organization
 
@@ -92,3 +92,17 @@ def test_a_suspension_notice_reaches_an_opted_in_integrator(
     recipients = {address for message in deliver_outbox() for address in message.to}
     assert {people["owner"].email, people["manager"].email} <= recipients
     assert people["viewer"].email not in recipients
+
+
+def test_the_bulk_form_agrees_with_the_single_one(
+    members, company, company_license, issue, integrator, grant_to
+):
+    license, _key, _activation = company_license
+    elsewhere, _other_key = issue(company)
+    organization, people = integrator
+    second = create_organization(user=people["manager"], name="Second Integrator")
+    grant_to(organization, "view", send_reminders=True)
+    grant_to(second, "view", licenses=[elsewhere], send_reminders=True)
+    bulk = notified_by_license([license, elsewhere])
+    assert bulk == {license.pk: notified_members(license), elsewhere.pk: notified_members(elsewhere)}
+    assert people["manager"] in bulk[license.pk] and bulk[elsewhere.pk].count(people["manager"]) == 1
