@@ -68,6 +68,7 @@ class Site:
     offline: int
     machines: int
     upgrade_plan_ending: bool
+    to_update: int  # machines on a version a security advisory affects
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def looked_after(user, now: datetime) -> list[Customer]:
     )
     licenses = list(looked)
     offline = offline_counts([license.pk for license in licenses], now)
+    to_update = security.machines_to_update(list[License](licenses))
     by_customer: dict[int, list[Site]] = {}
     for license in licenses:
         assert license.organization_id is not None  # granted licenses are held
@@ -109,6 +111,7 @@ def looked_after(user, now: datetime) -> list[Customer]:
                 offline.get(license.pk, 0),
                 license.machines_used,
                 upgrade_plan_ending(license, now),
+                to_update.get(license.pk, 0),
             )
         )
     customers: dict[int, Customer] = {}

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from licensing import services, standing
 from licensing.models import Activation, Plan
+from tests.advisories.conftest import draft, published, security_user  # noqa: F401 (fixtures)
 from tests.licensing.conftest import digest
 from tests.organizations.conftest import signed_in
 
@@ -58,3 +59,19 @@ def test_a_customers_own_members_do_not_see_it_in_their_overview(
 ):
     grant_to(integrator[0], "view")
     assert standing.looked_after(members["owner"], timezone.now()) == []
+
+
+def test_the_overview_counts_machines_that_need_a_security_update(
+    company,
+    integrator,
+    grant_to,
+    issue,
+    published,  # noqa: F811 (the fixture imported above)
+):
+    organization, people = integrator
+    _license, key = issue(company)
+    services.activate_machine(key=key, fingerprint=digest("affected"), product_version="6.2.1")
+    grant_to(organization, "view")
+    published()  # affects 6.2.x
+    page = signed_in(people["viewer"]).get(reverse("licensing:integrators")).content.decode()
+    assert "1 needs a security update" in page
