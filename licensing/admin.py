@@ -32,6 +32,7 @@ from kalytera.downloads import attachment
 from kalytera.text import CharacterValidator
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
+from licensing.release_admin import ReleaseAdmin, ReleaseArtifactAdmin  # noqa: F401  (registers them)
 from licensing.services import Actor, LicensingError
 from organizations import access
 from organizations.services import personal_organization
@@ -50,7 +51,12 @@ class CappedCountPaginator(Paginator):
 
 
 class ReleaseInline(admin.TabularInline):
+    """New releases start as drafts; notes, state and installers are on the release's own page."""
+
     model = Release
+    fields = ("version", "released_on", "state")
+    readonly_fields = ("state",)
+    show_change_link = True
     extra = 1
 
 

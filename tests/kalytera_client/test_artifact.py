@@ -100,7 +100,9 @@ def test_command_line_verifies_an_installer(capsys):
         ]
     )
     assert code == cli.OK
-    assert capsys.readouterr().out.startswith("VERIFIED: kalytera-vms-6.3.0-linux-x64.deb is kalytera-vms 6.3.0")
+    assert capsys.readouterr().out.startswith(
+        "VERIFIED: kalytera-vms-6.3.0-linux-x64.deb is kalytera-vms 6.3.0"
+    )
 
 
 def test_command_line_refuses_a_tampered_installer(capsys):
