@@ -23,6 +23,7 @@ from contact.models import Inquiry
 from legal.models import Policy, PolicyVersion
 from licensing import services
 from licensing.access import visible_licenses
+from licensing.models import Release
 from organizations.services import personal_organization
 from tests import personas
 
@@ -150,7 +151,14 @@ def demo():
         reason="The invoice for this license is unpaid. Pay it, or write to us.",
     )
     terms = Policy.objects.get(slug=Policy.Slug.TERMS).version_in_force()
-    return {"customer": customer, "license": license, "suspended": suspended, "terms": terms}
+    subscription = visible_licenses(customer).filter(plan__code="pro-1y").order_by("-expires_at").first()
+    return {
+        "customer": customer,
+        "license": license,
+        "suspended": suspended,
+        "subscription": subscription,
+        "terms": terms,
+    }
 
 
 def test_every_public_page_fits_and_passes(page: Page, live_server, demo):
@@ -168,6 +176,9 @@ def test_every_public_page_fits_and_passes(page: Page, live_server, demo):
         reverse("legal:archive", args=["privacy"]),
         reverse("legal:compare", args=[terms.policy.slug]),
         reverse("licensing:api_docs"),
+        reverse("licensing:releases"),
+        reverse("licensing:release", args=["kalytera-vms", "6.3.0"]),
+        reverse("licensing:release", args=["kalytera-vms", "6.2.2"]),
         "/no-such-page/",
     ]
     visit_every_width(page, live_server.url, "public", paths, findings)
@@ -190,6 +201,7 @@ def test_every_customer_page_fits_and_passes(page: Page, live_server, demo):
         reverse("licensing:list"),
         reverse("licensing:detail", args=[license.public_id]),
         reverse("licensing:detail", args=[suspended.public_id]),
+        reverse("licensing:detail", args=[demo["subscription"].public_id]),
         reverse("licensing:offline", args=[license.public_id]),
         reverse("licensing:deactivate", args=[license.public_id, machine.public_id]),
         reverse("licensing:claim"),
@@ -227,6 +239,7 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
     license = demo["license"]
     inquiry = Inquiry.objects.order_by("pk").first()
     version = PolicyVersion.objects.order_by("pk").first()
+    release = Release.objects.get(version="6.3.0")
     assert inquiry is not None and version is not None
     sign_in(page, live_server.url, DEMO_STAFF, totp_secret=secret)
     paths = [
@@ -240,6 +253,10 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:licensing_license_renew", args=[license.pk]),
         reverse("admin:licensing_license_free_seat", args=[license.pk]),
         reverse("admin:licensing_plan_changelist"),
+        reverse("admin:licensing_release_changelist"),
+        reverse("admin:licensing_release_change", args=[release.pk]),
+        reverse("admin:licensing_releaseartifact_add"),
+        reverse("admin:licensing_releaseartifact_change", args=[release.artifacts.first().pk]),
         reverse("admin:organizations_organization_changelist"),
         reverse("admin:organizations_organization_change", args=[license.organization_id]),
         reverse("admin:contact_inquiry_changelist"),
