@@ -68,8 +68,14 @@ def covered_releases(license: License, now: datetime) -> list[Release]:
 
 
 def newest_covered(license: License, now: datetime) -> Release | None:
-    """The newest version the license covers: what its machines may install."""
-    covered = covered_releases(license, now)
+    """The newest version the license covers: what its machines may install.
+
+    One query, without the installers: the Machine API asks this at every check-in.
+    """
+    condition = release_filter(license, now)
+    if condition is None:
+        return None
+    covered = newest_first(Release.objects.filter(condition).select_related("product"))
     return covered[0] if covered else None
 
 
