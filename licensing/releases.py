@@ -110,6 +110,8 @@ class LicenseReleases:
     # Published releases after ``running`` (or the newest alone when no machine reports a
     # version), oldest first, each with whether the license covers it.
     since: list[tuple[Release, bool]]
+    # Withdrawn releases that active machines still run, with the reason to show.
+    withdrawn_running: list[Release]
 
 
 def for_license(license: License, activations, now: datetime) -> LicenseReleases:
@@ -120,6 +122,11 @@ def for_license(license: License, activations, now: datetime) -> LicenseReleases
         for activation in activations
         if activation.is_active and (parsed := versions.parse_or_none(activation.product_version))
     ]
+    withdrawn = Release.objects.filter(
+        product_id=license.plan.product_id,
+        state=Release.State.WITHDRAWN,
+        version__in={version.text for version in reported},
+    ).select_related("product")
     running = min(reported) if reported else None
     if running is None:
         later = covered[:1]
@@ -139,4 +146,5 @@ def for_license(license: License, activations, now: datetime) -> LicenseReleases
         newest=covered[0] if covered else None,
         running=running.text if running else None,
         since=[(release, release.pk in covered_ids) for release in later],
+        withdrawn_running=newest_first(withdrawn) if reported else [],
     )

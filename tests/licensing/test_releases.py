@@ -137,3 +137,14 @@ def test_the_license_page_lists_the_releases_since_the_oldest_machine_version(ca
     nothing_reported = releases.for_license(license, [], NOW)
     assert nothing_reported.running is None
     assert versions(item for item, _ in nothing_reported.since) == ["6.10.0"]
+
+
+def test_the_license_page_warns_about_a_withdrawn_version_a_machine_runs(catalogue, issue, customer):
+    license, _ = issue(customer, now=NOW - timedelta(days=30))
+
+    class Machine:
+        product_version, is_active = "6.9.0", True
+
+    shown = releases.for_license(license, [Machine()], NOW)
+    assert [item.version for item in shown.withdrawn_running] == ["6.9.0"]
+    assert releases.for_license(license, [], NOW).withdrawn_running == []
