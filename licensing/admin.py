@@ -57,6 +57,7 @@ class ReleaseInline(admin.TabularInline):
     fields = ("version", "released_on", "state")
     readonly_fields = ("state",)
     show_change_link = True
+    can_delete = False  # on the release's page, which removes its installers' files too
     extra = 1
 
 

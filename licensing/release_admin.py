@@ -30,6 +30,11 @@ class ReleaseForm(forms.ModelForm):
             self.add_error(
                 "withdrawn_reason", "Say why the release is withdrawn and what to install instead."
             )
+        renamed = {"product", "version"} & set(self.changed_data)
+        if renamed and self.instance.pk is not None and self.instance.artifacts.exists():
+            # The installers' signatures name the product and version: they would no longer match.
+            for field in sorted(renamed):
+                self.add_error(field, "Its installers are signed for this value: delete them first.")
         return data
 
 
@@ -56,6 +61,15 @@ class ReleaseAdmin(admin.ModelAdmin):
     list_filter = ("product", "state")
     search_fields = ("version",)
     inlines = [ArtifactInline]
+
+    def delete_model(self, request: HttpRequest, obj: Release) -> None:
+        for artifact in obj.artifacts.all():
+            release_services.delete_artifact(artifact=artifact)
+        obj.delete()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Release]) -> None:
+        for release in queryset:
+            self.delete_model(request, release)
 
 
 class ArtifactUploadForm(forms.ModelForm):

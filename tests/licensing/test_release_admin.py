@@ -136,3 +136,36 @@ def test_a_version_that_cannot_be_ordered_is_refused(staff, product):
 def test_other_staff_groups_cannot_upload(staff_client_for, persona, request, draft):
     client = staff_client_for(request.getfixturevalue(persona))
     assert client.get(reverse("admin:licensing_releaseartifact_add")).status_code == 403
+
+
+def test_a_release_with_installers_keeps_its_version(staff, draft):
+    upload(staff, draft, b"installer")
+    url = reverse("admin:licensing_release_change", args=[draft.pk])
+    fields = {
+        "product": draft.product_id,
+        "version": "6.3.1",
+        "released_on": "2026-11-10",
+        "state": "draft",
+        "notes": "",
+        "withdrawn_reason": "",
+        "artifacts-TOTAL_FORMS": "1",
+        "artifacts-INITIAL_FORMS": "1",
+        "artifacts-0-id": ReleaseArtifact.objects.get().pk,
+        "artifacts-0-release": draft.pk,
+    }
+    response = staff.post(url, fields)
+    assert response.status_code == 200
+    assert "Its installers are signed for this value" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.version == "6.3.0"
+
+
+def test_deleting_a_release_removes_its_installers_files(staff, draft, django_capture_on_commit_callbacks):
+    upload(staff, draft, b"installer")
+    artifact = ReleaseArtifact.objects.get()
+    storage, name = artifact.file.storage, artifact.file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(reverse("admin:licensing_release_delete", args=[draft.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Release.objects.filter(pk=draft.pk).exists()
+    assert not storage.exists(name)
