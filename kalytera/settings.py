@@ -315,6 +315,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the instance's role).
 RELEASE_FILES_DIR = env.path("RELEASE_FILES_DIR", default=BASE_DIR / "release-files")
 RELEASE_S3_BUCKET = env.str("RELEASE_S3_BUCKET", default="")
+# Behind nginx with the files on its disk: the path of an `internal` location that serves
+# RELEASE_FILES_DIR; downloads are then sent by nginx (X-Accel-Redirect), not by a worker.
+RELEASE_DOWNLOAD_ACCEL_PREFIX = env.str("RELEASE_DOWNLOAD_ACCEL_PREFIX", default="").strip("/")
+RELEASE_DOWNLOAD_ACCEL_PREFIX = f"/{RELEASE_DOWNLOAD_ACCEL_PREFIX}/" if RELEASE_DOWNLOAD_ACCEL_PREFIX else ""
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "releases": release_storage(

@@ -8,6 +8,7 @@ release (``licensing.releases``); everyone else gets 404.
 from datetime import UTC, datetime, time
 from itertools import groupby
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -18,7 +19,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_GET, require_safe
 
 from accounts.http import AuthenticatedHttpRequest
-from kalytera.downloads import attachment, streamed_attachment
+from kalytera.downloads import accel_attachment, attachment, streamed_attachment
 from licensing import releases
 from licensing.models import Release
 
@@ -78,6 +79,12 @@ release_feed = ReleaseFeed()
 @require_safe
 def download(request: AuthenticatedHttpRequest, artifact_id) -> HttpResponseBase:
     artifact = releases.downloadable_artifact(request.user, artifact_id, timezone.now())
+    if settings.RELEASE_DOWNLOAD_ACCEL_PREFIX:
+        return accel_attachment(
+            settings.RELEASE_DOWNLOAD_ACCEL_PREFIX + artifact.file.name,
+            filename=artifact.filename,
+            content_type="application/octet-stream",
+        )
     return streamed_attachment(
         artifact.file.open("rb"),
         filename=artifact.filename,

@@ -206,3 +206,16 @@ def test_the_license_page_shows_the_newest_version_and_the_notes_since_the_machi
     assert "Two-factor sign-in." in page
     assert download_url(installer) in page
     assert "Secret" not in page  # a draft's notes
+
+
+def test_behind_nginx_the_download_is_handed_to_it_after_the_check(
+    customer_client, customer, issue, installer, settings
+):
+    settings.RELEASE_DOWNLOAD_ACCEL_PREFIX = "/release-files-internal/"
+    assert customer_client.get(download_url(installer)).status_code == 404  # no license yet
+    issue(customer)
+    response = customer_client.get(download_url(installer))
+    assert response.status_code == 200
+    assert response["X-Accel-Redirect"] == f"/release-files-internal/{installer.file.name}"
+    assert response["Content-Disposition"] == f'attachment; filename="{installer.filename}"'
+    assert response.content == b""
