@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_safe
 
 from accounts.http import AuthenticatedHttpRequest
 from kalytera.downloads import accel_attachment, attachment, streamed_attachment
@@ -26,7 +26,7 @@ from licensing.models import Release
 FEED_LENGTH = 50
 
 
-@require_GET
+@require_safe
 def release_list(request: HttpRequest) -> HttpResponse:
     ordered = sorted(releases.public_releases(), key=lambda release: release.product.name)
     products = [
@@ -36,7 +36,7 @@ def release_list(request: HttpRequest) -> HttpResponse:
     return render(request, "licensing/release_list.html", {"products": products})
 
 
-@require_GET
+@require_safe
 def release_detail(request: HttpRequest, product: str, version: str) -> HttpResponse:
     release = get_object_or_404(
         releases.public_releases().prefetch_related("artifacts"), product__slug=product, version=version
@@ -45,7 +45,7 @@ def release_detail(request: HttpRequest, product: str, version: str) -> HttpResp
 
 
 class ReleaseFeed(Feed):
-    """The newest published releases, newest first (by date, then version)."""
+    """The latest published releases, by release date, newest first."""
 
     feed_type = Atom1Feed
     language = "en"
