@@ -219,3 +219,18 @@ def test_behind_nginx_the_download_is_handed_to_it_after_the_check(
     assert response["X-Accel-Redirect"] == f"/release-files-internal/{installer.file.name}"
     assert response["Content-Disposition"] == f'attachment; filename="{installer.filename}"'
     assert response.content == b""
+
+
+def test_the_release_pages_pass_the_page_checks(client, customer_client, customer, issue, installer):
+    from tests.pages import page_problems, wording_problems
+
+    license, _ = issue(customer)
+    for page_client, path in (
+        (client, "/releases/"),
+        (client, "/releases/kalytera-vms/6.3.0/"),
+        (client, "/releases/kalytera-vms/6.2.2/"),
+        (customer_client, f"/licenses/{license.public_id}/"),
+    ):
+        html = page_client.get(path).content.decode()
+        assert page_problems(html) == [], path
+        assert wording_problems(html) == [], path
