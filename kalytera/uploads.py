@@ -45,14 +45,33 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = large_upload_limit(request.path)
-        if limit is not None:
-            # Before anything reads the body (the CSRF check does): these handlers take it.
-            request.upload_handlers = [HashingUploadHandler(request, limit=limit)]
-        else:
-            limit = settings.REQUEST_MAX_BYTES
+        # A large-upload path is judged again, by who sends it, in StaffUploadMiddleware.
+        limit = large_upload_limit(request.path) or settings.REQUEST_MAX_BYTES
         if declared_length(request) > limit:
             return too_large(request, limit)
+        return self.get_response(request)
+
+
+class StaffUploadMiddleware:
+    """On a ``LARGE_UPLOADS`` path, only active staff may send more than ``REQUEST_MAX_BYTES``.
+
+    Placed after the authentication middleware: the person is known, and the body is still
+    unread (the CSRF check reads it later, in its ``process_view``). Staff get the hashing
+    handler; anyone else keeps the ordinary limit, so that nobody can make the server write
+    gigabytes to disk before the admin refuses them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = large_upload_limit(request.path)
+        if limit is not None:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_active and user.is_staff:
+                request.upload_handlers = [HashingUploadHandler(request, limit=limit)]
+            elif declared_length(request) > settings.REQUEST_MAX_BYTES:
+                return too_large(request, settings.REQUEST_MAX_BYTES)
         return self.get_response(request)
 
 

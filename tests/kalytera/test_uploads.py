@@ -107,3 +107,11 @@ def test_only_the_artifact_upload_pages_accept_large_bodies(client, settings):
     )
     assert large_upload_limit(f"/{settings.ADMIN_URL}licensing/license/add/") is None
     assert large_upload_limit("/contact/") is None
+
+
+def test_only_staff_may_send_a_large_body_to_the_artifact_upload_page(client, settings, customer):
+    path = f"/{settings.ADMIN_URL}licensing/releaseartifact/add/"
+    declared = {"CONTENT_LENGTH": str(settings.REQUEST_MAX_BYTES + 1)}
+    assert client.post(path, b"x", content_type="application/octet-stream", **declared).status_code == 413
+    client.force_login(customer)
+    assert client.post(path, b"x", content_type="application/octet-stream", **declared).status_code == 413
