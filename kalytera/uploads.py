@@ -7,7 +7,8 @@ uploaded file once it passes ``UPLOAD_MAX_BYTES`` (a body without a length, or a
 that lied), so that no large upload reaches memory or a temporary file.
 
 The paths of ``LARGE_UPLOADS`` (path prefix: byte limit) are the exception, for staff
-uploading installer files: their body may reach the path's limit, and each file is
+uploading installer files (``StaffUploadMiddleware`` grants it to active staff only): their
+body may reach the path's limit, and each file is
 hashed (SHA-256) chunk by chunk as it is written to a temporary file on disk
 (``HashingUploadHandler``), so a file of gigabytes never sits in memory and is never read
 twice to learn its digest.
