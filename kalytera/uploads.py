@@ -110,10 +110,10 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
         super().receive_data_chunk(raw_data, start)
 
     def file_complete(self, file_size: int) -> UploadedFile:
-        self.file.seek(0)
-        self.file.size = file_size
-        self.file.sha256 = self.digest.hexdigest()  # type: ignore[attr-defined]
-        return self.file
+        uploaded = super().file_complete(file_size)
+        assert uploaded is not None  # the temporary-file handler always completes its file
+        uploaded.sha256 = self.digest.hexdigest()  # type: ignore[attr-defined]
+        return uploaded
 
 
 class CappedUploadHandler(FileUploadHandler):
