@@ -25,6 +25,7 @@ class Action(StrEnum):
     CERTIFICATE = "download certificates"
     SHOW_KEY = "see license keys"
     MANAGE_MEMBERS = "change members and their roles"
+    TRANSFER = "transfer licenses to another organization"
 
 
 # The least role that allows each action; a higher role allows everything a lower one does.
@@ -36,6 +37,7 @@ REQUIRED_ROLE: dict[Action, str] = {
     Action.CERTIFICATE: Role.MANAGER,
     Action.SHOW_KEY: Role.MANAGER,
     Action.MANAGE_MEMBERS: Role.OWNER,
+    Action.TRANSFER: Role.OWNER,
 }
 _RANK = {Role.VIEWER: 1, Role.MANAGER: 2, Role.OWNER: 3}
 

@@ -29,7 +29,7 @@ def grant(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0006_licenses_held_by_organizations'),
+        ('licensing', '0007_transfers'),
     ]
 
     operations = [
