@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html
 
 from licensing import certificates
 from licensing.models import Release, ReleaseArtifact
@@ -61,6 +63,16 @@ class ReleaseAdmin(admin.ModelAdmin):
     list_filter = ("product", "state")
     search_fields = ("version",)
     inlines = [ArtifactInline]
+    readonly_fields = ("installers",)
+
+    @admin.display(description="Installers")
+    def installers(self, release: Release) -> str:
+        if release.pk is None:
+            return "Save the release, then upload its installers."
+        url = reverse("admin:licensing_releaseartifact_add")
+        return format_html(
+            '<a href="{}?release={}">Upload an installer</a> (one per platform)', url, release.pk
+        )
 
     def delete_model(self, request: HttpRequest, obj: Release) -> None:
         for artifact in obj.artifacts.all():

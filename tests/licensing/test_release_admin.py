@@ -175,3 +175,11 @@ def test_deleting_a_release_removes_its_installers_files(staff, draft, django_ca
     assert response.status_code == 302
     assert not Release.objects.filter(pk=draft.pk).exists()
     assert not storage.exists(name)
+
+
+def test_the_release_page_links_to_an_upload_for_this_release(staff, draft):
+    page = staff.get(reverse("admin:licensing_release_change", args=[draft.pk])).content.decode()
+    link = f"{reverse('admin:licensing_releaseartifact_add')}?release={draft.pk}"
+    assert f'href="{link}"' in page
+    form = staff.get(link).content.decode()
+    assert f'<option value="{draft.pk}" selected>' in form
