@@ -15,7 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html
 
-from licensing import certificates
+from licensing import certificates, releases
 from licensing.models import Release, ReleaseArtifact
 from licensing.services import LicensingError
 from licensing.services import releases as release_services
@@ -74,10 +74,15 @@ class ReleaseAdmin(admin.ModelAdmin):
             '<a href="{}?release={}">Upload an installer</a> (one per platform)', url, release.pk
         )
 
+    def save_model(self, request: HttpRequest, obj: Release, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        releases.forget_published()  # this process at once; the others within a minute
+
     def delete_model(self, request: HttpRequest, obj: Release) -> None:
         for artifact in obj.artifacts.all():
             release_services.delete_artifact(artifact=artifact)
         obj.delete()
+        releases.forget_published()
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Release]) -> None:
         for release in queryset:

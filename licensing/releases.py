@@ -7,11 +7,14 @@ product while the license is active (not suspended or revoked) and
 - subscription or trial: the license has not expired (the grace period keeps a server
   running, but brings no new versions).
 
-It is written twice, once per direction: ``release_filter`` (the releases of one license)
-and ``license_filter`` (the licenses that cover one release); a test holds them equal.
+It is written three times: ``covers`` (one license and one release, in Python, for the
+check-in), ``release_filter`` (the releases of one license) and ``license_filter`` (the
+licenses that cover one release), as database filters; a test holds them equal.
 Versions are ordered by ``licensing.versions``, never as text.
 """
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,21 +70,58 @@ def covered_releases(license: License, now: datetime) -> list[Release]:
     )
 
 
-def newest_covered(license: License, now: datetime) -> Release | None:
-    """The newest version the license covers: what its machines may install.
+# Every check-in asks for the newest covered release; a query each time would cost as much
+# as the rest of the check-in. Each process keeps the published releases of a product for a
+# minute instead: a release reaches the VMSs within a minute of being published.
+PUBLISHED_SECONDS = 60
+_published: dict[int, tuple[float, tuple[Release, ...]]] = {}
+_published_lock = threading.Lock()
 
-    One query, without the installers: the Machine API asks this at every check-in.
-    """
-    condition = release_filter(license, now)
-    if condition is None:
-        return None
-    covered = newest_first(Release.objects.filter(condition).select_related("product"))
-    return covered[0] if covered else None
+
+def published_releases(product_id: int) -> tuple[Release, ...]:
+    """The published releases of a product, newest version first (kept for ``PUBLISHED_SECONDS``)."""
+    now = time.monotonic()
+    with _published_lock:
+        entry = _published.get(product_id)
+    if entry is not None and now - entry[0] < PUBLISHED_SECONDS:
+        return entry[1]
+    found = tuple(
+        newest_first(
+            Release.objects.filter(product_id=product_id, state=Release.State.PUBLISHED).select_related(
+                "product"
+            )
+        )
+    )
+    with _published_lock:
+        _published[product_id] = (now, found)
+    return found
+
+
+def forget_published() -> None:
+    """Drop this process's copy (after staff change a release here; the tests between cases)."""
+    with _published_lock:
+        _published.clear()
 
 
 def covers(license: License, release: Release, now: datetime) -> bool:
-    condition = release_filter(license, now)
-    return condition is not None and Release.objects.filter(condition, pk=release.pk).exists()
+    """Whether ``license`` covers ``release``: the rule of the module, without a query."""
+    if release.state != Release.State.PUBLISHED or release.product_id != license.plan.product_id:
+        return False
+    if license.status != License.Status.ACTIVE:
+        return False
+    if license.kind == Plan.Kind.PERPETUAL:
+        return license.upgrade_plan_until is None or release.released_on <= license.upgrade_plan_until
+    return license.expires_at is None or license.expires_at > now
+
+
+def newest_covered(license: License, now: datetime) -> Release | None:
+    """The newest version the license covers: what its machines may install (no query, mostly)."""
+    if license.status != License.Status.ACTIVE:
+        return None
+    for release in published_releases(license.plan.product_id):
+        if covers(license, release, now):
+            return release
+    return None
 
 
 def downloadable_artifact(user, artifact_id, now: datetime) -> ReleaseArtifact:

@@ -4,6 +4,7 @@ from datetime import date
 
 from django.core.files.base import ContentFile
 
+from licensing import releases
 from licensing.models import Product, Release, ReleaseArtifact
 from licensing.services import releases as release_services
 
@@ -13,6 +14,7 @@ INSTALLER = b"Kalytera VMS TEST installer\n" * 400  # 11200 bytes
 def release(product: Product, version: str, released_on: date, **fields) -> Release:
     defaults = {"released_on": released_on, "state": Release.State.PUBLISHED, **fields}
     made, _ = Release.objects.update_or_create(product=product, version=version, defaults=defaults)
+    releases.forget_published()  # as the release admin does
     return made
 
 

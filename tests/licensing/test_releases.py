@@ -94,19 +94,37 @@ def test_a_license_of_another_product_covers_none_of_its_releases(catalogue, iss
     assert releases.covered_releases(license, NOW) == []
 
 
-def test_both_directions_of_the_rule_agree(catalogue, issue, customer, make_plan):
+def test_the_three_writings_of_the_rule_agree(catalogue, issue, customer, make_plan):
+    from licensing.models import Product
+
+    other = make_plan(product=Product.objects.create(slug="other", name="Other"))
     licenses = [
         issue(customer, now=NOW - timedelta(days=30))[0],
         issue(customer, now=NOW - timedelta(days=400))[0],
         issue(customer, plan_=make_plan(Plan.Kind.PERPETUAL), now=NOW - timedelta(days=600))[0],
         issue(customer, plan_=make_plan(Plan.Kind.PERPETUAL), now=NOW - timedelta(days=100))[0],
+        issue(customer, plan_=make_plan(Plan.Kind.PERPETUAL), now=NOW - timedelta(days=100))[0],
+        issue(customer, plan_=other, now=NOW - timedelta(days=30))[0],
     ]
     License.objects.filter(pk=licenses[3].pk).update(status=License.Status.SUSPENDED)
+    License.objects.filter(pk=licenses[4].pk).update(upgrade_plan_until=None)
     for license in License.objects.filter(pk__in=[item.pk for item in licenses]).select_related("plan"):
+        condition = releases.release_filter(license, NOW)
         for item in catalogue.values():
-            by_license = releases.covers(license, item, NOW)
+            in_python = releases.covers(license, item, NOW)
             by_release = License.objects.filter(releases.license_filter(item, NOW), pk=license.pk).exists()
-            assert by_license == by_release, (license, item)
+            by_license = condition is not None and Release.objects.filter(condition, pk=item.pk).exists()
+            assert in_python == by_release == by_license, (license, item)
+
+
+def test_a_check_in_finds_the_newest_covered_release_without_a_query(
+    catalogue, issue, customer, django_assert_num_queries
+):
+    license, _ = issue(customer, now=NOW - timedelta(days=30))
+    license = License.objects.select_related("plan").get(pk=license.pk)
+    assert releases.newest_covered(license, NOW).version == "6.10.0"
+    with django_assert_num_queries(0):
+        assert releases.newest_covered(license, NOW).version == "6.10.0"
 
 
 def test_a_download_needs_a_visible_license_that_covers_the_release(
