@@ -305,7 +305,22 @@ def validate_command(arguments) -> int:
             f"Newest release this license covers: {newest.get('version')} "
             f"(released {newest.get('released_on')}; notes: {newest.get('notes_url')})"
         )
+    for advisory in result.advisories:
+        print(advisory_line(advisory), file=sys.stderr)
     return OK if result.valid else NOT_VALID
+
+
+def advisory_line(advisory: dict) -> str:
+    """How a VMS might show a security advisory that affects the version it runs."""
+    fix = (
+        f"update to {advisory['fixed_version']}"
+        if advisory.get("fixed_version")
+        else "no fix yet, see the advisory"
+    )
+    return (
+        f"SECURITY ADVISORY {advisory.get('id')} ({advisory.get('severity')}, CVSS {advisory.get('score')}): "
+        f"{advisory.get('title')}; {fix}. {advisory.get('url')}"
+    )
 
 
 def deactivate_command(arguments) -> int:

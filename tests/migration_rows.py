@@ -18,6 +18,7 @@ DATA_MIGRATIONS = [
     ("licensing.migrations.0007_transfers", "grant"),
     ("licensing.migrations.0008_release_notes_and_artifacts", "grant"),
     ("organizations.migrations.0003_licensing_group_permissions", "grant"),
+    ("advisories.migrations.0002_security_group", "grant"),
 ]
 
 
