@@ -417,7 +417,7 @@ USERSESSIONS_ADAPTER = "accounts.security_events.UserSessionsAdapter"
 # Signed-in people with a material Terms change to accept are sent to the accept page
 # from these paths (license features); every other page stays open.
 LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list(
-    "LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/", "/community/write/"]
+    "LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/", "/downloads/", "/community/write/"]
 )
 LEGAL_NOTICE_BATCH_SIZE = env.int("LEGAL_NOTICE_BATCH_SIZE", default=500)
 
