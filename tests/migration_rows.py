@@ -17,6 +17,7 @@ DATA_MIGRATIONS = [
     ("legal.migrations.0002_policies_and_legal_group", "grant_legal_group"),
     ("licensing.migrations.0002_licensing_group_permissions", "grant"),
     ("licensing.migrations.0007_transfers", "grant"),
+    ("licensing.migrations.0008_release_notes_and_artifacts", "grant"),
     ("organizations.migrations.0003_licensing_group_permissions", "grant"),
     ("advisories.migrations.0002_security_group", "grant"),
 ]

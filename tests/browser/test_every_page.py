@@ -26,7 +26,7 @@ from legal.models import Policy, PolicyVersion
 from licensing import services
 from licensing.access import visible_licenses
 from licensing.demo import DEMO_PARTNER, PARTNER_COMPANY
-from licensing.models import LicenseTransfer
+from licensing.models import LicenseTransfer, Release
 from licensing.services import integrators
 from licensing.services.transfers import offer_transfer
 from organizations.services import create_organization, personal_organization
@@ -156,6 +156,7 @@ def demo():
         reason="The invoice for this license is unpaid. Pay it, or write to us.",
     )
     terms = Policy.objects.get(slug=Policy.Slug.TERMS).version_in_force()
+    subscription = visible_licenses(customer).filter(plan__code="pro-1y").order_by("-expires_at").first()
     # An offer to the demo customer from the demo partner's company, to see the acceptance page.
     partner = User.objects.get(email=DEMO_PARTNER)
     contoso = partner.memberships.get(organization__name=PARTNER_COMPANY).organization
@@ -165,6 +166,7 @@ def demo():
         "customer": customer,
         "license": license,
         "suspended": suspended,
+        "subscription": subscription,
         "terms": terms,
         "offer": offer,
         "transfer": LicenseTransfer.objects.filter(from_organization=license.organization).first(),
@@ -195,6 +197,9 @@ def test_every_public_page_fits_and_passes(page: Page, live_server, demo):
         reverse("community:category", args=["cameras"]),
         demo["topic"].get_absolute_url(),
         reverse("community:search") + "?q=stream",
+        reverse("licensing:releases"),
+        reverse("licensing:release", args=["kalytera-vms", "6.3.0"]),
+        reverse("licensing:release", args=["kalytera-vms", "6.2.2"]),
         "/no-such-page/",
     ]
     visit_every_width(page, live_server.url, "public", paths, findings)
@@ -217,6 +222,7 @@ def test_every_customer_page_fits_and_passes(page: Page, live_server, demo):
         reverse("licensing:list"),
         reverse("licensing:detail", args=[license.public_id]),
         reverse("licensing:detail", args=[suspended.public_id]),
+        reverse("licensing:detail", args=[demo["subscription"].public_id]),
         reverse("licensing:offline", args=[license.public_id]),
         reverse("licensing:deactivate", args=[license.public_id, machine.public_id]),
         reverse("licensing:claim"),
@@ -284,6 +290,7 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
     license = demo["license"]
     inquiry = Inquiry.objects.order_by("pk").first()
     version = PolicyVersion.objects.order_by("pk").first()
+    release = Release.objects.get(version="6.3.0")
     assert inquiry is not None and version is not None
     advisory = Advisory.objects.get(identifier="KSA-2026-007")
     incident = IncidentNotice.objects.get()
@@ -302,6 +309,10 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:licensing_licensetransfer_changelist"),
         reverse("admin:licensing_licensetransfer_change", args=[demo["transfer"].pk]),
         reverse("admin:licensing_plan_changelist"),
+        reverse("admin:licensing_release_changelist"),
+        reverse("admin:licensing_release_change", args=[release.pk]),
+        reverse("admin:licensing_releaseartifact_add"),
+        reverse("admin:licensing_releaseartifact_change", args=[release.artifacts.first().pk]),
         reverse("admin:organizations_organization_changelist"),
         reverse("admin:organizations_organization_change", args=[license.organization_id]),
         reverse("admin:contact_inquiry_changelist"),
