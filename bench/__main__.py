@@ -12,7 +12,8 @@ endpoint after the other, each for ``--duration`` seconds:
   mounted only because the server gets ``BENCHMARK_ENDPOINTS=1``), and a plain template
   page (the home page);
 - the real endpoints: validate, the activate/deactivate cycle, the Privacy Policy page
-  (anonymous), the license list of a signed-in customer, and a successful login, which
+  (anonymous), the license list, a license's page (ten machines), the integrator overview
+  and the account page of a signed-in customer, and a successful login, which
   is compared with what the Argon2id cost alone allows on the machine's cores.
 
 It also times the staff admin's license list and searches. Results go to the console and
@@ -118,6 +119,11 @@ def scenarios(port: int, data: dict) -> dict:
         steps["validate"] = validate
         steps["activation cycle"] = cycle
         steps["license list"] = lambda n, s: timed(port, s, "GET", "/licenses/", {200}, headers=session)
+        detail = f"/licenses/{data['license_id']}/"
+        steps["license detail"] = lambda n, s: timed(port, s, "GET", detail, {200}, headers=session)
+        steps["integrator overview"] = lambda n, s: timed(
+            port, s, "GET", "/integrators/", {200}, headers=session
+        )
     steps["account page"] = lambda n, s: timed(port, s, "GET", "/account/", {200}, headers=session)
 
     def login(n, s):

@@ -4,7 +4,8 @@
         .venv/bin/python -m bench.profile validate --calls 500
 
 The endpoints are those of ``python -m bench run``: ``three-queries``, ``validate``,
-``cycle`` (activate, then deactivate), ``login``, ``license-list`` (signed in). The
+``cycle`` (activate, then deactivate), ``login``, and signed in ``license-list``,
+``license-detail``, ``integrator-overview`` and ``account``. The
 database is migrated and topped up to ``--scale`` licenses like the harness does, the
 requests go through the whole middleware stack (Django's test client, HTTPS, CSRF checks
 on), and the script prints the CPU time per call and the functions that took most of it,
@@ -22,6 +23,8 @@ import tempfile
 import time
 
 from bench.common import RELAXED_LIMITS, production_env, set_up_here
+
+SIGNED_IN = ["license-list", "license-detail", "integrator-overview", "account"]
 
 
 def steps(data: dict):
@@ -56,22 +59,36 @@ def steps(data: dict):
     def license_list(client, n):
         expect(client.get("/licenses/"), 200)
 
+    def license_detail(client, n):
+        expect(client.get(f"/licenses/{data['license_id']}/"), 200)
+
+    def integrator_overview(client, n):
+        expect(client.get("/integrators/"), 200)
+
+    def account(client, n):
+        expect(client.get("/account/"), 200)
+
     return {
         "three-queries": three_queries,
         "validate": validate,
         "cycle": cycle,
         "login": login,
         "license-list": license_list,
+        "license-detail": license_detail,
+        "integrator-overview": integrator_overview,
+        "account": account,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
-    parser.add_argument("endpoint", choices=["three-queries", "validate", "cycle", "login", "license-list"])
+    parser.add_argument("endpoint", choices=[*SIGNED_IN, "three-queries", "validate", "cycle", "login"])
     parser.add_argument("--calls", type=int, default=300, help="profiled calls (after 50 unprofiled)")
     parser.add_argument("--scale", type=int, default=1000, help="licenses in the database")
     parser.add_argument("--top", type=int, default=30, help="functions to list")
     parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
+    parser.add_argument("--queries", action="store_true", help="print one call's SQL instead of profiling")
+    parser.add_argument("--paths", action="store_true", help="keep the files' paths (tell apps apart)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database of its own (it is migrated and filled).")
@@ -87,14 +104,24 @@ def main() -> None:
         data = seed.probe(20)
         client = Client(enforce_csrf_checks=True, secure=True, headers={"Referer": "https://testserver/"})
         client.get("/accounts/login/")
-        if args.endpoint == "license-list":  # the customer who owns the benchmark's licenses
+        if args.endpoint in SIGNED_IN:  # the customer who owns the benchmark's licenses
             from accounts.models import User
 
             client.force_login(User.objects.get(email=data["customer"]))
         step = steps(data)[args.endpoint]
         for n in range(50):  # warm caches, connections and imports
             step(client, n)
-        profiler = cProfile.Profile()
+        if args.queries:  # the statements of one call, as the database sees them
+            from django.db import connection
+            from django.test.utils import CaptureQueriesContext
+
+            with CaptureQueriesContext(connection) as captured:
+                step(client, 50)
+            for query in captured.captured_queries:
+                print(query["sql"][:300])
+            print(f"{args.endpoint}: {len(captured)} statements in one call")
+            return
+        profiler = cProfile.Profile(time.process_time)  # CPU time: waiting for PostgreSQL is not counted
         started = time.process_time()
         profiler.enable()
         for n in range(50, 50 + args.calls):
@@ -103,7 +130,9 @@ def main() -> None:
         cpu_ms = (time.process_time() - started) * 1000 / args.calls
         output = io.StringIO()
         stats = pstats.Stats(profiler, stream=output)
-        stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
+        if not args.paths:
+            stats.strip_dirs()
+        stats.sort_stats(args.sort).print_stats(args.top)
         print(output.getvalue())
         print(f"{args.endpoint}: {args.calls} calls, {cpu_ms:.2f} ms CPU per call under the profiler")
 

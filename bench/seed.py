@@ -23,6 +23,9 @@ PROBE_CUSTOMER = "bench-customer@bench.invalid"
 PROBE_PASSWORD = "bench-password-never-used-elsewhere"
 LOGIN_ACCOUNTS = 2000  # distinct accounts the login scenario cycles through
 OWNED_PROBES = 5  # licenses on the probe customer's list page
+MACHINES_ON_DETAIL = 10  # machines on the license detail page the load reads
+INTEGRATOR_NAME = "Bench Integrator"
+INTEGRATOR_CUSTOMERS = 5  # bulk customers (about ten licenses each at 1,000+) granting the integrator
 
 
 def digest(text: str) -> str:
@@ -218,11 +221,46 @@ def probe(count: int) -> dict:
     from organizations.services import personal_organization
 
     chosen = plan()
+    from licensing.models import License
+
+    # Each run's own five on the customer's pages, so that every run measures the same pages.
+    License.objects.filter(organization=personal_organization(user=customer)).update(organization=None)
     for n in range(count):
         held_by = personal_organization(user=customer) if n < OWNED_PROBES else None
-        key = services.issue_license(plan=chosen, organization=held_by, actor=services.Actor.system()).key
+        issued = services.issue_license(plan=chosen, organization=held_by, actor=services.Actor.system())
+        key = issued.key
+        if n == 0:
+            data["license_id"] = str(issued.license.public_id)
         fingerprint = digest(f"bench-probe-{time.time_ns()}-{n}")
         services.activate_machine(key=key, fingerprint=fingerprint, label=f"Probe {n}")
         data["keys"].append(key)
         data["activated"].append((key, fingerprint))
+    for m in range(MACHINES_ON_DETAIL - 1 if data["keys"] else 0):  # a detail page with several machines
+        fingerprint = digest(f"bench-detail-{time.time_ns()}-{m}")
+        services.activate_machine(key=data["keys"][0], fingerprint=fingerprint, label=f"Site {m}")
+    grant_integrator(customer)
     return data
+
+
+def grant_integrator(customer) -> None:
+    """The probe customer owns an integrator organization that looks after bulk customers' licenses."""
+    from django.utils import timezone
+
+    from organizations.models import IntegratorGrant, Membership, Organization
+
+    integrator, created = Organization.objects.get_or_create(name=INTEGRATOR_NAME, personal_for=None)
+    if created:
+        Membership.objects.create(organization=integrator, user=customer, role=Membership.Role.OWNER)
+    if IntegratorGrant.objects.active().filter(integrator=integrator).exists():
+        return
+    now = timezone.now()
+    customers = Organization.objects.filter(
+        personal_for__email__in=[
+            f"customer-{n}@{BULK_EMAIL_DOMAIN}" for n in range(1, INTEGRATOR_CUSTOMERS + 1)
+        ]
+    )
+    IntegratorGrant.objects.bulk_create(
+        IntegratorGrant(customer=held, integrator=integrator, email=customer.email, scope="manage",
+                        expires_at=now, accepted_by=customer, accepted_at=now)
+        for held in customers
+    )  # fmt: skip
