@@ -12,6 +12,9 @@ INSERT. A session that is tracked already (signing in again without a new key) g
 through allauth's update, which also sends its "client changed" signal.
 """
 
+import hashlib
+import time
+
 from allauth.account.adapter import get_adapter
 from allauth.usersessions.models import UserSession
 from django.conf import settings
@@ -98,3 +101,53 @@ def _verifies(data: dict, user: User) -> bool:
         return False
     hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
     return any(constant_time_compare(session_hash, auth_hash) for auth_hash in hashes)
+
+
+# --- Activity: the list's "last seen", IP address and browser, without a write per page ---------
+
+# In the session: [session key, digest of the IP address and browser, time of the last write].
+SEEN_KEY = "_kalytera_usersession_seen"
+
+
+class UserSessionsMiddleware:
+    """allauth.usersessions' activity tracking, writing the list entry only when it changes.
+
+    allauth's middleware runs ``get_or_create()`` and a full ``UPDATE`` of the entry in a
+    transaction on every signed-in request (five statements). This one remembers in the
+    session what it last wrote: the entry is written again (through allauth's code, which
+    also sends its "client changed" signal) when the IP address or the browser differ, when
+    the session key changed, or when ``USERSESSIONS_SEEN_EVERY_SECONDS`` have passed; other
+    requests cost nothing. "Last seen" on the list is therefore at most that old.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            settings.USERSESSIONS_TRACK_ACTIVITY
+            and hasattr(request, "session")
+            and request.session.session_key
+            and hasattr(request, "user")
+            and request.user.is_authenticated
+        ):
+            note_activity(request)
+        return self.get_response(request)
+
+
+def note_activity(request) -> None:
+    key = request.session.session_key
+    agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX_LENGTH]
+    client = hashlib.sha256(f"{get_adapter().get_client_ip(request)}\n{agent}".encode()).hexdigest()[:32]
+    now = int(time.time())
+    seen = request.session.get(SEEN_KEY)
+    if (
+        isinstance(seen, list)
+        and len(seen) == 3
+        and seen[0] == key
+        and seen[1] == client
+        and 0 <= now - seen[2] < settings.USERSESSIONS_SEEN_EVERY_SECONDS
+    ):
+        return
+    UserSession.objects.create_from_request(request)
+    request.session[SEEN_KEY] = [key, client, now]

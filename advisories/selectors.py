@@ -1,7 +1,8 @@
 """Which published advisories affect a version: for the license pages and the machine API.
 
 ``affecting`` is what ``settings.LICENSING_ADVISORY_LOOKUP`` names: licensing calls it without
-importing this app. One query per call, whatever the number of machines.
+importing this app. At most one query per call, whatever the number of machines (none when the
+shared cache holds the product's advisories).
 """
 
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from advisories.models import Advisory, AdvisoryRevision
+from kalytera.cache import forget, keep, kept
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,34 @@ def published(product_id: int | None = None) -> list[AdvisoryRevision]:
     return revisions
 
 
+# What ``affecting`` reads, per product, is kept in the shared cache: every validate call and
+# license page asks. Saving or deleting an advisory or a revision drops the entries when its
+# transaction commits (``advisories.apps``); an entry lives at most this long in any case.
+PUBLISHED_CACHE_SECONDS = 60
+
+
+def published_cache_key(product_id: int) -> str:
+    return f"advisories:published:{product_id}"
+
+
+def forget_published(product_ids: Iterable[int]) -> None:
+    """Drop the cached advisories of these products, in every process at once."""
+    forget([published_cache_key(product_id) for product_id in set(product_ids)])
+
+
+def published_for(product_id: int) -> list[AdvisoryRevision]:
+    """``published(product_id)`` from the shared cache (no query) when it holds them."""
+    key = published_cache_key(product_id)
+    revisions = kept(key)
+    if revisions is None:
+        revisions = published(product_id)
+        keep(key, revisions, PUBLISHED_CACHE_SECONDS)
+    return revisions
+
+
 def affecting(product_id: int, version_texts: Iterable[str]) -> dict[str, list[Applicable]]:
     """For each version text, the published advisories of the product that affect it (most severe first)."""
-    revisions = published(product_id)
+    revisions = published_for(product_id)
     answer: dict[str, list[Applicable]] = {}
     for text in set(version_texts):
         applicable = [

@@ -9,17 +9,69 @@ this store was in use are read as they are and sealed on their next save.
 
 Code that reads ``django_session`` rows itself decodes them with ``SessionStore().decode()``:
 ``Session.get_decoded()`` uses Django's plain store, which cannot open them.
+
+The database is the source of truth; the shared cache keeps a copy of each row (the sealed
+text and its expiry, never the open data), so a signed-in page reads its session without a
+query. Every save writes the database first, then the copy. Without Redis (or with a copy
+missing, after a Redis restart) the row is read from the database, so sessions survive
+Redis. Deleting a session (signing out, "sign out other sessions", a new key at sign-in)
+drops the copy first and refuses, with ``CacheUnavailable`` (a 503 page), while Redis cannot
+be told: a copy left behind would sign the session in again once Redis answers.
 """
 
-from django.contrib.sessions.backends import db
+from datetime import datetime
 
+from django.contrib.sessions.backends import db
+from django.core.cache import cache
+from django.utils import timezone
+
+from kalytera.cache import keep, kept
 from kalytera.sealing import Sealer, SealError, is_sealed
 
 _SEALER = Sealer(setting="SECRET_KEY", fallbacks="SECRET_KEY_FALLBACKS", label="kalytera session v1")
 _PURPOSE = "session"
 
 
+CACHE_PREFIX = "kalytera:session:"
+
+
 class SessionStore(db.SessionStore):
+    _written: tuple[str, datetime] | None = None
+
+    def load(self) -> dict:
+        if self.session_key is not None and self._validate_session_key(self.session_key):  # type: ignore[attr-defined]
+            copy = kept(CACHE_PREFIX + self.session_key)
+            if isinstance(copy, tuple) and len(copy) == 2 and copy[1] > timezone.now():
+                return self.decode(copy[0])
+        row = self._get_session_from_db()  # type: ignore[attr-defined]
+        if row is None:
+            return {}
+        self._keep(row.session_key, row.session_data, row.expire_date)
+        return self.decode(row.session_data)
+
+    def create_model_instance(self, data):
+        row = super().create_model_instance(data)
+        self._written = (row.session_data, row.expire_date)
+        return row
+
+    def save(self, must_create: bool = False) -> None:
+        self._written = None
+        super().save(must_create)
+        if self._written is not None and self.session_key is not None:
+            self._keep(self.session_key, *self._written)
+
+    def delete(self, session_key: str | None = None) -> None:
+        key = session_key if session_key is not None else self.session_key
+        if key is not None:
+            cache.delete(CACHE_PREFIX + key)  # raises CacheUnavailable: the row stays, nothing is half done
+        super().delete(session_key)
+
+    @staticmethod
+    def _keep(key: str, sealed: str, expires: datetime) -> None:
+        seconds = (expires - timezone.now()).total_seconds()
+        if seconds > 0:
+            keep(CACHE_PREFIX + key, (sealed, expires), seconds)
+
     def encode(self, session_dict: dict) -> str:
         return _SEALER.seal(_PURPOSE, super().encode(session_dict))
 

@@ -88,7 +88,8 @@ MIDDLEWARE = [
     "kalytera.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # allauth.usersessions' activity tracking, without a write on every page (accounts/user_sessions.py).
+    "accounts.user_sessions.UserSessionsMiddleware",
 ]
 
 ROOT_URLCONF = "kalytera.urls"
@@ -284,6 +285,9 @@ MFA_TOTP_ISSUER = "Kalytera"
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 USERSESSIONS_TRACK_ACTIVITY = True
+# The session list's "last seen" is written at most this often per session (and at once when the
+# IP address or the browser change).
+USERSESSIONS_SEEN_EVERY_SECONDS = env.int("USERSESSIONS_SEEN_EVERY_SECONDS", default=300)
 
 # --- Email: every message is queued in the outbox and delivered by a task ----------------------
 MAILERS = mailer_settings(env.str("MAIL_URL", default="console://" if DEBUG else ""))

@@ -8,7 +8,6 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from legal import services
-from legal.models import Policy
 
 
 class TermsAcceptanceMiddleware:
@@ -24,10 +23,10 @@ class TermsAcceptanceMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._gated(request):
-            for policy in Policy.objects.filter(requires_acceptance=True):
-                if services.pending_acceptance(user=request.user, policy=policy) is not None:
-                    accept_url = reverse("legal:accept", args=[policy.slug])
-                    return redirect(f"{accept_url}?{urlencode({'next': request.get_full_path()})}")
+            policy = services.first_policy_to_accept(user=request.user)  # one query
+            if policy is not None:
+                accept_url = reverse("legal:accept", args=[policy.slug])
+                return redirect(f"{accept_url}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
     @staticmethod

@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -257,6 +257,30 @@ def dismiss_notice(*, user, notice_id: int) -> int:
 
 
 # --- Acceptance ----------------------------------------------------------------------------------
+
+
+def first_policy_to_accept(*, user, at: datetime | None = None) -> Policy | None:
+    """The first policy (in their order) with a version ``user`` must accept, in one query.
+
+    The same rule as ``pending_acceptance`` for every policy that requires acceptance: the
+    newest material version in effect, unless a version since then was accepted.
+    """
+    latest_material = (
+        PolicyVersion.objects.in_effect(at)
+        .filter(policy=OuterRef("pk"), material=True)
+        .order_by("-number")
+        .values("number")[:1]
+    )
+    accepted = Acceptance.objects.filter(
+        user=user, version__policy=OuterRef("pk"), version__number__gte=OuterRef("latest_material")
+    )
+    return (
+        Policy.objects.filter(requires_acceptance=True)
+        .annotate(latest_material=Subquery(latest_material))
+        .filter(latest_material__isnull=False)
+        .exclude(Exists(accepted))
+        .first()
+    )
 
 
 def pending_acceptance(*, user, policy: Policy, at: datetime | None = None) -> PolicyVersion | None:

@@ -7,7 +7,9 @@ in the integrator). Everyone else gets 404; a role or grant too weak for the act
 the 403 of ``RoleRequired`` or ``GrantRequired``.
 """
 
-from django.db.models import BigIntegerField, Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from dataclasses import dataclass
+
+from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
@@ -19,33 +21,55 @@ Role = Membership.Role
 Scope = IntegratorGrant.Scope
 
 
-def _reach(user) -> tuple[set[int], set[int]]:
-    """The organizations whose licenses ``user`` reaches, and the single licenses granted besides.
+@dataclass(frozen=True)
+class Reach:
+    """What ``user`` reaches, from one query: see ``reach``."""
 
-    One query: memberships, grants of all licenses and grants of chosen licenses, as rows of
-    (organization, license). Read first so that the license query stays on its indexes.
+    organizations: frozenset[int]  # whose licenses the person sees (memberships and whole grants)
+    licenses: frozenset[int]  # single licenses granted besides
+    roles: dict[int, str]  # the person's role in each organization they belong to
+    looks_after: bool  # an organization of theirs holds an active grant (an integrator)
+
+    def licenses_visible(self) -> QuerySet[License]:
+        return License.objects.filter(Q(organization_id__in=self.organizations) | Q(pk__in=self.licenses))
+
+
+def reach(user) -> Reach:
+    """The organizations whose licenses ``user`` reaches, the single licenses granted besides, roles.
+
+    One query: memberships (with the role), grants of all licenses and grants of chosen
+    licenses, as rows of (organization, license, role, from a grant). Read first so that the
+    license query stays on its indexes.
     """
     none = Cast(Value(None), output_field=BigIntegerField())
+    no_role = Cast(Value(None), output_field=CharField())
     grants = grants_reaching(user)
     chosen = _chosen(grants)
-    members = Membership.objects.filter(user=user).annotate(o=F("organization_id"), n=none)
-    wholes = grants.filter(all_licenses=True).annotate(o=F("customer_id"), n=none)
-    singles = chosen.annotate(o=none, n=F("license_id"))
-    single_rows = singles.values_list("o", "n")
-    rows = members.values_list("o", "n").union(wholes.values_list("o", "n"), single_rows, all=True)
-    organizations, licenses = set(), set()
-    for organization_id, license_id in rows:
+    members = Membership.objects.filter(user=user).annotate(o=F("organization_id"), n=none, r=F("role"))
+    wholes = grants.filter(all_licenses=True).annotate(o=F("customer_id"), n=none, r=no_role)
+    singles = chosen.annotate(o=none, n=F("license_id"), r=no_role)
+    single_rows = singles.values_list("o", "n", "r")
+    # A grant of chosen licenses none of which the customer still holds still makes an integrator.
+    marks = grants.filter(all_licenses=False).annotate(o=none, n=none, r=no_role).values_list("o", "n", "r")
+    rows = members.values_list("o", "n", "r").union(
+        wholes.values_list("o", "n", "r"), single_rows, marks, all=True
+    )
+    organizations, licenses, roles, looks_after = set(), set(), {}, False
+    for organization_id, license_id, role in rows:
+        if role is not None:
+            roles[organization_id] = role
+        else:
+            looks_after = True  # rows without a role come from grants
         if organization_id is not None:
             organizations.add(organization_id)
-        else:
+        elif license_id is not None:
             licenses.add(license_id)
-    return organizations, licenses
+    return Reach(frozenset(organizations), frozenset(licenses), roles, looks_after)
 
 
 def visible_licenses(user) -> QuerySet[License]:
     """Every license ``user`` may see: their organizations' and those granted to their organizations."""
-    organizations, licenses = _reach(user)
-    return License.objects.filter(Q(organization_id__in=organizations) | Q(pk__in=licenses))
+    return reach(user).licenses_visible()
 
 
 def _chosen(grants: QuerySet[IntegratorGrant]) -> QuerySet:

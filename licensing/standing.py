@@ -47,6 +47,11 @@ def needing_attention(user, now: datetime) -> list[tuple[License, str, str, int,
     """The person's licenses that are not simply fine: stopped, expiring, in grace, with a machine
     that stopped checking in, or with machines on a version a security advisory affects; each with
     its standing, badge, offline machines and machines to update."""
+    return at_a_glance(user, now)[0]
+
+
+def at_a_glance(user, now: datetime) -> tuple[list[tuple[License, str, str, int, int]], bool]:
+    """``needing_attention`` and whether the person sees any license at all, from the same queries."""
     held = visible_licenses(user).select_related("plan__product").order_by("expires_at")
     licenses = list(held)
     offline = offline_counts([license.pk for license in licenses], now)
@@ -55,7 +60,7 @@ def needing_attention(user, now: datetime) -> list[tuple[License, str, str, int,
         (license, *of(license, now), offline.get(license.pk, 0), to_update.get(license.pk, 0))
         for license in licenses
     ]
-    return [row for row in rows if row[2] != "ok" or row[3] or row[4]]
+    return [row for row in rows if row[2] != "ok" or row[3] or row[4]], bool(licenses)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera_client import offline
 from licensing import releases, security, services, standing
-from licensing.access import grants_reaching, license_for, visible_licenses
+from licensing.access import license_for, reach
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.links import contact_url
 from licensing.models import Activation, License, Plan
@@ -44,13 +44,16 @@ LICENSES_PER_PAGE = 50
 @login_required
 @require_GET
 def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    reached = reach(request.user)  # one query: also the roles and whether they look after customers
+    visible = reached.licenses_visible()
     licenses = (
-        visible_licenses(request.user)
-        .select_related("plan__product", "organization")
+        visible.select_related("plan__product", "organization")
         .annotate(machines_used=Count("activations", filter=Q(activations__is_active=True)))
         .order_by("-created_at", "-id")
     )
-    page = Paginator(licenses, LICENSES_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(licenses, LICENSES_PER_PAGE)
+    paginator.count = visible.count()  # the count needs neither the join nor the grouping
+    page = paginator.get_page(request.GET.get("page"))
     now = timezone.now()
     offline = standing.offline_counts([license.pk for license in page], now)
     to_update = security.machines_to_update(list(page))
@@ -58,9 +61,9 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         (license, *standing.of(license, now), offline.get(license.pk, 0), to_update.get(license.pk, 0))
         for license in page
     ]
-    roles = dict(request.user.memberships.values_list("organization_id", "role"))
+    roles = reached.roles
     # Name the organization of each license when they are not all the person's one organization.
-    looks_after = grants_reaching(request.user).exists()
+    looks_after = reached.looks_after
     several = looks_after or len(roles) > 1
     # Owners choose licenses here to transfer them (a checkbox on each license they may give);
     # licenses an integrator looks after are never among them.

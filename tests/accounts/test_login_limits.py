@@ -6,10 +6,8 @@ allauth's own code counts again; the round-trip test below keeps the cost visibl
 """
 
 import os
-from unittest import mock
 
 import pytest
-import redis
 from allauth.account.adapter import get_adapter
 from allauth.core.internal import ratelimit as allauth_ratelimit
 from django.core.cache import cache
@@ -19,6 +17,7 @@ from django.urls import reverse
 from kalytera import settings as platform
 from kalytera.config import cache_settings
 from tests import parallel, personas
+from tests.round_trips import redis_round_trips
 
 pytestmark = pytest.mark.django_db
 
@@ -100,22 +99,11 @@ def test_the_address_limit_counts_failures_for_any_account(redis_limits):
     assert b"Too many failed sign-in attempts" in statuses[10]
 
 
-def test_a_successful_login_makes_twenty_one_redis_round_trips(redis_limits, customer):
-    round_trips = []
-    command, pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
-
-    def counted(original):
-        def call(self, *args, **kwargs):
-            round_trips.append(args[:1])
-            return original(self, *args, **kwargs)
-
-        return call
-
-    with (
-        mock.patch.object(redis.Redis, "execute_command", counted(command)),
-        mock.patch.object(redis.client.Pipeline, "execute", counted(pipeline)),
-    ):
+def test_a_successful_login_makes_twenty_three_redis_round_trips(redis_limits, customer):
+    with redis_round_trips() as round_trips:
         assert login(customer.email, personas.PASSWORD).status_code == 302
     # allauth's login limit (4: lock, read, write, unlock), the site-wide password-check
-    # cap (1), the failed-login limit's two rates counted (8) and taken back (8).
-    assert len(round_trips) == 21
+    # cap (1), the failed-login limit's two rates counted (8) and taken back (8); the session's
+    # copy in the shared cache: the signed-out session's dropped, the new one's written (2), so
+    # that every later page reads its session without a query (kalytera/sessions.py).
+    assert len(round_trips) == 23

@@ -133,3 +133,54 @@ def test_a_row_left_with_the_key_is_taken_over_by_the_signed_in_account(customer
     UserSession.objects.filter(session_key=key).update(user=other_customer)
     user_sessions.record_sign_in(signed_in_request(client, "203.0.113.5"))
     assert UserSession.objects.get(session_key=key).user == customer
+
+
+# --- Activity on later pages (accounts.user_sessions.UserSessionsMiddleware) ---------------------
+
+
+def test_later_pages_write_the_entry_at_most_once_per_interval(customer, settings):
+    client = sign_in(customer, **BROWSER)
+    client.get(reverse("accounts:dashboard"), **BROWSER)  # the first page notes the activity
+    seen = UserSession.objects.get(user=customer).last_seen_at
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("accounts:dashboard"), **BROWSER)
+    assert not [q["sql"] for q in queries.captured_queries if "usersessions_usersession" in q["sql"]]
+    assert UserSession.objects.get(user=customer).last_seen_at == seen
+    settings.USERSESSIONS_SEEN_EVERY_SECONDS = 0  # the interval has passed
+    client.get(reverse("accounts:dashboard"), **BROWSER)
+    assert UserSession.objects.get(user=customer).last_seen_at > seen
+
+
+def test_a_new_address_or_browser_is_written_and_signalled_at_once(customer):
+    client = sign_in(customer, **BROWSER)
+    client.get(reverse("accounts:dashboard"), **BROWSER)
+    changes = []
+
+    def receiver(sender, from_session, to_session, **kwargs):
+        changes.append((from_session.ip, to_session.ip, to_session.user_agent))
+
+    usersessions_signals.session_client_changed.connect(receiver)
+    try:
+        client.get(reverse("accounts:dashboard"), **{**BROWSER, "REMOTE_ADDR": "203.0.113.9"})
+        client.get(reverse("accounts:dashboard"), **{**BROWSER, "REMOTE_ADDR": "203.0.113.9",
+                                                    "HTTP_USER_AGENT": "Other/1.0"})  # fmt: skip
+    finally:
+        usersessions_signals.session_client_changed.disconnect(receiver)
+    assert changes == [
+        ("198.51.100.23", "203.0.113.9", BROWSER["HTTP_USER_AGENT"]),
+        ("203.0.113.9", "203.0.113.9", "Other/1.0"),
+    ]
+    assert UserSession.objects.get(user=customer).ip == "203.0.113.9"
+
+
+def test_a_new_session_key_is_written_at_once(customer):
+    client = sign_in(customer, **BROWSER)
+    client.get(reverse("accounts:dashboard"), **BROWSER)
+    old_key = client.session.session_key
+    session = client.session
+    session.cycle_key()  # as a password change does, keeping the data (and the note) of the old key
+    session.save()
+    client.cookies["sessionid"] = session.session_key
+    client.get(reverse("accounts:dashboard"), **BROWSER)
+    keys = set(UserSession.objects.filter(user=customer).values_list("session_key", flat=True))
+    assert session.session_key in keys and session.session_key != old_key

@@ -218,10 +218,14 @@ def test_the_contact_form_is_accepted_with_limits_per_process(broken_redis, sett
     assert client.post(reverse("contact:form"), valid_form()).status_code == 429
 
 
-def test_the_licensing_statistics_show_what_the_database_holds(
-    broken_redis, licensing_user, staff_client_for
-):
-    response = staff_client_for(licensing_user).get(reverse("admin:licensing_license_statistics"))
+@pytest.fixture
+def signed_in_staff(licensing_user, staff_client_for) -> Client:
+    """Signed in before the outage: signing in during one is refused (above)."""
+    return staff_client_for(licensing_user)
+
+
+def test_the_licensing_statistics_show_what_the_database_holds(signed_in_staff, broken_redis):
+    response = signed_in_staff.get(reverse("admin:licensing_license_statistics"))
     assert response.status_code == 200
     assert "Activations and check-ins" in response.content.decode()
 
@@ -312,3 +316,68 @@ def test_the_machine_api_answers_503_json_once_the_outage_outlasts_the_local_lim
     assert (response.status_code, response["Content-Type"]) == (503, "application/json")
     assert response.json()["error"]["code"] == "UNAVAILABLE"
     assert response["Retry-After"] == "5"
+
+
+# --- Sessions: the database is their source of truth, the shared cache holds copies ---------------
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def is_signed_in(client: Client) -> bool:
+    response = client.get(reverse("accounts:dashboard"))
+    return response.status_code == 200 and "_auth_user_id" in client.session
+
+
+def test_a_signed_in_customer_keeps_reading_pages_without_redis(customer, request):
+    client = signed_in(customer)  # its session's copy went to the test cache
+    request.getfixturevalue("redis_server").stop()  # another Redis, down
+    platform_cache._down_until.clear()
+    response, seconds = timed(lambda: client.get(reverse("accounts:dashboard")))
+    assert response.status_code == 200 and "_auth_user_id" in client.session
+    assert seconds < BOUND_SECONDS
+
+
+def test_sessions_survive_a_redis_restart(redis_server, customer):
+    client = signed_in(customer)
+    from kalytera.sessions import CACHE_PREFIX
+
+    key = client.session.session_key
+    assert platform_cache.kept(CACHE_PREFIX + key) is not None  # read from the copy
+    redis_server.stop()
+    restarted = RedisServer(redis_server.port)  # empty: every copy is gone
+    try:
+        assert is_signed_in(client)  # read from the database, and copied again
+        assert platform_cache.kept(CACHE_PREFIX + key) is not None
+    finally:
+        restarted.stop()
+
+
+def test_signing_out_waits_for_redis_so_that_no_copy_signs_the_session_in_again(
+    redis_server, customer, settings
+):
+    from django.contrib.sessions.models import Session
+
+    from kalytera.sessions import CACHE_PREFIX
+
+    client = signed_in(customer)
+    key = client.session.session_key
+    hung = HungRedis()  # Redis unreachable, its data (the session's copy) kept
+    try:
+        use_redis_on(hung.port, settings)
+        response = client.post(reverse("account_logout"))
+        assert response.status_code == 503 and response["Retry-After"]
+        assert Session.objects.filter(session_key=key).exists()  # not half signed out
+    finally:
+        hung.stop()
+    use_redis_on(redis_server.port, settings)
+    platform_cache._down_until.clear()
+    assert is_signed_in(client)  # as the page said: still signed in
+    assert client.post(reverse("account_logout")).status_code == 302
+    assert not Session.objects.filter(session_key=key).exists()
+    assert platform_cache.kept(CACHE_PREFIX + key) is None
+    client.cookies["sessionid"] = key  # the old cookie, replayed
+    assert not is_signed_in(client)
