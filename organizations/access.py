@@ -24,6 +24,7 @@ class Action(StrEnum):
     OFFLINE = "answer offline requests"
     CERTIFICATE = "download certificates"
     SHOW_KEY = "see license keys"
+    INVITE = "invite viewers and managers"
     MANAGE_MEMBERS = "change members and their roles"
 
 
@@ -35,6 +36,7 @@ REQUIRED_ROLE: dict[Action, str] = {
     Action.OFFLINE: Role.MANAGER,
     Action.CERTIFICATE: Role.MANAGER,
     Action.SHOW_KEY: Role.MANAGER,
+    Action.INVITE: Role.MANAGER,
     Action.MANAGE_MEMBERS: Role.OWNER,
 }
 _RANK = {Role.VIEWER: 1, Role.MANAGER: 2, Role.OWNER: 3}

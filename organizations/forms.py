@@ -28,3 +28,15 @@ class MemberChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         successor = cast(forms.TypedChoiceField, self.fields["successor"])
         successor.choices = [("", "—")] + [(m.pk, m.user.email) for m in members]
+
+
+class InvitationForm(forms.Form):
+    """An address and the role it is offered; managers are offered the viewer and manager roles only."""
+
+    email = forms.EmailField(max_length=254, label="Email address")
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.VIEWER)
+
+    def __init__(self, *args, roles: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        role = cast(forms.ChoiceField, self.fields["role"])
+        role.choices = roles

@@ -5,8 +5,35 @@ of the person; licensing runs first (a higher order) and unassigns that organiza
 licenses, so the key holder can add them to another account as before organizations.
 """
 
+from allauth.account.models import EmailAddress
+from django.db.models import Q
+
 from kalytera.personal_data import PersonalData, register
-from organizations.models import Membership, Organization
+from organizations.models import Invitation, Membership, Organization
+
+
+def _invitations_of(user):
+    """Invitations sent to one of ``user``'s addresses, accepted by them, or sent by them."""
+    addresses = [user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
+    return Invitation.objects.filter(
+        Q(email__in=[address.lower() for address in addresses]) | Q(accepted_by=user) | Q(invited_by=user)
+    )
+
+
+def _invitations(user) -> list[dict]:
+    return [
+        {
+            "organization": invitation.organization.name,
+            "email": invitation.email,
+            "role": invitation.role,
+            "status": invitation.status,
+            "sent_by_you": invitation.invited_by_id == user.pk,
+            "created_at": invitation.created_at.isoformat(),
+            "expires_at": invitation.expires_at.isoformat(),
+            "closed_at": invitation.closed_at.isoformat() if invitation.closed_at else None,
+        }
+        for invitation in _invitations_of(user).select_related("organization").order_by("created_at")
+    ]
 
 
 def _collect(user) -> list[dict]:
@@ -22,6 +49,16 @@ def _collect(user) -> list[dict]:
         .select_related("organization")
         .order_by("created_at")
     ]
+
+
+def _erase_invitations(user) -> None:
+    # Invitations to the person's addresses go; those they sent stay for the organization,
+    # without naming them.
+    addresses = [user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
+    Invitation.objects.filter(
+        Q(email__in=[address.lower() for address in addresses]) | Q(accepted_by=user)
+    ).delete()
+    Invitation.objects.filter(invited_by=user).update(invited_by=None)
 
 
 def _erase(user) -> None:
@@ -45,6 +82,26 @@ register(
         kept_after_deletion=(
             "Organizations you belonged to keep their licenses and their other members; "
             "your membership is removed."
+        ),
+    )
+)
+
+register(
+    PersonalData(
+        key="organization_invitations",
+        title="Invitations to organizations",
+        explanation=(
+            "Invitations to join an organization sent to your address (the role offered, and whether "
+            "it was accepted, withdrawn or left to expire), and the invitations you sent. The owners "
+            "and managers of that organization see the address invited and who invited it."
+        ),
+        models=(Invitation,),
+        collect=_invitations,
+        erase=_erase_invitations,
+        order=26,
+        kept_after_deletion=(
+            "Invitations you sent stay with the organization without your name; "
+            "those sent to you are deleted."
         ),
     )
 )

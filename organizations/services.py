@@ -7,6 +7,7 @@ on the organization row, taken before owners are counted.
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
 
 from kalytera.errors import DomainError
 from organizations.access import Action, require
@@ -113,3 +114,32 @@ def remove_member(
         require(acting.role, Action.MANAGE_MEMBERS, organization)
     _keep_an_owner(organization, member, successor_id)
     member.delete()
+
+
+@transaction.atomic
+def dissolve(*, by, organization: Organization) -> None:
+    """An owner ends an organization that holds no licenses: its members, invitations and tokens go.
+
+    The row itself stays (without members) when a license's history still names it, so that
+    the history keeps saying who acted. The lock on the organization row keeps a key from
+    being added to it meanwhile.
+    """
+    acting = _locked(organization, by)
+    require(acting.role, Action.MANAGE_MEMBERS, organization)
+    if organization.is_personal:
+        raise OrganizationError(
+            "PERSONAL_ORGANIZATION", "Your personal licenses belong to your account: it cannot be dissolved."
+        )
+    held = organization.licenses.count()
+    if held:
+        raise OrganizationError(
+            "HOLDS_LICENSES",
+            f"{organization} holds {held} license{'s' if held != 1 else ''}: move "
+            f"{'them' if held != 1 else 'it'} to another organization first, then dissolve it.",
+        )
+    try:
+        with transaction.atomic():
+            organization.delete()
+    except (ProtectedError, RestrictedError):
+        for related in (organization.memberships, organization.invitations):
+            related.all().delete()
