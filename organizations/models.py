@@ -51,6 +51,11 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    # At account deletion: the member who becomes owner if this (last) owner's account is purged.
+    # Emptied when that member leaves; the purge then picks the longest-standing manager, else member.
+    successor_on_deletion = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         # No default ordering: the access checks read memberships on every page, and an

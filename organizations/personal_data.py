@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from kalytera.personal_data import PersonalData, register
 from organizations.models import Invitation, Membership, Organization
+from organizations.services import hand_over_ownership
 
 
 def _invitations_of(user):
@@ -62,6 +63,7 @@ def _erase_invitations(user) -> None:
 
 
 def _erase(user) -> None:
+    hand_over_ownership(user=user)
     Membership.objects.filter(user=user).delete()
     Organization.objects.filter(personal_for=user).update(personal_for=None)
 
@@ -81,7 +83,8 @@ register(
         order=25,
         kept_after_deletion=(
             "Organizations you belonged to keep their licenses and their other members; "
-            "your membership is removed."
+            "your membership is removed. Where you are the only owner, the member you name "
+            "becomes owner (if they have left by then: the longest-standing manager, else member)."
         ),
     )
 )
