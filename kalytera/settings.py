@@ -409,6 +409,9 @@ LICENSING_ENCRYPTION_SECRET = env.str(
 LICENSING_API_RATE_PER_ADDRESS = env.str("LICENSING_API_RATE_PER_ADDRESS", default="120/m")
 LICENSING_API_RATE_PER_LICENSE = env.str("LICENSING_API_RATE_PER_LICENSE", default="30/m")
 LICENSING_API_MAX_BODY_BYTES = 16 * 1024
+# The Organization API (read-only, token per organization): per client address, then per token.
+ORGANIZATION_API_RATE_PER_ADDRESS = env.str("ORGANIZATION_API_RATE_PER_ADDRESS", default="120/m")
+ORGANIZATION_API_RATE_PER_TOKEN = env.str("ORGANIZATION_API_RATE_PER_TOKEN", default="60/m")
 # A check-in writes the machine's last-seen time at most this often (validation stays read-only).
 LICENSING_CHECKIN_WRITE_SECONDS = env.int("LICENSING_CHECKIN_WRITE_SECONDS", default=15 * 60)
 LICENSING_EXPIRING_SOON_DAYS = 30

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from licensing.models import License
 from organizations.access import Action, require
-from organizations.models import Membership
+from organizations.models import Membership, Organization
 
 
 def visible_licenses(user) -> QuerySet[License]:
@@ -41,3 +41,11 @@ def license_for(user, license_id, action: Action) -> License:
     assert license.organization is not None  # a role means a membership of the holding organization
     require(role, action, license.organization)
     return license
+
+
+def licenses_held_by(organization: Organization) -> QuerySet[License]:
+    """The licenses ``organization``'s API tokens see: the one place that decides it.
+
+    Today the licenses it holds; licenses other organizations grant it are added here.
+    """
+    return License.objects.filter(organization=organization)

@@ -40,3 +40,17 @@ class InvitationForm(forms.Form):
         super().__init__(*args, **kwargs)
         role = cast(forms.ChoiceField, self.fields["role"])
         role.choices = roles
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        label="Token name",
+        help_text="Where it is used, e.g. your NOC's monitoring.",
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Enter a name.")
+        return name

@@ -116,3 +116,29 @@ class Invitation(models.Model):
 
     def expired(self, now) -> bool:
         return self.status == self.Status.PENDING and self.expires_at <= now
+
+
+class ApiToken(models.Model):
+    """A read-only key to one organization's Organization API, made by an owner.
+
+    The token is shown once; only its SHA-256 digest is stored (the token has 256 random
+    bits, so a plain digest cannot be reversed by guessing). ``prefix`` (its first
+    characters) lets the page tell tokens apart.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=20)
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "revoked_at"], name="apitoken_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) for {self.organization}"

@@ -9,7 +9,7 @@ from allauth.account.models import EmailAddress
 from django.db.models import Q
 
 from kalytera.personal_data import PersonalData, register
-from organizations.models import Invitation, Membership, Organization
+from organizations.models import ApiToken, Invitation, Membership, Organization
 from organizations.services import hand_over_ownership
 
 
@@ -105,6 +105,44 @@ register(
         kept_after_deletion=(
             "Invitations you sent stay with the organization without your name; "
             "those sent to you are deleted."
+        ),
+    )
+)
+
+
+def _tokens(user) -> list[dict]:
+    return [
+        {
+            "organization": token.organization.name,
+            "name": token.name,
+            "starts_with": token.prefix,
+            "created_at": token.created_at.isoformat(),
+            "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+            "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        }
+        for token in ApiToken.objects.filter(created_by=user).select_related("organization").order_by("pk")
+    ]
+
+
+def _erase_tokens(user) -> None:
+    ApiToken.objects.filter(created_by=user).update(created_by=None)
+
+
+register(
+    PersonalData(
+        key="organization_api_tokens",
+        title="Organization API tokens you made",
+        explanation=(
+            "The API tokens you made for an organization you own: their name, when you made them, "
+            "when they were last used and revoked. The organization's owners see who made each token."
+        ),
+        models=(ApiToken,),
+        collect=_tokens,
+        erase=_erase_tokens,
+        order=27,
+        kept_after_deletion=(
+            "Tokens you made keep working for the organization, without your name, "
+            "until an owner revokes them."
         ),
     )
 )

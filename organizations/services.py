@@ -118,7 +118,7 @@ def remove_member(
 
 @transaction.atomic
 def dissolve(*, by, organization: Organization) -> None:
-    """An owner ends an organization that holds no licenses: its members, invitations and tokens go.
+    """An owner ends an organization that holds no licenses: its members, invitations and API tokens go.
 
     The row itself stays (without members) when a license's history still names it, so that
     the history keeps saying who acted. The lock on the organization row keeps a key from
@@ -141,7 +141,7 @@ def dissolve(*, by, organization: Organization) -> None:
         with transaction.atomic():
             organization.delete()
     except (ProtectedError, RestrictedError):
-        for related in (organization.memberships, organization.invitations):
+        for related in (organization.memberships, organization.invitations, organization.api_tokens):
             related.all().delete()
 
 

@@ -16,5 +16,7 @@ urlpatterns = [
         name="revoke_invitation",
     ),
     path("<uuid:organization_id>/dissolve/", views.dissolve, name="dissolve"),
+    path("<uuid:organization_id>/api-tokens/", views.create_token, name="create_token"),
+    path("<uuid:organization_id>/api-tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
 ]

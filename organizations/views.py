@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from organizations import access, invitations, services
-from organizations.forms import InvitationForm, MemberChangeForm, OrganizationForm
-from organizations.models import Invitation, Membership
+from organizations import access, api_tokens, invitations, services
+from organizations.forms import ApiTokenForm, InvitationForm, MemberChangeForm, OrganizationForm
+from organizations.models import ApiToken, Invitation, Membership
 from organizations.services import OrganizationError
 
 Role = Membership.Role
@@ -53,7 +53,12 @@ def _invitable_roles(membership: Membership) -> list[tuple[str, str]]:
     return [(value, label) for value, label in Role.choices if value != Role.OWNER]
 
 
-def _detail_context(membership: Membership, invitation_form: InvitationForm | None = None) -> dict:
+def _detail_context(
+    membership: Membership,
+    invitation_form: InvitationForm | None = None,
+    token_form: ApiTokenForm | None = None,
+    new_token: str = "",
+) -> dict:
     organization = membership.organization
     members = list(organization.memberships.select_related("user").order_by("user__email"))
     can = access.allowed_actions(membership.role)
@@ -66,6 +71,14 @@ def _detail_context(membership: Membership, invitation_form: InvitationForm | No
             .order_by("email")
         )
         invitation_form = invitation_form or InvitationForm(roles=_invitable_roles(membership))
+    tokens: list[ApiToken] = []
+    if "MANAGE_MEMBERS" in can:
+        tokens = list(
+            organization.api_tokens.filter(revoked_at__isnull=True)
+            .select_related("created_by")
+            .order_by("-created_at", "-pk")
+        )
+        token_form = token_form or ApiTokenForm()
     return {
         "organization": organization,
         "membership": membership,
@@ -76,6 +89,9 @@ def _detail_context(membership: Membership, invitation_form: InvitationForm | No
         "license_count": organization.licenses.count(),
         "invitations": pending,
         "invitation_form": invitation_form if inviting else None,
+        "tokens": tokens,
+        "token_form": token_form if "MANAGE_MEMBERS" in can else None,
+        "new_token": new_token,
         "now": timezone.now(),
     }
 
@@ -139,6 +155,37 @@ def dissolve(request: HttpRequest, organization_id) -> HttpResponse:
         return redirect("organizations:detail", organization_id=membership.organization.public_id)
     messages.success(request, f"{membership.organization} is dissolved.")
     return redirect("organizations:list")
+
+
+@login_required
+@require_POST
+def create_token(request: HttpRequest, organization_id) -> HttpResponse:
+    """An owner makes an API token; the page shows it this once (never stored, never redirected)."""
+    membership = access.membership_for(request.user, organization_id, access.Action.MANAGE_MEMBERS)
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(membership, token_form=form)
+        return render(request, "organizations/organization_detail.html", context, status=400)
+    created = api_tokens.create(
+        by=request.user, organization=membership.organization, name=form.cleaned_data["name"]
+    )
+    context = _detail_context(membership, new_token=created.secret)
+    response = render(request, "organizations/organization_detail.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, organization_id, token_id: int) -> HttpResponse:
+    membership = access.membership_for(request.user, organization_id, access.Action.MANAGE_MEMBERS)
+    try:
+        token = api_tokens.revoke(by=request.user, organization=membership.organization, token_id=token_id)
+    except OrganizationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"The token {token.name} is revoked; requests with it are refused.")
+    return redirect("organizations:detail", organization_id=membership.organization.public_id)
 
 
 @require_http_methods(["GET", "POST"])
