@@ -11,7 +11,8 @@ from kalytera_client import identity
 from licensing import keys, services
 from licensing.models import License, Plan, Product, Release
 from licensing.services import Actor
-from organizations.models import Membership, Organization
+from organizations import api_tokens, invitations
+from organizations.models import ApiToken, Invitation, Membership, Organization
 from organizations.services import personal_organization
 
 RELEASES = [("6.0.0", date(2025, 3, 4)), ("6.1.0", date(2025, 10, 14)), ("6.2.0", date(2026, 6, 2))]
@@ -70,7 +71,17 @@ def demo_company(customer: User) -> Organization:
             roles[colleague] = role
     for user, role in roles.items():
         Membership.objects.get_or_create(organization=company, user=user, defaults={"role": role})
+    _invitation_and_token(company, customer)
     return company
+
+
+def _invitation_and_token(company: Organization, customer: User) -> None:
+    """A pending invitation and an API token (its secret is shown to nobody) to look at."""
+    if not Invitation.objects.filter(organization=company, status=Invitation.Status.PENDING).exists():
+        installer = "installer@northwind.example"
+        invitations.invite(by=customer, organization=company, email=installer, role=Membership.Role.MANAGER)
+    if not ApiToken.objects.filter(organization=company).exists():
+        api_tokens.create(by=customer, organization=company, name="Monitoring in the control room")
 
 
 def seed(stdout) -> list[str]:
