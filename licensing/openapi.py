@@ -341,7 +341,7 @@ COMPONENT_SCHEMAS = {
             },
         },
     },
-    "OrganizationMachine": {
+    "OrgMachine": {
         "type": "object",
         "required": ["id", "label", "product_version", "last_check_in_at", "offline"],
         "properties": {
@@ -355,7 +355,7 @@ COMPONENT_SCHEMAS = {
             },
         },
     },
-    "OrganizationLicense": {
+    "OrgLicense": {
         "type": "object",
         "required": [
             "id",
@@ -393,7 +393,7 @@ COMPONENT_SCHEMAS = {
             "upgrade_plan_until": {"type": "string", "format": "date", "nullable": True},
             "machines": {
                 "type": "array",
-                "items": {"$ref": "#/components/schemas/OrganizationMachine"},
+                "items": {"$ref": "#/components/schemas/OrgMachine"},
                 "description": "The active machines.",
             },
         },
@@ -429,7 +429,7 @@ COMPONENT_SCHEMAS["DeactivationResponse"] = _envelope(
     },
     ["activation", "receipt"],
 )
-COMPONENT_SCHEMAS["OrganizationLicensesResponse"] = _envelope(
+COMPONENT_SCHEMAS["OrgLicensesResponse"] = _envelope(
     {
         "organization": {
             "type": "object",
@@ -439,7 +439,7 @@ COMPONENT_SCHEMAS["OrganizationLicensesResponse"] = _envelope(
                 "name": {"type": "string", "example": "Northwind Security"},
             },
         },
-        "licenses": {"type": "array", "items": {"$ref": "#/components/schemas/OrganizationLicense"}},
+        "licenses": {"type": "array", "items": {"$ref": "#/components/schemas/OrgLicense"}},
         "page": {"type": "integer"},
         "per_page": {"type": "integer"},
         "total": {"type": "integer"},
@@ -447,8 +447,8 @@ COMPONENT_SCHEMAS["OrganizationLicensesResponse"] = _envelope(
     },
     ["organization", "licenses", "page", "per_page", "total", "next_page"],
 )
-COMPONENT_SCHEMAS["OrganizationLicenseResponse"] = _envelope(
-    {"license": {"$ref": "#/components/schemas/OrganizationLicense"}}, ["license"]
+COMPONENT_SCHEMAS["OrgLicenseResponse"] = _envelope(
+    {"license": {"$ref": "#/components/schemas/OrgLicense"}}, ["license"]
 )
 COMPONENT_SCHEMAS["SigningKeysResponse"] = _envelope(
     {
@@ -526,7 +526,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "request": None,
         "security": True,
         "parameters": ["page", "per_page"],
-        "success": {"200": ("A page of licenses.", "OrganizationLicensesResponse")},
+        "success": {"200": ("A page of licenses.", "OrgLicensesResponse")},
         "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "UNAUTHORIZED", "RATE_LIMITED"],
     },
     "/api/org/v1/licenses/{license_id}": {
@@ -536,7 +536,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "request": None,
         "security": True,
         "path_parameters": {"license_id": {"type": "string", "format": "uuid"}},
-        "success": {"200": ("The license.", "OrganizationLicenseResponse")},
+        "success": {"200": ("The license.", "OrgLicenseResponse")},
         "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "UNAUTHORIZED", "UNKNOWN_LICENSE", "NOT_FOUND",
                    "RATE_LIMITED"],
     },

@@ -23,6 +23,7 @@ from contact.models import Inquiry
 from legal.models import Policy, PolicyVersion
 from licensing import services
 from licensing.access import visible_licenses
+from organizations import invitations
 from organizations.services import personal_organization
 from tests import personas
 
@@ -84,7 +85,7 @@ ERROR_PAGES = {"/no-such-page/"}
 AXE_EXCLUDE = ["#changelist-search"]
 
 # Ids in paths change from run to run; screenshot names do not.
-UUID_OR_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}|(?<=/)\d+(?=/)")
+UUID_OR_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}|(?<=/)\d+(?=/)|(?<=/invitations/)[^/]+")
 
 # An admin change list whose table is wider than its box (the admin then clips it).
 CLIPPED_ADMIN_LIST = """
@@ -150,7 +151,16 @@ def demo():
         reason="The invoice for this license is unpaid. Pay it, or write to us.",
     )
     terms = Policy.objects.get(slug=Policy.Slug.TERMS).version_in_force()
-    return {"customer": customer, "license": license, "suspended": suspended, "terms": terms}
+    invitation = invitations.invite(
+        by=customer, organization=license.organization, email="newcomer@northwind.example", role="viewer"
+    ).token
+    return {
+        "customer": customer,
+        "license": license,
+        "suspended": suspended,
+        "terms": terms,
+        "invitation": invitation,
+    }
 
 
 def test_every_public_page_fits_and_passes(page: Page, live_server, demo):
@@ -168,6 +178,7 @@ def test_every_public_page_fits_and_passes(page: Page, live_server, demo):
         reverse("legal:archive", args=["privacy"]),
         reverse("legal:compare", args=[terms.policy.slug]),
         reverse("licensing:api_docs"),
+        reverse("organizations:invitation", args=[demo["invitation"]]),
         "/no-such-page/",
     ]
     visit_every_width(page, live_server.url, "public", paths, findings)
