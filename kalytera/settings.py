@@ -356,6 +356,7 @@ PERIODIC_JOBS = [
     ("process_policy_changes", 300),
     ("purge_inquiries", 6 * 3600),
     ("send_license_reminders", 3600),
+    ("purge_invitations", 86400),
     ("flush_check_ins", 60),
     ("prune_task_results", 86400),
 ]
@@ -409,6 +410,8 @@ LICENSING_ENCRYPTION_SECRET = env.str(
 LICENSING_API_RATE_PER_ADDRESS = env.str("LICENSING_API_RATE_PER_ADDRESS", default="120/m")
 LICENSING_API_RATE_PER_LICENSE = env.str("LICENSING_API_RATE_PER_LICENSE", default="30/m")
 LICENSING_API_MAX_BODY_BYTES = 16 * 1024
+# Withdrawn and expired invitations to organizations are deleted this long after they closed.
+ORGANIZATION_INVITATION_RETENTION_DAYS = env.int("ORGANIZATION_INVITATION_RETENTION_DAYS", default=90)
 # The Organization API (read-only, token per organization): per client address, then per token.
 ORGANIZATION_API_RATE_PER_ADDRESS = env.str("ORGANIZATION_API_RATE_PER_ADDRESS", default="120/m")
 ORGANIZATION_API_RATE_PER_TOKEN = env.str("ORGANIZATION_API_RATE_PER_TOKEN", default="60/m")

@@ -15,6 +15,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -182,3 +183,16 @@ def accept(*, user, token: str) -> Accepted:
         defaults={"role": invitation.role, "created_at": now},
     )
     return Accepted(membership=membership, joined=joined)
+
+
+def purge_closed(*, now=None) -> int:
+    """Delete invitations withdrawn (or replaced) or left to expire over the retention period ago.
+
+    Accepted invitations stay: they record who joined and when, and go with the account of
+    the person who joined (the privacy registry's erase).
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ORGANIZATION_INVITATION_RETENTION_DAYS)
+    deleted, _ = Invitation.objects.filter(
+        Q(status=Status.REVOKED, closed_at__lt=cutoff) | Q(status=Status.PENDING, expires_at__lt=cutoff)
+    ).delete()
+    return deleted

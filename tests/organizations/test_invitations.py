@@ -4,9 +4,11 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -220,3 +222,21 @@ def test_concurrent_acceptances_make_one_member(members, company):
         outcomes = sorted(pool.map(attempt, range(racers)))
     assert outcomes == ["ALREADY_ACCEPTED"] * (racers - 1) + ["joined"]
     assert Membership.objects.filter(organization=company, user=invitee).count() == 1
+
+
+def test_closed_invitations_are_deleted_after_the_retention_period(members, company, settings):
+    settings.ORGANIZATION_INVITATION_RETENTION_DAYS = 90
+    withdrawn, _ = sent(members["owner"], company, email="a@x.example")
+    expired, _ = sent(members["owner"], company, email="b@x.example")
+    _accepted, token = sent(members["owner"], company, email="c@x.example")
+    sent(members["owner"], company, email="d@x.example")
+    invitations.revoke(by=members["owner"], organization=company, invitation_id=withdrawn.pk)
+    invitations.accept(user=personas.make_customer("c@x.example"), token=token)
+    Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    assert invitations.purge_closed(now=timezone.now() + timedelta(days=88)) == 0
+    settings.ORGANIZATION_INVITATION_RETENTION_DAYS = 0
+    out = StringIO()
+    call_command("purge_invitations", stdout=out)
+    assert "Invitations: 2 withdrawn or expired" in out.getvalue()
+    assert set(Invitation.objects.values_list("email", flat=True)) == {"c@x.example", "d@x.example"}
+    assert ("purge_invitations", 86400) in settings.PERIODIC_JOBS
