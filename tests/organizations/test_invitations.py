@@ -240,3 +240,22 @@ def test_closed_invitations_are_deleted_after_the_retention_period(members, comp
     assert "Invitations: 2 withdrawn or expired" in out.getvalue()
     assert set(Invitation.objects.values_list("email", flat=True)) == {"c@x.example", "d@x.example"}
     assert ("purge_invitations", 86400) in settings.PERIODIC_JOBS
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_invitations_of_one_address_leave_one_pending(members, company):
+    racers = 4
+    start = threading.Barrier(racers)
+
+    def attempt(n: int) -> None:
+        start.wait()
+        try:
+            invitations.invite(by=members["owner"], organization=company, email="new@x.example", role="viewer")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(racers) as pool:
+        list(pool.map(attempt, range(racers)))
+    statuses = sorted(Invitation.objects.values_list("status", flat=True))
+    assert statuses == ["pending"] + ["revoked"] * (racers - 1)
