@@ -251,7 +251,7 @@ def test_concurrent_invitations_of_one_address_leave_one_pending(members, compan
     def attempt(n: int) -> None:
         start.wait()
         try:
-            invitations.invite(by=members["owner"], organization=company, email="new@x.example", role="viewer")
+            invitations.invite(by=members["owner"], organization=company, email="a@x.example", role="viewer")
         finally:
             connection.close()
 
