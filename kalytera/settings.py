@@ -357,6 +357,7 @@ PERIODIC_JOBS = [
     ("purge_inquiries", 6 * 3600),
     ("send_license_reminders", 3600),
     ("purge_invitations", 86400),
+    ("expire_license_transfers", 3600),
     ("flush_check_ins", 60),
     ("prune_task_results", 86400),
 ]
@@ -419,6 +420,8 @@ ORGANIZATION_API_RATE_PER_TOKEN = env.str("ORGANIZATION_API_RATE_PER_TOKEN", def
 LICENSING_CHECKIN_WRITE_SECONDS = env.int("LICENSING_CHECKIN_WRITE_SECONDS", default=15 * 60)
 LICENSING_EXPIRING_SOON_DAYS = 30
 LICENSING_CLAIM_RATE = "10/m"
+# Each transfer offer emails an address the owner types: a cap keeps the platform from being a mailer.
+LICENSING_TRANSFER_OFFER_RATE = "20/h"
 
 # --- Performance ---------------------------------------------------------------------------------------
 # Mounts the benchmark's reference endpoints under /_benchmark/ (bench/, docs/performance.md).

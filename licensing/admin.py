@@ -33,6 +33,7 @@ from kalytera.text import CharacterValidator
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
 from licensing.services import Actor, LicensingError
+from licensing.transfer_admin import StaffTransferMixin
 from organizations import access
 from organizations.services import personal_organization
 
@@ -264,7 +265,7 @@ def _against_plan(value: int, override: int | None, plan_value: int) -> str:
 
 
 @admin.register(License)
-class LicenseAdmin(admin.ModelAdmin):
+class LicenseAdmin(StaffTransferMixin, admin.ModelAdmin):
     list_display = ("reference", "organization", "plan_code", "status", "expires_at", "created_at")
     list_filter = ("status", "plan__kind", "plan")
     list_select_related = ("organization", "plan")
@@ -279,7 +280,7 @@ class LicenseAdmin(admin.ModelAdmin):
     list_per_page = 50
     change_list_template = "admin/licensing/license/change_list.html"
     inlines = [ActivationInline, EventInline]
-    actions = ["suspend", "reinstate", "revoke", "renew", "renew_with_form"]
+    actions = ["suspend", "reinstate", "revoke", "renew", "renew_with_form", "transfer"]
     fields = (
         "reference", "public_id", "plan", "organization", "status", "seats", "channels",
         "starts_at", "expires_at", "upgrade_plan_until", "batch", "created_at", "claimed_at", "owner_privacy",
@@ -365,6 +366,7 @@ class LicenseAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.release_view),
                 name="licensing_license_release",
             ),
+            *self.transfer_urls(),
         ]
         return extra + super().get_urls()
 

@@ -5,15 +5,17 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.demo import DEMO_CUSTOMER, DEMO_MANAGER, DEMO_VIEWER
+from accounts import services as accounts
+from accounts.demo import DEMO_CUSTOMER, DEMO_MANAGER, DEMO_PASSWORD, DEMO_VIEWER
 from accounts.models import User
 from kalytera_client import identity
 from licensing import keys, services
-from licensing.models import License, Plan, Product, Release
+from licensing.models import License, LicenseTransfer, Plan, Product, Release
 from licensing.services import Actor
+from licensing.services.transfers import accept_url, offer_transfer
 from organizations import api_tokens, invitations
 from organizations.models import ApiToken, Invitation, Membership, Organization
-from organizations.services import personal_organization
+from organizations.services import create_organization, personal_organization
 
 RELEASES = [("6.0.0", date(2025, 3, 4)), ("6.1.0", date(2025, 10, 14)), ("6.2.0", date(2026, 6, 2))]
 PLANS: list[dict[str, Any]] = [
@@ -97,11 +99,12 @@ def seed(stdout) -> list[str]:
     if customer is None:
         return []
     company = demo_company(customer)
+    lines = _transfer_offer(customer, company, plans["enterprise-perpetual"])
     existing = (
         License.objects.filter(organization=company, plan=plans["pro-1y"]).order_by("-expires_at").first()
     )
     if existing is not None:
-        return [f"Demo license key ({customer.email}): {keys.unseal(existing.key_sealed)}"]
+        return [f"Demo license key ({customer.email}): {keys.unseal(existing.key_sealed)}", *lines]
 
     now = timezone.now()
     pro = services.issue_license(
@@ -131,4 +134,25 @@ def seed(stdout) -> list[str]:
     return [
         f"Demo license key ({customer.email}): {pro.key}",
         f"Unclaimed demo key (add it at /licenses/claim/): {spare.key}",
+        *lines,
+    ]
+
+
+DEMO_PARTNER = "partner@kalytera.example"
+PARTNER_COMPANY = "Contoso CCTV"
+
+
+def _transfer_offer(customer: User, company: Organization, plan: Plan) -> list[str]:
+    """A pending offer of one of the demo company's licenses to the owner of another company."""
+    if LicenseTransfer.objects.filter(from_organization=company).exists():
+        return [f"Pending transfer offer from {company} to {DEMO_PARTNER} (see /licenses/transfers/)"]
+    partner = User.objects.filter(email=DEMO_PARTNER).first()
+    partner = partner or accounts.create_verified_user(email=DEMO_PARTNER, password=DEMO_PASSWORD)
+    if not Organization.objects.filter(name=PARTNER_COMPANY, memberships__user=partner).exists():
+        create_organization(user=partner, name=PARTNER_COMPANY)
+    sold = services.issue_license(plan=plan, organization=company, actor=Actor.system()).license
+    offered = offer_transfer(by=customer, licenses=[sold], recipient_email=DEMO_PARTNER)
+    return [
+        f"Transfer offer from {company} to {DEMO_PARTNER} ({PARTNER_COMPANY}; same password): "
+        f"{accept_url(offered.token)}"
     ]

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from licensing import keys
-from licensing.models import Plan
+from licensing.models import License, Plan
 from organizations.models import Organization
 
 
@@ -93,3 +93,50 @@ class TrialForm(forms.Form):
     def __init__(self, *args, plans, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         cast(_TrialChoice, self.fields["plan"]).queryset = plans
+
+
+class _LicenseChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.reference}: {obj.plan.display_name}"
+
+
+class TransferOfferForm(forms.Form):
+    """Which licenses go, and to whom (an owner or manager of the receiving organization)."""
+
+    licenses = _LicenseChoice(
+        queryset=License.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        to_field_name="public_id",
+        label="Licenses to transfer",
+        error_messages={"required": "Choose at least one license."},
+    )
+    recipient_email = forms.EmailField(
+        label="Recipient's email",
+        help_text=(
+            "An owner or manager of the organization that receives the licenses. They get a link, "
+            "valid for 7 days, and choose which of their organizations receives them."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    confirm = forms.BooleanField(
+        label="I understand: once accepted, the licenses and their machines belong to the other "
+        "organization, and we lose access to them."
+    )
+
+    def __init__(self, *args, licenses: QuerySet[License], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(_LicenseChoice, self.fields["licenses"]).queryset = licenses
+
+
+class TransferAcceptForm(forms.Form):
+    organization = forms.ModelChoiceField(
+        label="Receive them in",
+        to_field_name="public_id",
+        queryset=Organization.objects.none(),
+        empty_label=None,
+        help_text="Organizations in which you are an owner or a manager.",
+    )
+
+    def __init__(self, *args, organizations: QuerySet[Organization], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["organization"]).queryset = organizations

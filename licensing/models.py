@@ -353,6 +353,10 @@ class LicenseEvent(models.Model):
         SUSPENDED = "suspended", "Suspended"
         REINSTATED = "reinstated", "Reinstated"
         REVOKED = "revoked", "Revoked"
+        TRANSFER_OFFERED = "transfer_offered", "Transfer offered"
+        TRANSFER_WITHDRAWN = "transfer_withdrawn", "Transfer offer withdrawn"
+        TRANSFERRED_OUT = "transferred_out", "Transferred to another organization"
+        TRANSFERRED_IN = "transferred_in", "Received by transfer"
 
     class Actor(models.TextChoices):
         CUSTOMER = "customer", "Customer"
@@ -463,3 +467,87 @@ class LicenseReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} reminder due {self.due_on}"
+
+
+class LicenseTransfer(models.Model):
+    """An offer of one or more licenses from one organization to another, and what became of it.
+
+    It lives in the licensing app, not in organizations: it moves licenses and writes their
+    history, and ``licensing`` already builds on ``organizations`` (a license is held by an
+    organization). Placed in organizations, it would make the two apps import each other.
+
+    The offer names the recipient by email (an owner or manager of the receiving organization),
+    who opens a single-use link (only its keyed hash is stored) while signed in with that
+    verified address, and chooses which of their organizations receives the licenses.
+
+    A license is in at most one pending offer. That rule is checked under the license rows'
+    locks (``licensing.services.transfers``), not by a unique index: an offer stops being
+    pending when its time runs out, and an index cannot compare with the clock. The rows an
+    offer, an acceptance, a withdrawal, a claim and a staff transfer change are the same
+    locked license rows, so these never interleave.
+
+    Licensing staff transfers (the admin) are recorded here too, as accepted at once, with
+    the reason; they have no recipient and no link.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        EXPIRED = "expired", "Expired"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    from_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Emptied when the recipient's account is purged (the offer is withdrawn then).
+    recipient_email = models.EmailField(blank=True)
+    licenses = models.ManyToManyField(License, related_name="transfers")
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    # Who accepted or withdrew it, and when (expired offers: when their time ran out).
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    to_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers_in"
+    )
+    by_staff = models.BooleanField(default=False)
+    reason = models.TextField(blank=True, help_text="Why licensing staff moved the license.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "accepted", "withdrawn", "expired"]),
+                name="transfer_known_state",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="accepted") | Q(to_organization__isnull=False),
+                name="transfer_accepted_has_receiver",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["from_organization", "-created_at"], name="transfer_from_created_idx"),
+            models.Index(fields=["to_organization", "-created_at"], name="transfer_to_created_idx"),
+            models.Index(fields=["recipient_email", "state"], name="transfer_recipient_idx"),
+            models.Index(fields=["state", "expires_at"], name="transfer_state_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer {str(self.public_id)[:8]} from {self.from_organization}"
+
+    def current_state(self, now: datetime) -> str:
+        """The state as people see it: a pending offer past its time is expired, job or not."""
+        if self.state == self.State.PENDING and now >= self.expires_at:
+            return self.State.EXPIRED
+        return self.state
+
+    def is_open(self, now: datetime) -> bool:
+        return self.current_state(now) == self.State.PENDING

@@ -8,10 +8,12 @@ identifier), plus the label and version the VMS reports. When an account is purg
 licenses stay valid for the sites that run on them, but no longer point to anyone.
 """
 
+from allauth.account.models import EmailAddress
 from django.db.models import Q
+from django.utils import timezone
 
 from kalytera.personal_data import PersonalData, register
-from licensing.models import Activation, License, LicenseEvent
+from licensing.models import Activation, License, LicenseEvent, LicenseTransfer
 
 
 def _licenses(user) -> list[dict]:
@@ -99,6 +101,79 @@ register(
             "Licenses and their machines are kept without a link to you, so that the servers running "
             "on them keep working; the key holder can add them to another account. Licenses of "
             "organizations stay with the organization; its history keeps the actions without your name."
+        ),
+    )
+)
+
+
+# --- Transfers ---------------------------------------------------------------------------------
+
+
+def _addresses(user) -> list[str]:
+    known = {user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)}
+    return sorted(address.lower() for address in known if address)
+
+
+def _transfers_of(user):
+    mine = Q(offered_by=user) | Q(decided_by=user) | Q(recipient_email__in=_addresses(user))
+    return LicenseTransfer.objects.filter(mine).distinct()
+
+
+def _collect_transfers(user) -> list[dict]:
+    addresses = set(_addresses(user))
+    return [
+        {
+            "licenses": [license.reference for license in transfer.licenses.all()],
+            "from_organization": transfer.from_organization.name,
+            "to_organization": transfer.to_organization.name if transfer.to_organization else None,
+            "offered_by_you": transfer.offered_by_id == user.pk,
+            "recipient_email": transfer.recipient_email if transfer.recipient_email in addresses else None,
+            "accepted_or_withdrawn_by_you": transfer.decided_by_id == user.pk,
+            "state": transfer.state,
+            "offered_at": transfer.created_at.isoformat(),
+            "expires_at": transfer.expires_at.isoformat(),
+            "decided_at": transfer.decided_at.isoformat() if transfer.decided_at else None,
+        }
+        for transfer in _transfers_of(user)
+        .select_related("from_organization", "to_organization")
+        .prefetch_related("licenses")
+        .order_by("created_at", "id")
+    ]
+
+
+def _erase_transfers(user) -> None:
+    # Offers to the person can no longer be accepted (that needs their account): withdrawn, and
+    # the address goes from every offer. Offers from their personal organization end too: its
+    # licenses are unassigned by the licenses section next. The organizations keep the record of
+    # what moved where, without the person.
+    now = timezone.now()
+    addresses = _addresses(user)
+    open_offers = Q(recipient_email__in=addresses) | Q(from_organization__personal_for=user)
+    LicenseTransfer.objects.filter(open_offers, state=LicenseTransfer.State.PENDING).update(
+        state=LicenseTransfer.State.WITHDRAWN, decided_at=now
+    )
+    LicenseTransfer.objects.filter(recipient_email__in=addresses).update(recipient_email="")
+    LicenseTransfer.objects.filter(offered_by=user).update(offered_by=None)
+    LicenseTransfer.objects.filter(decided_by=user).update(decided_by=None)
+
+
+register(
+    PersonalData(
+        key="license_transfers",
+        title="License transfers",
+        explanation=(
+            "Transfer offers you made for an organization, offers sent to your email address, and the "
+            "transfers you accepted or withdrew: the licenses, both organizations, the dates and the "
+            "state. The members of the offering organization see the address an offer was sent to; "
+            "the recipient sees who offered it."
+        ),
+        models=(LicenseTransfer,),
+        collect=_collect_transfers,
+        erase=_erase_transfers,
+        order=32,
+        kept_after_deletion=(
+            "Completed transfers stay on record for both organizations, without your name or address; "
+            "pending offers to you or from your own account are withdrawn."
         ),
     )
 )

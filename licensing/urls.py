@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from licensing import api, api_docs, org_api, views
+from licensing import api, api_docs, org_api, transfer_views, views
 
 app_name = "licensing"
 
@@ -8,6 +8,12 @@ urlpatterns = [
     path("licenses/", views.license_list, name="list"),
     path("licenses/claim/", views.claim, name="claim"),
     path("licenses/trial/", views.trial, name="trial"),
+    path("licenses/transfer/", transfer_views.offer, name="offer"),
+    path("licenses/transfers/", transfer_views.transfer_list, name="transfers"),
+    path(
+        "licenses/transfers/<uuid:transfer_id>/withdraw/", transfer_views.withdraw, name="withdraw_transfer"
+    ),
+    path("licenses/transfers/accept/<str:token>/", transfer_views.accept, name="accept_transfer"),
     path("licenses/<uuid:license_id>/", views.license_detail, name="detail"),
     path("licenses/<uuid:license_id>/key/", views.show_key, name="show_key"),
     path("licenses/<uuid:license_id>/offline/", views.offline_request, name="offline"),

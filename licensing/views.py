@@ -28,8 +28,8 @@ from licensing.access import license_for, visible_licenses
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.links import contact_url
 from licensing.models import Activation, License, Plan
-from licensing.services import Actor, LicensingError, reminders
-from organizations.access import Action, allowed_actions, organizations_allowing
+from licensing.services import Actor, LicensingError, reminders, transfers
+from organizations.access import Action, allowed_actions, allows, organizations_allowing
 from organizations.services import personal_organization
 
 
@@ -54,8 +54,12 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     offline = standing.offline_counts([license.pk for license in page], now)
     rows = [(license, *standing.of(license, now), offline.get(license.pk, 0)) for license in page]
-    several = request.user.memberships.count() > 1  # name the organization of each license
-    return render(request, "licensing/license_list.html", {"rows": rows, "page": page, "several": several})
+    roles = dict(request.user.memberships.values_list("organization_id", "role"))
+    several = len(roles) > 1  # name the organization of each license
+    # Owners choose licenses here to transfer them (a checkbox on each license they may give).
+    transferable = {org for org, role in roles.items() if allows(role, Action.TRANSFER)}
+    context = {"rows": rows, "page": page, "several": several, "transferable": transferable}
+    return render(request, "licensing/license_list.html", context)
 
 
 @login_required
@@ -147,6 +151,9 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
             and license.upgrade_plan_until is not None
             and license.upgrade_plan_until < now.date(),
             "reminders": [] if stopped else reminders.upcoming(license, now),
+            "pending_offer": transfers.pending_offers([license.pk], now)
+            .filter(from_organization=license.organization_id)
+            .first(),
         },
     )
 

@@ -26,6 +26,7 @@ class Action(StrEnum):
     SHOW_KEY = "see license keys"
     INVITE = "invite viewers and managers"
     MANAGE_MEMBERS = "change members and their roles"
+    TRANSFER = "transfer licenses to another organization"
 
 
 # The least role that allows each action; a higher role allows everything a lower one does.
@@ -38,6 +39,7 @@ REQUIRED_ROLE: dict[Action, str] = {
     Action.SHOW_KEY: Role.MANAGER,
     Action.INVITE: Role.MANAGER,
     Action.MANAGE_MEMBERS: Role.OWNER,
+    Action.TRANSFER: Role.OWNER,
 }
 _RANK = {Role.VIEWER: 1, Role.MANAGER: 2, Role.OWNER: 3}
 

@@ -15,6 +15,7 @@ DATA_MIGRATIONS = [
     ("legal.migrations.0002_policies_and_legal_group", "create_policies"),
     ("legal.migrations.0002_policies_and_legal_group", "grant_legal_group"),
     ("licensing.migrations.0002_licensing_group_permissions", "grant"),
+    ("licensing.migrations.0007_transfers", "grant"),
     ("organizations.migrations.0003_licensing_group_permissions", "grant"),
 ]
 

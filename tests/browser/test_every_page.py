@@ -23,6 +23,9 @@ from contact.models import Inquiry
 from legal.models import Policy, PolicyVersion
 from licensing import services
 from licensing.access import visible_licenses
+from licensing.demo import DEMO_PARTNER, PARTNER_COMPANY
+from licensing.models import LicenseTransfer
+from licensing.services.transfers import offer_transfer
 from organizations import invitations
 from organizations.services import personal_organization
 from tests import personas
@@ -154,12 +157,19 @@ def demo():
     invitation = invitations.invite(
         by=customer, organization=license.organization, email="newcomer@northwind.example", role="viewer"
     ).token
+    # An offer to the demo customer from the demo partner's company, to see the acceptance page.
+    partner = User.objects.get(email=DEMO_PARTNER)
+    contoso = partner.memberships.get(organization__name=PARTNER_COMPANY).organization
+    sold = services.issue_license(plan=license.plan, organization=contoso, actor=system).license
+    offer = offer_transfer(by=partner, licenses=[sold], recipient_email=DEMO_CUSTOMER)
     return {
         "customer": customer,
         "license": license,
         "suspended": suspended,
         "terms": terms,
         "invitation": invitation,
+        "offer": offer,
+        "transfer": LicenseTransfer.objects.filter(from_organization=license.organization).first(),
     }
 
 
@@ -206,6 +216,9 @@ def test_every_customer_page_fits_and_passes(page: Page, live_server, demo):
         reverse("licensing:claim"),
         reverse("licensing:trial"),
         reverse("licensing:show_key", args=[license.public_id]),
+        reverse("licensing:transfers"),
+        f"{reverse('licensing:offer')}?license={license.public_id}",
+        reverse("licensing:accept_transfer", args=[demo["offer"].token]),
         reverse("organizations:list"),
         reverse("organizations:detail", args=[license.organization.public_id]),
         reverse("privacy:center"),
@@ -250,6 +263,9 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:licensing_license_status", args=[license.pk, "suspend"]),
         reverse("admin:licensing_license_renew", args=[license.pk]),
         reverse("admin:licensing_license_free_seat", args=[license.pk]),
+        reverse("admin:licensing_license_transfer", args=[license.pk]),
+        reverse("admin:licensing_licensetransfer_changelist"),
+        reverse("admin:licensing_licensetransfer_change", args=[demo["transfer"].pk]),
         reverse("admin:licensing_plan_changelist"),
         reverse("admin:organizations_organization_changelist"),
         reverse("admin:organizations_organization_change", args=[license.organization_id]),

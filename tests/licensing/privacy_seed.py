@@ -4,7 +4,9 @@ import hashlib
 
 from licensing import services
 from licensing.models import Plan, Product
-from organizations.services import personal_organization
+from licensing.services.transfers import offer_transfer
+from organizations.services import create_organization, personal_organization
+from tests import personas
 
 
 def seed(user) -> None:
@@ -23,3 +25,12 @@ def seed(user) -> None:
         label="Front desk NVR",
         product_version="6.2.0",
     )
+    # A transfer offer the person made, and one made to their address by another company.
+    license = services.issue_license(
+        plan=plan, organization=personal_organization(user=user), actor=services.Actor.system()
+    ).license
+    offer_transfer(by=user, licenses=[license], recipient_email="friend@elsewhere.example")
+    seller = personas.make_customer(f"seller-{user.pk}@elsewhere.example")
+    company = create_organization(user=seller, name="Elsewhere Security")
+    theirs = services.issue_license(plan=plan, organization=company, actor=services.Actor.system()).license
+    offer_transfer(by=seller, licenses=[theirs], recipient_email=user.email)

@@ -62,6 +62,14 @@ PAGES = [
         "viewer",
         200,
     ),
+    (
+        "transfer offer",
+        "get",
+        lambda license, activation, company: f"{reverse('licensing:offer')}?license={license.public_id}",
+        None,
+        "owner",
+        200,
+    ),
     ("change a role", "post", _change_role_url, {"role": "manager"}, "owner", 302),
     ("remove a member", "post", _remove_url, {}, "owner", 302),
 ]
@@ -101,6 +109,7 @@ def test_the_table_and_the_rule_agree():
         Action.SHOW_KEY: "manager",
         Action.INVITE: "manager",
         Action.MANAGE_MEMBERS: "owner",
+        Action.TRANSFER: "owner",
     }
     assert allowed_actions("viewer") == {"VIEW"}
     assert allowed_actions(None) == set()
