@@ -412,6 +412,7 @@ LICENSING_API_RATE_PER_ADDRESS = env.str("LICENSING_API_RATE_PER_ADDRESS", defau
 LICENSING_API_RATE_PER_LICENSE = env.str("LICENSING_API_RATE_PER_LICENSE", default="30/m")
 LICENSING_API_MAX_BODY_BYTES = 16 * 1024
 # Withdrawn and expired invitations to organizations are deleted this long after they closed.
+ORGANIZATION_INVITE_RATE = "20/h"  # invitations a person sends (each emails a typed address)
 ORGANIZATION_INVITATION_RETENTION_DAYS = env.int("ORGANIZATION_INVITATION_RETENTION_DAYS", default=90)
 # The Organization API (read-only, token per organization): per client address, then per token.
 ORGANIZATION_API_RATE_PER_ADDRESS = env.str("ORGANIZATION_API_RATE_PER_ADDRESS", default="120/m")

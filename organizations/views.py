@@ -6,6 +6,7 @@ changing members needs the owner role (403 that says so). Leaving is open to eve
 
 from typing import cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kalytera import ratelimit
 from organizations import access, api_tokens, invitations, services
 from organizations.forms import ApiTokenForm, InvitationForm, MemberChangeForm, OrganizationForm
 from organizations.models import ApiToken, Invitation, Membership
@@ -109,6 +111,16 @@ def invite(request: HttpRequest, organization_id) -> HttpResponse:
     membership = access.membership_for(request.user, organization_id, access.Action.INVITE)
     form = InvitationForm(request.POST, roles=_invitable_roles(membership))
     if form.is_valid():
+        # Each invitation emails an address someone typed: capped per person, like transfer offers.
+        decision = ratelimit.hit(
+            "organization-invitation", str(request.user.pk), settings.ORGANIZATION_INVITE_RATE
+        )
+        if not decision.allowed:
+            form.add_error(None, f"Too many invitations; try again in {decision.retry_after} seconds.")
+            context = _detail_context(membership, form)
+            response = render(request, "organizations/organization_detail.html", context, status=429)
+            response["Retry-After"] = str(decision.retry_after)
+            return response
         try:
             sent = invitations.invite(
                 by=request.user,

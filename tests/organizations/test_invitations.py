@@ -259,3 +259,14 @@ def test_concurrent_invitations_of_one_address_leave_one_pending(members, compan
         list(pool.map(attempt, range(racers)))
     statuses = sorted(Invitation.objects.values_list("status", flat=True))
     assert statuses == ["pending"] + ["revoked"] * (racers - 1)
+
+
+def test_invitations_are_capped_per_person(members, company, settings):
+    settings.ORGANIZATION_INVITE_RATE = "2/h"
+    owner = signed_in(members["owner"])
+    statuses = [
+        owner.post(invite_url(company), {"email": f"p{n}@x.example", "role": "viewer"}).status_code
+        for n in range(3)
+    ]
+    assert statuses == [302, 302, 429]
+    assert Invitation.objects.count() == 2
