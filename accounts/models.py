@@ -126,6 +126,7 @@ class SecurityEvent(models.Model):
         DELETION_REQUESTED = "deletion_requested", "Account deletion requested"
         DELETION_CANCELLED = "deletion_cancelled", "Account deletion cancelled"
         PRIVACY_CHOICES_CHANGED = "privacy_choices", "Privacy choices changed"
+        INCIDENT_NOTICE = "incident_notice", "Security incident notice sent to you"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="security_events")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "licensing",
     "contact",
     "legal",
+    "advisories",
     "outbox",
     "kalytera.apps.KalyteraAdminConfig",
     "django.contrib.auth",
@@ -323,6 +324,8 @@ FORMAT_MODULE_PATH = ["kalytera.formats"]  # one date format, the zone stated
 SECURITY_CONTACTS = env.list("SECURITY_CONTACTS", default=["mailto:security@kalytera.example"])
 SECURITY_POLICY_PATH = "/legal/vulnerability-disclosure/"
 SECURITY_TXT_LIFETIME_DAYS = 180
+# The CSAF provider metadata (advisories app), named in security.txt as its "CSAF:" line.
+SECURITY_TXT_CSAF_PATH = "/.well-known/csaf/provider-metadata.json"
 
 # --- Logging ----------------------------------------------------------------------------------------------
 LOGGING = {
@@ -354,6 +357,7 @@ PERIODIC_JOBS = [
     ("resume_data_exports", 600),
     ("purge_security_events", 86400),
     ("process_policy_changes", 300),
+    ("process_security_notices", 300),
     ("purge_inquiries", 6 * 3600),
     ("send_license_reminders", 3600),
     ("purge_invitations", 86400),
@@ -384,6 +388,15 @@ USERSESSIONS_ADAPTER = "accounts.security_events.UserSessionsAdapter"
 # from these paths (license features); every other page stays open.
 LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list("LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/"])
 LEGAL_NOTICE_BATCH_SIZE = env.int("LEGAL_NOTICE_BATCH_SIZE", default=500)
+
+# --- Security advisories and incident notices (advisories app) ----------------------------------------
+ADVISORY_NOTICE_BATCH_SIZE = env.int("ADVISORY_NOTICE_BATCH_SIZE", default=500)
+INCIDENT_NOTICE_BATCH_SIZE = env.int("INCIDENT_NOTICE_BATCH_SIZE", default=500)
+# Who received an incident notice is kept this long (proof of notification), then only the count.
+INCIDENT_DELIVERY_RETENTION_DAYS = env.int("INCIDENT_DELIVERY_RETENTION_DAYS", default=3 * 365)
+# How licensing asks which published advisories affect a machine's version (licensing must not
+# import the advisories app, which builds on it).
+LICENSING_ADVISORY_LOOKUP = "advisories.selectors.affecting"
 MIDDLEWARE += ["legal.middleware.TermsAcceptanceMiddleware"]
 
 # --- Contact desk ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("legal/", include("legal.urls")),
     path("contact/", include("contact.urls")),
+    path("", include("advisories.urls")),
     path("organizations/", include("organizations.urls")),
     path("", include("licensing.urls")),
     path(settings.ADMIN_URL, admin.site.urls),

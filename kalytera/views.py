@@ -73,6 +73,7 @@ def security_txt(request: HttpRequest) -> HttpResponse:
     lines += [
         f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}",
         f"Policy: {settings.SITE_URL}{settings.SECURITY_POLICY_PATH}",
+        f"CSAF: {settings.SITE_URL}{settings.SECURITY_TXT_CSAF_PATH}",
         "Preferred-Languages: en",
         f"Canonical: {settings.SITE_URL}/.well-known/security.txt",
     ]

@@ -72,6 +72,9 @@ class Validation:
     answer: dict
     certificate: Document | None
     armored: str | None
+    # Published security advisories affecting the reported version: each with id, title,
+    # severity, score, fixed_version (or None) and url. Show them to the operator.
+    advisories: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ class LicensingClient:
             answer=answer,
             certificate=certificate,
             armored=armored,
+            advisories=tuple(item for item in answer.get("advisories") or [] if isinstance(item, dict)),
         )
 
     def deactivate(self, *, license_key: str, identity: MachineIdentity) -> Deactivation:

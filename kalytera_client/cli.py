@@ -257,7 +257,22 @@ def validate_command(arguments) -> int:
     if result.armored and arguments.out:
         _write_or_print(arguments.out, result.armored)
     print(result.code)
+    for advisory in result.advisories:
+        print(advisory_line(advisory), file=sys.stderr)
     return OK if result.valid else NOT_VALID
+
+
+def advisory_line(advisory: dict) -> str:
+    """How a VMS might show a security advisory that affects the version it runs."""
+    fix = (
+        f"update to {advisory['fixed_version']}"
+        if advisory.get("fixed_version")
+        else "no fix yet, see the advisory"
+    )
+    return (
+        f"SECURITY ADVISORY {advisory.get('id')} ({advisory.get('severity')}, CVSS {advisory.get('score')}): "
+        f"{advisory.get('title')}; {fix}. {advisory.get('url')}"
+    )
 
 
 def deactivate_command(arguments) -> int:

@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from kalytera import envelope, ratelimit, uploads
 from kalytera.client_address import rate_limit_key
-from licensing import certificates, keys, openapi, services
+from licensing import certificates, keys, openapi, security, services
 from licensing.certificates import IssuedDocument
 from licensing.models import Activation, License
 
@@ -210,9 +210,19 @@ def _validate(body: Body, nonce: str | None) -> JsonResponse:
             "license": _license_json(result.license) if result.license else None,
             "activation": _activation_json(result.activation) if result.activation else None,
             "certificate": _document_json(result.certificate),
+            "advisories": _advisories_json(result, body.get("product_version", "")),
         },
         nonce=nonce,
     )
+
+
+def _advisories_json(result: services.ValidationResult, reported: str) -> list[dict]:
+    """The published security advisories that affect the version the machine runs."""
+    if result.license is None:
+        return []
+    version = reported or (result.activation.product_version if result.activation else "")
+    found = security.advisories_by_version(result.license.plan.product_id, [version])
+    return [item.as_api() for item in found.get(version, [])]
 
 
 def _deactivate(body: Body, nonce: str | None) -> JsonResponse:

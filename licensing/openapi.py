@@ -398,6 +398,28 @@ COMPONENT_SCHEMAS = {
             },
         },
     },
+    "Advisory": {
+        "type": "object",
+        "description": "A published security advisory affecting the machine's version.",
+        "required": ["id", "title", "severity", "score", "fixed_version", "url"],
+        "properties": {
+            "id": {"type": "string", "example": "KSA-2027-001"},
+            "title": {"type": "string", "example": "Authentication bypass in the recording server API"},
+            "severity": {"type": "string", "enum": ["none", "low", "medium", "high", "critical"]},
+            "score": {"type": "number", "description": "CVSS v3.1 base score", "example": 9.8},
+            "fixed_version": {
+                "type": "string",
+                "nullable": True,
+                "description": "The lowest fixed version above the reported one; null when none exists yet.",
+                "example": "6.2.2",
+            },
+            "url": {
+                "type": "string",
+                "format": "uri",
+                "example": "https://kalytera.example/security/advisories/KSA-2027-001/",
+            },
+        },
+    },
     "ActivationRequest": ACTIVATION_REQUEST,
     "ValidateRequest": VALIDATE_REQUEST,
     "DeactivateRequest": DEACTIVATE_REQUEST,
@@ -419,8 +441,14 @@ COMPONENT_SCHEMAS["ValidationResponse"] = _envelope(
         "license": {"allOf": [{"$ref": "#/components/schemas/License"}], "nullable": True},
         "activation": {"allOf": [{"$ref": "#/components/schemas/Activation"}], "nullable": True},
         "certificate": {"allOf": [{"$ref": "#/components/schemas/SignedDocument"}], "nullable": True},
+        "advisories": {
+            "type": "array",
+            "description": "Published security advisories that affect the reported product_version (most "
+            "severe first; empty when none applies or no version was reported).",
+            "items": {"$ref": "#/components/schemas/Advisory"},
+        },
     },
-    ["valid", "code", "message", "license", "activation", "certificate"],
+    ["valid", "code", "message", "license", "activation", "certificate", "advisories"],
 )
 COMPONENT_SCHEMAS["DeactivationResponse"] = _envelope(
     {

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from licensing import security
 from licensing.access import visible_licenses
 from licensing.models import Activation, License, Plan
 
@@ -37,11 +38,16 @@ def offline_counts(license_ids: list[int], now: datetime) -> dict[int, int]:
     return counts
 
 
-def needing_attention(user, now: datetime) -> list[tuple[License, str, str, int]]:
-    """The person's licenses that are not simply fine: stopped, expiring, in grace, or with a
-    machine that stopped checking in; each with its standing, badge and offline machines."""
+def needing_attention(user, now: datetime) -> list[tuple[License, str, str, int, int]]:
+    """The person's licenses that are not simply fine: stopped, expiring, in grace, with a machine
+    that stopped checking in, or with machines on a version a security advisory affects; each with
+    its standing, badge, offline machines and machines to update."""
     held = visible_licenses(user).select_related("plan__product").order_by("expires_at")
     licenses = list(held)
     offline = offline_counts([license.pk for license in licenses], now)
-    rows = [(license, *of(license, now), offline.get(license.pk, 0)) for license in licenses]
-    return [row for row in rows if row[2] != "ok" or row[3]]
+    to_update = security.machines_to_update(licenses)
+    rows = [
+        (license, *of(license, now), offline.get(license.pk, 0), to_update.get(license.pk, 0))
+        for license in licenses
+    ]
+    return [row for row in rows if row[2] != "ok" or row[3] or row[4]]

@@ -23,7 +23,7 @@ from accounts.http import AuthenticatedHttpRequest
 from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera_client import offline
-from licensing import services, standing
+from licensing import security, services, standing
 from licensing.access import license_for, visible_licenses
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.links import contact_url
@@ -53,7 +53,11 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(licenses, LICENSES_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
     offline = standing.offline_counts([license.pk for license in page], now)
-    rows = [(license, *standing.of(license, now), offline.get(license.pk, 0)) for license in page]
+    to_update = security.machines_to_update(list(page))
+    rows = [
+        (license, *standing.of(license, now), offline.get(license.pk, 0), to_update.get(license.pk, 0))
+        for license in page
+    ]
     roles = dict(request.user.memberships.values_list("organization_id", "role"))
     several = len(roles) > 1  # name the organization of each license
     # Owners choose licenses here to transfer them (a checkbox on each license they may give).
@@ -151,6 +155,7 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
             and license.upgrade_plan_until is not None
             and license.upgrade_plan_until < now.date(),
             "reminders": [] if stopped else reminders.upcoming(license, now),
+            "advisories": security.machine_advisories(license, activations),
             "pending_offer": transfers.pending_offers([license.pk], now)
             .filter(from_organization=license.organization_id)
             .first(),

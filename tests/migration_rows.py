@@ -17,6 +17,7 @@ DATA_MIGRATIONS = [
     ("licensing.migrations.0002_licensing_group_permissions", "grant"),
     ("licensing.migrations.0007_transfers", "grant"),
     ("organizations.migrations.0003_licensing_group_permissions", "grant"),
+    ("advisories.migrations.0002_security_group", "grant"),
 ]
 
 

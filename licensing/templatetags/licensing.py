@@ -15,3 +15,9 @@ def licenses_at_a_glance(context) -> dict:
         "attention": standing.needing_attention(user, timezone.now()),
         "has_licenses": visible_licenses(user).exists(),
     }
+
+
+@register.filter
+def advisories_of(advisories: dict, activation) -> list:
+    """The advisories affecting ``activation``, from the view's ``{machine pk: [advisory, ...]}``."""
+    return advisories.get(activation.pk, [])

@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.demo import DEMO_CUSTOMER, DEMO_PASSWORD, DEMO_STAFF
 from accounts.models import User
+from advisories.models import Advisory, IncidentNotice
 from contact.models import Inquiry
 from legal.models import Policy, PolicyVersion
 from licensing import services
@@ -189,6 +190,10 @@ def test_every_public_page_fits_and_passes(page: Page, live_server, demo):
         reverse("legal:compare", args=[terms.policy.slug]),
         reverse("licensing:api_docs"),
         reverse("organizations:invitation", args=[demo["invitation"]]),
+        reverse("legal:policy", args=["vulnerability-disclosure"]),
+        reverse("advisories:list"),
+        reverse("advisories:detail", args=["KSA-2026-007"]),
+        reverse("advisories:csaf_directory"),
         "/no-such-page/",
     ]
     visit_every_width(page, live_server.url, "public", paths, findings)
@@ -252,6 +257,8 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
     inquiry = Inquiry.objects.order_by("pk").first()
     version = PolicyVersion.objects.order_by("pk").first()
     assert inquiry is not None and version is not None
+    advisory = Advisory.objects.get(identifier="KSA-2026-007")
+    incident = IncidentNotice.objects.get()
     sign_in(page, live_server.url, DEMO_STAFF, totp_secret=secret)
     paths = [
         reverse("admin:index"),
@@ -274,6 +281,13 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:legal_policyversion_changelist"),
         reverse("admin:legal_policyversion_change", args=[version.pk]),
         reverse("admin:accounts_user_changelist"),
+        reverse("admin:advisories_advisory_changelist"),
+        reverse("admin:advisories_advisory_change", args=[advisory.pk]),
+        reverse("admin:advisories_advisory_import"),
+        reverse("admin:advisories_advisoryrevision_change", args=[advisory.current_id]),
+        reverse("admin:advisories_incidentnotice_changelist"),
+        reverse("admin:advisories_incidentnotice_change", args=[incident.pk]),
+        reverse("admin:advisories_incident_send", args=[incident.pk]),
     ]
     visit_every_width(page, live_server.url, "staff", paths, findings)
     assert not findings.problems, "\n".join(findings.problems)

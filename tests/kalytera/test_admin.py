@@ -90,7 +90,7 @@ def test_staff_groups_hold_no_account_or_auth_permission_beyond_viewing_deletion
     # Each app's own migration grants its group what it needs; no group may edit accounts or
     # permissions. Support may look at pending deletions, because people ask about them.
     allowed = {"Support": {"view_deletionrequest", "view_deletionrecord"}}
-    for name in ("Support", "Licensing", "Legal"):
+    for name in ("Support", "Licensing", "Legal", "Security"):
         group = Group.objects.get(name=name)
         held = set(
             group.permissions.filter(content_type__app_label__in=["accounts", "auth"]).values_list(

@@ -408,3 +408,38 @@ def test_the_client_installs_with_pip_and_runs_from_any_directory(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["fingerprint"] == identity.fingerprint("machine-1")
+
+
+def test_validate_shows_the_security_advisories_for_the_running_version(capsys, platform, monkeypatch):
+    monkeypatch.setenv("KALYTERA_LICENSE_KEY", LICENSE_KEY)
+    advisory = {
+        "id": "KSA-2027-001",
+        "title": "Authentication bypass",
+        "severity": "critical",
+        "score": 9.8,
+        "fixed_version": "6.2.2",
+        "url": "https://kalytera.example/security/advisories/KSA-2027-001/",
+    }
+    platform.answer(
+        "/api/v1/validate",
+        200,
+        lambda body: {
+            "valid": True,
+            "code": "VALID",
+            "certificate": certificate(body["fingerprint"]),
+            "advisories": [advisory, {**advisory, "id": "KSA-2027-002", "fixed_version": None}],
+        },
+    )
+
+    code, out, err = run(
+        capsys, "validate", "--server", platform.url, "--machine-id", "m-1", "--product-version", "6.2.1"
+    )
+
+    assert (code, out.strip()) == (0, "VALID")
+    assert err.splitlines() == [
+        "SECURITY ADVISORY KSA-2027-001 (critical, CVSS 9.8): Authentication bypass; update to 6.2.2. "
+        "https://kalytera.example/security/advisories/KSA-2027-001/",
+        "SECURITY ADVISORY KSA-2027-002 (critical, CVSS 9.8): Authentication bypass; "
+        "no fix yet, see the advisory. "
+        "https://kalytera.example/security/advisories/KSA-2027-001/",
+    ]
