@@ -1,8 +1,8 @@
-"""Staff view of organizations and their members (invitations and transfers come with their own tools)."""
+"""Staff view of organizations, their members, and (read-only) their invitations and API tokens."""
 
 from django.contrib import admin
 
-from organizations.models import Membership, Organization
+from organizations.models import ApiToken, Invitation, Membership, Organization
 
 
 class MembershipInline(admin.StackedInline):  # stacked: each field has its label (a table does not)
@@ -14,6 +14,34 @@ class MembershipInline(admin.StackedInline):  # stacked: each field has its labe
     ordering = ("user__email",)
 
 
+class ReadOnlyInline(admin.StackedInline):
+    """Shown to staff, changed only by the organization's owners on their page."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class InvitationInline(ReadOnlyInline):
+    model = Invitation
+    fields = ("email", "role", "status", "invited_by", "created_at", "expires_at", "closed_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+
+class ApiTokenInline(ReadOnlyInline):
+    model = ApiToken
+    verbose_name = "API token"
+    fields = ("name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "personal_for", "created_at")
@@ -22,7 +50,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_help_text = "An organization's name, or a member's exact email."
     fields = ("name", "public_id", "personal_for", "created_at")
     readonly_fields = ("public_id", "personal_for", "created_at")
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, InvitationInline, ApiTokenInline]
     ordering = ("-created_at",)
     show_full_result_count = False
 
