@@ -12,6 +12,9 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-dev --no-install-project
 COPY . .
+# The directory of installer files, owned by the app user once copied below; compose mounts a
+# volume on it (README, "Releases and downloads").
+RUN mkdir -p release-files
 # Collect static files at build time with the production storage (hashed, compressed).
 # The values below only satisfy the production gate for this one command.
 RUN DEBUG=false SECRET_KEY=build-only-key-build-only-key-build-only-key-0123456789 \

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-STAFF_GROUPS = ("Support", "Licensing", "Legal", "Security")
+STAFF_GROUPS = ("Support", "Licensing", "Legal", "Security", "Community")
 
 
 @transaction.atomic

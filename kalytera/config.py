@@ -140,3 +140,26 @@ def enforce_production_settings(
             + "\nSee the configuration table in README.md. In a development checkout, set DEBUG=true"
             " (bin/run does) to use the development defaults instead."
         )
+
+
+def release_storage(*, directory: str, bucket: str, endpoint_url: str, region: str, prefix: str) -> dict:
+    """The ``STORAGES`` entry for installer files: ``directory`` on disk, or an S3-compatible bucket.
+
+    Files in the bucket stay private (no ACL, signed URLs only) and are never overwritten;
+    reading one spools it to a temporary file past 8 MiB instead of holding it in memory.
+    """
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": directory}}
+    options: dict = {
+        "bucket_name": bucket,
+        "location": prefix.strip("/"),
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+        "max_memory_size": 8 * 1024 * 1024,
+    }
+    if endpoint_url:
+        options["endpoint_url"] = endpoint_url
+    if region:
+        options["region_name"] = region
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}

@@ -18,6 +18,7 @@ from kalytera.config import (
     enforce_production_settings,
     mailer_settings,
     proxy_networks,
+    release_storage,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "contact",
     "legal",
     "advisories",
+    "community",
     "outbox",
     "kalytera.apps.KalyteraAdminConfig",
     "django.contrib.auth",
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # full-text search of the community (SQLite falls back)
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff only may send an installer past REQUEST_MAX_BYTES (LARGE_UPLOADS), before the body is read.
+    "kalytera.uploads.StaffUploadMiddleware",
     "kalytera.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -149,6 +154,15 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
 ]
 FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# The one exception: installer files staff upload in the admin (the artifact pages under
+# ADMIN_URL). Their body may reach RELEASE_UPLOAD_MAX_BYTES and is hashed while it is
+# written to a temporary file in FILE_UPLOAD_TEMP_DIR, never held in memory (README:
+# "Releases and downloads" gives the proxy settings this needs).
+RELEASE_UPLOAD_MAX_BYTES = env.int("RELEASE_UPLOAD_MAX_BYTES", default=4 * 1024**3)
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default="") or None
+LARGE_UPLOADS = {
+    f"/{ADMIN_URL}licensing/releaseartifact/": RELEASE_UPLOAD_MAX_BYTES,
+}
 
 # --- Sessions and cookies: only the session cookie and the CSRF cookie ----------------------
 SESSION_ENGINE = "kalytera.sessions"  # the database store, encrypted
@@ -301,8 +315,24 @@ TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=14)
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Installer files of releases (licensing.ReleaseArtifact): a directory by default, an
+# S3-compatible bucket when RELEASE_S3_BUCKET is set (credentials as boto3 reads them:
+# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the instance's role).
+RELEASE_FILES_DIR = env.path("RELEASE_FILES_DIR", default=BASE_DIR / "release-files")
+RELEASE_S3_BUCKET = env.str("RELEASE_S3_BUCKET", default="")
+# Behind nginx with the files on its disk: the path of an `internal` location that serves
+# RELEASE_FILES_DIR; downloads are then sent by nginx (X-Accel-Redirect), not by a worker.
+RELEASE_DOWNLOAD_ACCEL_PREFIX = env.str("RELEASE_DOWNLOAD_ACCEL_PREFIX", default="").strip("/")
+RELEASE_DOWNLOAD_ACCEL_PREFIX = f"/{RELEASE_DOWNLOAD_ACCEL_PREFIX}/" if RELEASE_DOWNLOAD_ACCEL_PREFIX else ""
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "releases": release_storage(
+        directory=str(RELEASE_FILES_DIR),
+        bucket=RELEASE_S3_BUCKET,
+        endpoint_url=env.str("RELEASE_S3_ENDPOINT_URL", default=""),
+        region=env.str("RELEASE_S3_REGION", default=""),
+        prefix=env.str("RELEASE_S3_PREFIX", default="releases"),
+    ),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -364,6 +394,7 @@ PERIODIC_JOBS = [
     ("expire_license_transfers", 3600),
     ("flush_check_ins", 60),
     ("prune_task_results", 86400),
+    ("send_community_notices", 120),
 ]
 
 # --- Privacy center ---------------------------------------------------------------------------------------
@@ -386,7 +417,9 @@ USERSESSIONS_ADAPTER = "accounts.security_events.UserSessionsAdapter"
 # --- Legal --------------------------------------------------------------------------------------------
 # Signed-in people with a material Terms change to accept are sent to the accept page
 # from these paths (license features); every other page stays open.
-LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list("LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/"])
+LEGAL_ACCEPTANCE_REQUIRED_PREFIXES = env.list(
+    "LEGAL_ACCEPTANCE_REQUIRED_PREFIXES", default=["/licenses/", "/downloads/", "/community/write/"]
+)
 LEGAL_NOTICE_BATCH_SIZE = env.int("LEGAL_NOTICE_BATCH_SIZE", default=500)
 
 # --- Security advisories and incident notices (advisories app) ----------------------------------------
@@ -412,6 +445,17 @@ CONTACT_FORM_MAX_AGE_HOURS = env.int("CONTACT_FORM_MAX_AGE_HOURS", default=24)
 # Retention, stated in the Privacy Policy: closed inquiries (24 months) and spam.
 CONTACT_RETENTION_CLOSED_DAYS = env.int("CONTACT_RETENTION_CLOSED_DAYS", default=730)
 CONTACT_RETENTION_SPAM_DAYS = env.int("CONTACT_RETENTION_SPAM_DAYS", default=30)
+
+# --- Community ---------------------------------------------------------------------------------------
+# Posts per account and per client address (every rate must hold), counted in the shared cache.
+COMMUNITY_POST_RATE_LIMITS = env.list("COMMUNITY_POST_RATE_LIMITS", default=["5/10m", "60/d"])
+COMMUNITY_ADDRESS_RATE_LIMITS = env.list("COMMUNITY_ADDRESS_RATE_LIMITS", default=["20/h"])
+COMMUNITY_MAX_POST_CHARS = env.int("COMMUNITY_MAX_POST_CHARS", default=20_000)
+# Until a moderator approved one of their posts, members' posts wait for review and hold few links.
+COMMUNITY_NEW_MEMBER_MAX_LINKS = env.int("COMMUNITY_NEW_MEMBER_MAX_LINKS", default=2)
+# Follow notices wait this long, so that replies arriving together go out as one digest.
+COMMUNITY_NOTICE_DELAY_SECONDS = env.int("COMMUNITY_NOTICE_DELAY_SECONDS", default=300)
+COMMUNITY_NOTICE_BATCH_SIZE = env.int("COMMUNITY_NOTICE_BATCH_SIZE", default=200)
 
 # --- Licensing ---
 # Both secrets live only in the environment: the pepper keys the hashes of license keys and

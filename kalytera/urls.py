@@ -16,6 +16,7 @@ urlpatterns = [
     path("legal/", include("legal.urls")),
     path("contact/", include("contact.urls")),
     path("", include("advisories.urls")),
+    path("community/", include("community.urls")),
     path("organizations/", include("organizations.urls")),
     path("", include("licensing.urls")),
     path(settings.ADMIN_URL, admin.site.urls),

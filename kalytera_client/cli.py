@@ -15,6 +15,7 @@ import sys
 from datetime import UTC, date, datetime
 
 from kalytera_client import api, identity, offline
+from kalytera_client.artifact import verify_artifact
 from kalytera_client.verify import (
     CERTIFICATE,
     DEACTIVATION_RECEIPT,
@@ -82,6 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--now", type=_timestamp, help="judge at this UTC time instead of the clock")
     command.add_argument("--json", action="store_true", help="print the result as JSON")
     command.set_defaults(handler=verify_command)
+
+    command = commands.add_parser(
+        "verify-artifact", help="check a downloaded installer against its signature offline"
+    )
+    command.add_argument("file", help="the installer file")
+    command.add_argument("signature", help="its signature file (.sig)")
+    command.add_argument(
+        "--keys", required=True, help="the published keys (GET /api/v1/signing-keys) as JSON"
+    )
+    command.add_argument("--product", help="refuse an installer of another product (slug)")
+    command.add_argument("--version", help="refuse an installer of another version")
+    command.add_argument("--platform", help="refuse an installer for another platform")
+    command.set_defaults(handler=verify_artifact_command)
 
     command = commands.add_parser("fingerprint", help="print the digests this machine sends")
     _identity_arguments(command)
@@ -208,6 +222,34 @@ def verify_command(arguments) -> int:
     return OK if result["valid"] else NOT_VALID
 
 
+def verify_artifact_command(arguments) -> int:
+    try:
+        keys = load_keys_file(arguments.keys)
+    except VerificationError as error:
+        raise Failure(FILE_ERROR, error.code, error.message) from None
+    signature = _read_text(arguments.signature)
+    try:
+        with open(arguments.file, "rb") as handle:
+            verified = verify_artifact(
+                handle,
+                signature,
+                keys,
+                product=arguments.product,
+                version=arguments.version,
+                platform=arguments.platform,
+            )
+    except OSError as error:
+        raise Failure(FILE_ERROR, "FILE_ERROR", f"Cannot read {arguments.file}: {error}") from None
+    except VerificationError as error:
+        raise Failure(REJECTED, error.code, error.message) from None
+    claims = verified.claims
+    print(
+        f"VERIFIED: {claims['filename']} is {claims['product']} {claims['version']} for "
+        f"{claims['platform']}, signed by key {verified.kid}."
+    )
+    return OK
+
+
 def fingerprint_command(arguments) -> int:
     machine = _identity(arguments)
     _print_json(
@@ -257,6 +299,12 @@ def validate_command(arguments) -> int:
     if result.armored and arguments.out:
         _write_or_print(arguments.out, result.armored)
     print(result.code)
+    newest = result.answer.get("newest_release")
+    if isinstance(newest, dict):
+        print(
+            f"Newest release this license covers: {newest.get('version')} "
+            f"(released {newest.get('released_on')}; notes: {newest.get('notes_url')})"
+        )
     for advisory in result.advisories:
         print(advisory_line(advisory), file=sys.stderr)
     return OK if result.valid else NOT_VALID

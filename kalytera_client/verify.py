@@ -25,7 +25,12 @@ from kalytera_client.armor import ArmorError, dearmor, parse_canonical_json
 
 CERTIFICATE = "license-certificate"
 DEACTIVATION_RECEIPT = "deactivation-receipt"
-LABELS = {"LICENSE CERTIFICATE": CERTIFICATE, "DEACTIVATION RECEIPT": DEACTIVATION_RECEIPT}
+RELEASE_ARTIFACT = "release-artifact"
+LABELS = {
+    "LICENSE CERTIFICATE": CERTIFICATE,
+    "DEACTIVATION RECEIPT": DEACTIVATION_RECEIPT,
+    "RELEASE ARTIFACT": RELEASE_ARTIFACT,
+}
 
 MAGIC = b"KALY"
 VERSION = 1
@@ -66,6 +71,16 @@ _SCHEMA = {
         ("fingerprint", "fingerprint", False),
         ("deactivated_at", "timestamp", False),
         ("issued_at", "timestamp", False),
+    ),
+    RELEASE_ARTIFACT: (
+        ("typ", str, False),
+        ("v", int, False),
+        ("product", str, False),
+        ("version", str, False),
+        ("platform", str, False),
+        ("filename", str, False),
+        ("size", int, False),
+        ("sha256", "fingerprint", False),
     ),
 }
 

@@ -32,6 +32,7 @@ from kalytera.downloads import attachment
 from kalytera.text import CharacterValidator
 from licensing import keys, services, statistics
 from licensing.models import Activation, KeyBatch, License, LicenseEvent, Plan, Product, Release, UsageDaily
+from licensing.release_admin import ReleaseAdmin, ReleaseArtifactAdmin  # noqa: F401  (registers them)
 from licensing.services import Actor, LicensingError
 from licensing.transfer_admin import StaffTransferMixin
 from organizations import access
@@ -51,7 +52,13 @@ class CappedCountPaginator(Paginator):
 
 
 class ReleaseInline(admin.TabularInline):
+    """New releases start as drafts; notes, state and installers are on the release's own page."""
+
     model = Release
+    fields = ("version", "released_on", "state")
+    readonly_fields = ("state",)
+    show_change_link = True
+    can_delete = False  # on the release's page, which removes its installers' files too
     extra = 1
 
 

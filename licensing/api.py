@@ -11,12 +11,13 @@ from datetime import date
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
 from kalytera import envelope, ratelimit, uploads
 from kalytera.client_address import rate_limit_key
-from licensing import certificates, keys, openapi, security, services
+from licensing import certificates, keys, openapi, releases, security, services
 from licensing.certificates import IssuedDocument
 from licensing.models import Activation, License
 
@@ -63,6 +64,18 @@ def _document_json(document: IssuedDocument | None) -> dict | None:
         "kid": document.kid,
         "issued_at": envelope.timestamp(document.issued_at),
         "armored": document.armored,
+    }
+
+
+def _newest_release_json(license: License | None) -> dict | None:
+    """The newest published release ``license`` covers, for the VMS's "update available"."""
+    release = releases.newest_covered(license, timezone.now()) if license is not None else None
+    if release is None:
+        return None
+    return {
+        "version": release.version,
+        "released_on": release.released_on.isoformat(),
+        "notes_url": settings.SITE_URL + release.get_absolute_url(),
     }
 
 
@@ -210,6 +223,7 @@ def _validate(body: Body, nonce: str | None) -> JsonResponse:
             "license": _license_json(result.license) if result.license else None,
             "activation": _activation_json(result.activation) if result.activation else None,
             "certificate": _document_json(result.certificate),
+            "newest_release": _newest_release_json(result.license),
             "advisories": _advisories_json(result, body.get("product_version", "")),
         },
         nonce=nonce,

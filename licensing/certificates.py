@@ -1,4 +1,5 @@
-"""Signed documents for VMS servers: license certificates and deactivation receipts.
+"""Signed documents for VMS servers: license certificates, deactivation receipts and the
+signatures of release artifacts (installer files, ``docs/release-artifact.md``).
 
 This module only signs and verifies; which machine gets which certificate is decided in
 ``licensing.services``. The format is specified in ``docs/license-certificate.md``:
@@ -37,14 +38,18 @@ LINE_WIDTH = 64
 
 CERTIFICATE = "license-certificate"
 DEACTIVATION_RECEIPT = "deactivation-receipt"
+RELEASE_ARTIFACT = "release-artifact"
 ARMOR_LABELS = {
     CERTIFICATE: "KALYTERA LICENSE CERTIFICATE",
     DEACTIVATION_RECEIPT: "KALYTERA DEACTIVATION RECEIPT",
+    RELEASE_ARTIFACT: "KALYTERA RELEASE ARTIFACT",
 }
 _TYPE_BY_LABEL = {label: doc_type for doc_type, label in ARMOR_LABELS.items()}
 
 KINDS = ("subscription", "perpetual", "trial")
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
+SHA256 = FINGERPRINT  # a digest in lower-case hex
+PLATFORM = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 FEATURE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -77,6 +82,16 @@ CLAIMS = {
         "fingerprint": "str",
         "deactivated_at": "timestamp",
         "issued_at": "timestamp",
+    },
+    RELEASE_ARTIFACT: {
+        "typ": "str",
+        "v": "int",
+        "product": "str",
+        "version": "str",
+        "platform": "str",
+        "filename": "str",
+        "size": "int",
+        "sha256": "str",
     },
 }
 
@@ -194,6 +209,34 @@ def issue_deactivation_receipt(
     return _sign(claims, issued_at)
 
 
+def sign_artifact(
+    *, product: str, version: str, platform: str, filename: str, size: int, sha256: str
+) -> IssuedDocument:
+    """Sign the manifest of an installer file: which product, version and platform it is, and
+    its name, size and SHA-256. Deterministic (no id, no time): signing the same file again
+    with the same key gives the same document.
+    """
+    if not isinstance(platform, str) or not PLATFORM.match(platform):
+        raise ValueError("platform must be lower-case letters, digits, '_', '.', '-' (e.g. windows-x64).")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ValueError(f"size must be a whole number of bytes, not {size!r}.")
+    if not isinstance(sha256, str) or not SHA256.match(sha256):
+        raise ValueError("sha256 must be 64 lower-case hex digits.")
+    if "/" in filename or "\\" in filename:
+        raise ValueError("filename must be a bare file name, without a directory.")
+    claims = {
+        "typ": RELEASE_ARTIFACT,
+        "v": FORMAT_VERSION,
+        "product": _text("product", product),
+        "version": _text("version", version),
+        "platform": platform,
+        "filename": _text("filename", filename),
+        "size": size,
+        "sha256": sha256,
+    }
+    return _sign(claims, _whole_seconds(datetime.now(UTC)))
+
+
 def canonical_json(claims: dict) -> bytes:
     """RFC 8785 canonical JSON for claims made of strings, integers, lists and null."""
     return json.dumps(
@@ -217,7 +260,10 @@ def _sign(claims: dict, issued_at: datetime) -> IssuedDocument:
     assert key.private_key is not None  # KeySet.active refuses a key without one
     container = signed + key.private_key.sign(signed)
     return IssuedDocument(
-        document_id=claims["id"], kid=key.kid, issued_at=issued_at, armored=armor(claims["typ"], container)
+        document_id=claims.get("id", ""),
+        kid=key.kid,
+        issued_at=issued_at,
+        armored=armor(claims["typ"], container),
     )
 
 
@@ -333,10 +379,11 @@ def _parse_claims(payload: bytes) -> dict:
             raise CertificateError(
                 CertificateError.MALFORMED, f"The claim {name!r} is missing or not a {expected}."
             )
-    if not FINGERPRINT.match(claims["fingerprint"]):
-        raise CertificateError(
-            CertificateError.MALFORMED, "The fingerprint claim is not a SHA-256 hex digest."
-        )
+    for name in ("fingerprint", "sha256"):
+        if name in schema and not FINGERPRINT.match(claims[name]):
+            raise CertificateError(
+                CertificateError.MALFORMED, f"The {name} claim is not a SHA-256 hex digest."
+            )
     return claims
 
 

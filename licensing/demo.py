@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts import services as accounts
@@ -10,14 +11,38 @@ from accounts.demo import DEMO_CUSTOMER, DEMO_MANAGER, DEMO_PASSWORD, DEMO_VIEWE
 from accounts.models import User
 from kalytera_client import identity
 from licensing import keys, services
-from licensing.models import License, LicenseTransfer, Plan, Product, Release
+from licensing.models import License, LicenseTransfer, Plan, Product, Release, ReleaseArtifact
 from licensing.services import Actor
+from licensing.services import releases as release_services
 from licensing.services.transfers import accept_url, offer_transfer
 from organizations import api_tokens, invitations
 from organizations.models import ApiToken, Invitation, Membership, Organization
 from organizations.services import create_organization, personal_organization
 
-RELEASES = [("6.0.0", date(2025, 3, 4)), ("6.1.0", date(2025, 10, 14)), ("6.2.0", date(2026, 6, 2))]
+RELEASES = [
+    ("6.0.0", date(2025, 3, 4)),
+    ("6.1.0", date(2025, 10, 14)),
+    ("6.2.0", date(2026, 6, 2)),
+    ("6.2.1", date(2026, 8, 18)),
+    ("6.2.2", date(2026, 9, 22)),
+    ("6.3.0", date(2026, 11, 10)),
+]
+RELEASE_NOTES = {
+    "6.0.0": "The first release of the 6 series.\n\n- New recording engine with per-camera retention\n"
+    "- Video analytics (motion zones, line crossing)\n- Licences are checked in with the platform once a day",
+    "6.1.0": "- Licence plate recognition for up to 8 lanes\n- Faster search in recorded video\n"
+    "- Offline activation with a request file",
+    "6.2.0": "- Video wall with saved layouts\n- ONVIF Profile M events\n"
+    "- **Upgrade note:** back up the configuration before installing; the database is migrated.",
+    "6.2.1": "A maintenance release for 6.2.0.\n\n- Fixes recordings stopping after a camera's clock jumped\n"
+    "- Fixes the export of clips longer than 4 GB",
+    "6.2.2": "- Faster start of large camera groups",
+    "6.3.0": "- Two-factor sign-in for operators\n- H.265 hardware decoding on Linux\n"
+    '- The server shows "update available" when a newer covered release exists',
+}
+WITHDRAWN = {"6.2.2": "Exports to some network shares failed after installing it. Install 6.2.1 or 6.3.0."}
+# Each demo release gets small installers (generated, a few KB) so that downloads work.
+DEMO_PLATFORMS = [("windows-x64", "windows-x64.exe"), ("linux-x64-deb", "linux-x64.deb")]
 PLANS: list[dict[str, Any]] = [
     dict(code="pro-1y", name="Professional (1 year)", kind=Plan.Kind.SUBSCRIPTION, duration_days=365,
          channels=32, max_machines=2, features=["analytics", "lpr"]),
@@ -59,6 +84,30 @@ def _check_in_history(key: str, name: str, version: str, cameras: int, now) -> N
         )
 
 
+def _demo_release(product: Product, version: str, released_on: date) -> None:
+    reason = WITHDRAWN.get(version, "")
+    release, _ = Release.objects.get_or_create(
+        product=product,
+        version=version,
+        defaults={
+            "released_on": released_on,
+            "state": Release.State.WITHDRAWN if reason else Release.State.PUBLISHED,
+            "withdrawn_reason": reason,
+        },
+    )
+    if not release.notes:
+        release.notes = RELEASE_NOTES[version]
+        release.save(update_fields=["notes"])
+    if release.artifacts.exists():
+        return
+    for platform, suffix in DEMO_PLATFORMS:
+        content = (f"Kalytera VMS {version} demo installer for {platform}\n" * 64).encode()
+        upload = ContentFile(content, name=f"kalytera-vms-{version}-{suffix}")
+        release_services.store_artifact(
+            artifact=ReleaseArtifact(release=release, platform=platform), upload=upload
+        )
+
+
 DEMO_COMPANY = "Northwind Security GmbH"
 
 
@@ -89,7 +138,7 @@ def _invitation_and_token(company: Organization, customer: User) -> None:
 def seed(stdout) -> list[str]:
     product, _ = Product.objects.get_or_create(slug="kalytera-vms", defaults={"name": "Kalytera VMS"})
     for version, released_on in RELEASES:
-        Release.objects.get_or_create(product=product, version=version, defaults={"released_on": released_on})
+        _demo_release(product, version, released_on)
     plans = {}
     for fields in PLANS:
         plans[fields["code"]], _ = Plan.objects.get_or_create(

@@ -9,13 +9,26 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from kalytera_client import identity
+from legal.markdown import render_markdown
 from licensing import crypto
+from licensing.versions import InvalidVersion, parse
 from organizations.models import Organization
+
+
+def validate_version(text: str) -> None:
+    try:
+        parse(text)
+    except InvalidVersion as exc:
+        raise ValidationError(str(exc)) from None
 
 
 class Product(models.Model):
@@ -33,20 +46,82 @@ class Product(models.Model):
 
 
 class Release(models.Model):
-    """A published version of a product; perpetual licenses cover releases up to their upgrade-plan end."""
+    """A version of a product: its notes, its state and (see ``ReleaseArtifact``) its installers.
+
+    Perpetual licenses cover releases up to their upgrade-plan end. Customers see only
+    published and withdrawn releases; a draft is prepared by staff and seen by nobody else.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="releases")
-    version = models.CharField(max_length=32)
+    version = models.CharField(
+        max_length=32, validators=[validate_version], help_text="For example 6.2.1 or 6.2.1-hotfix2."
+    )
     released_on = models.DateField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    notes = models.TextField(blank=True, help_text="Markdown: what changed, for customers.")
+    withdrawn_reason = models.TextField(
+        blank=True,
+        help_text="Shown to customers when the release is withdrawn: why, and what to install instead.",
+    )
 
     class Meta:
         ordering = ["product", "-released_on"]
         constraints = [
             models.UniqueConstraint(fields=["product", "version"], name="release_unique_version"),
+            models.CheckConstraint(
+                condition=~Q(state="withdrawn") | ~Q(withdrawn_reason=""),
+                name="release_withdrawn_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.product} {self.version}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("licensing:release", kwargs={"product": self.product.slug, "version": self.version})
+
+    @property
+    def notes_html(self) -> SafeString:
+        """The notes as sanitized HTML (the policies' Markdown pipeline)."""
+        return render_markdown(self.notes)
+
+
+def release_storage() -> Storage:
+    """The storage of installer files: the ``releases`` alias of ``STORAGES``."""
+    return storages["releases"]
+
+
+class ReleaseArtifact(models.Model):
+    """One installer file of a release for one platform, with its size, digest and signature.
+
+    ``signature`` is a signed document (``docs/release-artifact.md``) over the product,
+    version, platform, file name, size and SHA-256: a VMS checks an update with the keys
+    it already trusts for its certificates.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="artifacts")
+    platform = models.SlugField(max_length=40, help_text="For example windows-x64 or linux-x64-deb.")
+    file = models.FileField(storage=release_storage, max_length=300, editable=False)
+    filename = models.CharField(max_length=200, editable=False)
+    size = models.BigIntegerField(editable=False)
+    sha256 = models.CharField(max_length=64, editable=False)
+    signature = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["release", "platform"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "platform"], name="artifact_one_per_platform"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.release} for {self.platform}"
 
 
 class Plan(models.Model):

@@ -398,6 +398,25 @@ COMPONENT_SCHEMAS = {
             },
         },
     },
+    "NewestRelease": {
+        "type": "object",
+        "description": (
+            "The newest published release the license covers: what its machines may install. "
+            "Compare `version` with the running one (ordering: docs/release-artifact.md) to show "
+            '"update available".'
+        ),
+        "required": ["version", "released_on", "notes_url"],
+        "properties": {
+            "version": {"type": "string", "example": "6.3.0"},
+            "released_on": {"type": "string", "format": "date"},
+            "notes_url": {
+                "type": "string",
+                "format": "uri",
+                "description": "The public release notes page.",
+                "example": "https://licensing.kalytera.example/releases/kalytera-vms/6.3.0/",
+            },
+        },
+    },
     "Advisory": {
         "type": "object",
         "description": "A published security advisory affecting the machine's version.",
@@ -441,6 +460,7 @@ COMPONENT_SCHEMAS["ValidationResponse"] = _envelope(
         "license": {"allOf": [{"$ref": "#/components/schemas/License"}], "nullable": True},
         "activation": {"allOf": [{"$ref": "#/components/schemas/Activation"}], "nullable": True},
         "certificate": {"allOf": [{"$ref": "#/components/schemas/SignedDocument"}], "nullable": True},
+        "newest_release": {"allOf": [{"$ref": "#/components/schemas/NewestRelease"}], "nullable": True},
         "advisories": {
             "type": "array",
             "description": "Published security advisories that affect the reported product_version (most "
@@ -448,7 +468,7 @@ COMPONENT_SCHEMAS["ValidationResponse"] = _envelope(
             "items": {"$ref": "#/components/schemas/Advisory"},
         },
     },
-    ["valid", "code", "message", "license", "activation", "certificate", "advisories"],
+    ["valid", "code", "message", "license", "activation", "certificate", "newest_release", "advisories"],
 )
 COMPONENT_SCHEMAS["DeactivationResponse"] = _envelope(
     {

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from licensing import api, api_docs, org_api, transfer_views, views
+from licensing import api, api_docs, org_api, release_views, transfer_views, views
 
 app_name = "licensing"
 
@@ -27,6 +27,11 @@ urlpatterns = [
         views.certificate,
         name="certificate",
     ),
+    path("releases/", release_views.release_list, name="releases"),
+    path("releases/feed/", release_views.release_feed, name="release_feed"),
+    path("releases/<slug:product>/<str:version>/", release_views.release_detail, name="release"),
+    path("downloads/<uuid:artifact_id>/", release_views.download, name="download"),
+    path("downloads/<uuid:artifact_id>/signature/", release_views.signature, name="download_signature"),
     path("api/v1/activations", api.activations, name="api_activations"),
     path("api/v1/validate", api.validate, name="api_validate"),
     path("api/v1/deactivate", api.deactivate, name="api_deactivate"),

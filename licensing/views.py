@@ -23,7 +23,7 @@ from accounts.http import AuthenticatedHttpRequest
 from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera_client import offline
-from licensing import security, services, standing
+from licensing import releases, security, services, standing
 from licensing.access import license_for, visible_licenses
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.links import contact_url
@@ -155,6 +155,7 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
             and license.upgrade_plan_until is not None
             and license.upgrade_plan_until < now.date(),
             "reminders": [] if stopped else reminders.upcoming(license, now),
+            "versions": releases.for_license(license, activations, now),
             "advisories": security.machine_advisories(license, activations),
             "pending_offer": transfers.pending_offers([license.pk], now)
             .filter(from_organization=license.organization_id)

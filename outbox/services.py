@@ -37,6 +37,7 @@ def queue_email(
     category: str,
     reply_to: str | None = None,
     user=None,
+    headers: dict[str, str] | None = None,
 ) -> OutboundEmail | None:
     """Queue an email rendered from a template triplet; delivered after commit.
 
@@ -44,6 +45,7 @@ def queue_email(
     restricted processing: it is dropped here, so that no sender can forget it. Who
     declined is the accounts app's rule, named by ``settings.OUTBOX_OPTIONAL_MAIL_DECLINED``.
     Pass ``user`` when the message is about an account; addresses are checked too.
+    ``headers`` adds message headers (``List-Unsubscribe`` of optional mail, RFC 8058).
     Returns None when nobody is left to send to.
     """
     if category == OutboundEmail.Category.INFORMATIONAL:
@@ -51,7 +53,7 @@ def queue_email(
         if not to:
             return None
     subject, text, html = render_email(template, context)
-    headers = {"Reply-To": reply_to} if reply_to else {}
+    headers = {**(headers or {}), **({"Reply-To": reply_to} if reply_to else {})}
     return _store(to=to, subject=subject, text=text, html=html, category=category, headers=headers)
 
 

@@ -42,7 +42,10 @@ def _postgres_only(request) -> None:
 def _fresh_cache() -> None:
     from django.core.cache import cache
 
+    from licensing import releases
+
     cache.clear()
+    releases.forget_published()  # the releases each process keeps for the check-ins
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ the real parts (shared cache, task worker, SMTP) switch them back explicitly.
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DEBUG", "true")  # development defaults; pytest then turns DEBUG off
 os.environ.setdefault("MAIL_URL", "locmem://")
@@ -18,6 +20,11 @@ SILENCED_SYSTEM_CHECKS = ["kalytera.E001"]  # the per-process cache above is del
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 ACCOUNT_RATE_LIMITS = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Installer files of the tests' releases: a directory of their own, shared by the test processes.
+STORAGES["releases"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(Path(tempfile.gettempdir()) / "kalytera-test-release-files")},
+}
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "templates"]  # noqa: F405
 # A fixed signing key, published as the TEST key of docs/test-vectors/.

@@ -20,12 +20,13 @@ from playwright.sync_api import Page, expect
 from accounts.demo import DEMO_CUSTOMER, DEMO_PASSWORD, DEMO_STAFF
 from accounts.models import User
 from advisories.models import Advisory, IncidentNotice
+from community.models import Topic
 from contact.models import Inquiry
 from legal.models import Policy, PolicyVersion
 from licensing import services
 from licensing.access import visible_licenses
 from licensing.demo import DEMO_PARTNER, PARTNER_COMPANY
-from licensing.models import LicenseTransfer
+from licensing.models import LicenseTransfer, Release
 from licensing.services.transfers import offer_transfer
 from organizations import invitations
 from organizations.services import personal_organization
@@ -158,6 +159,7 @@ def demo():
     invitation = invitations.invite(
         by=customer, organization=license.organization, email="newcomer@northwind.example", role="viewer"
     ).token
+    subscription = visible_licenses(customer).filter(plan__code="pro-1y").order_by("-expires_at").first()
     # An offer to the demo customer from the demo partner's company, to see the acceptance page.
     partner = User.objects.get(email=DEMO_PARTNER)
     contoso = partner.memberships.get(organization__name=PARTNER_COMPANY).organization
@@ -167,10 +169,12 @@ def demo():
         "customer": customer,
         "license": license,
         "suspended": suspended,
+        "subscription": subscription,
         "terms": terms,
         "invitation": invitation,
         "offer": offer,
         "transfer": LicenseTransfer.objects.filter(from_organization=license.organization).first(),
+        "topic": Topic.objects.filter(author=customer).order_by("pk").first(),
     }
 
 
@@ -194,6 +198,13 @@ def test_every_public_page_fits_and_passes(page: Page, live_server, demo):
         reverse("advisories:list"),
         reverse("advisories:detail", args=["KSA-2026-007"]),
         reverse("advisories:csaf_directory"),
+        reverse("community:index"),
+        reverse("community:category", args=["cameras"]),
+        demo["topic"].get_absolute_url(),
+        reverse("community:search") + "?q=stream",
+        reverse("licensing:releases"),
+        reverse("licensing:release", args=["kalytera-vms", "6.3.0"]),
+        reverse("licensing:release", args=["kalytera-vms", "6.2.2"]),
         "/no-such-page/",
     ]
     visit_every_width(page, live_server.url, "public", paths, findings)
@@ -216,6 +227,7 @@ def test_every_customer_page_fits_and_passes(page: Page, live_server, demo):
         reverse("licensing:list"),
         reverse("licensing:detail", args=[license.public_id]),
         reverse("licensing:detail", args=[suspended.public_id]),
+        reverse("licensing:detail", args=[demo["subscription"].public_id]),
         reverse("licensing:offline", args=[license.public_id]),
         reverse("licensing:deactivate", args=[license.public_id, machine.public_id]),
         reverse("licensing:claim"),
@@ -232,6 +244,12 @@ def test_every_customer_page_fits_and_passes(page: Page, live_server, demo):
         reverse("privacy:delete_account"),
         reverse("legal:history"),
         reverse("contact:form"),
+        reverse("community:new_topic"),
+        reverse("community:name"),
+        reverse("community:follows"),
+        demo["topic"].get_absolute_url(),
+        reverse("community:edit", args=[demo["topic"].posts.get(is_opening=True).pk]),
+        reverse("community:report", args=[demo["topic"].posts.exclude(author=demo["customer"]).first().pk]),
     ]
     visit_every_width(page, live_server.url, "customer", paths, findings)
     assert not findings.problems, "\n".join(findings.problems)
@@ -256,6 +274,7 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
     license = demo["license"]
     inquiry = Inquiry.objects.order_by("pk").first()
     version = PolicyVersion.objects.order_by("pk").first()
+    release = Release.objects.get(version="6.3.0")
     assert inquiry is not None and version is not None
     advisory = Advisory.objects.get(identifier="KSA-2026-007")
     incident = IncidentNotice.objects.get()
@@ -274,6 +293,10 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:licensing_licensetransfer_changelist"),
         reverse("admin:licensing_licensetransfer_change", args=[demo["transfer"].pk]),
         reverse("admin:licensing_plan_changelist"),
+        reverse("admin:licensing_release_changelist"),
+        reverse("admin:licensing_release_change", args=[release.pk]),
+        reverse("admin:licensing_releaseartifact_add"),
+        reverse("admin:licensing_releaseartifact_change", args=[release.artifacts.first().pk]),
         reverse("admin:organizations_organization_changelist"),
         reverse("admin:organizations_organization_change", args=[license.organization_id]),
         reverse("admin:contact_inquiry_changelist"),
@@ -288,6 +311,10 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:advisories_incidentnotice_changelist"),
         reverse("admin:advisories_incidentnotice_change", args=[incident.pk]),
         reverse("admin:advisories_incident_send", args=[incident.pk]),
+        reverse("admin:community_post_changelist") + "?queue=review",
+        reverse("admin:community_post_change", args=[demo["topic"].posts.get(is_opening=True).pk]),
+        reverse("admin:community_topic_change", args=[demo["topic"].pk]),
+        reverse("admin:community_profile_change", args=[demo["customer"].community_profile.pk]),
     ]
     visit_every_width(page, live_server.url, "staff", paths, findings)
     assert not findings.problems, "\n".join(findings.problems)

@@ -96,3 +96,41 @@ def test_malformed_password_check_rate_is_reported(settings):
     assert [error.id for error in check_password_check_rate(None)] == ["kalytera.E003"]
     settings.PASSWORD_CHECK_RATE_LIMIT = "40/s"
     assert check_password_check_rate(None) == []
+
+
+def test_installers_go_to_a_directory_unless_a_bucket_is_named():
+    from kalytera.config import release_storage
+
+    local = release_storage(directory="/srv/files", bucket="", endpoint_url="", region="", prefix="releases")
+    assert local == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": "/srv/files"},
+    }
+    bucket = release_storage(
+        directory="/srv/files",
+        bucket="kalytera-installers",
+        endpoint_url="https://minio.internal:9000",
+        region="eu-central-1",
+        prefix="/releases/",
+    )
+    assert bucket["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert bucket["OPTIONS"] == {
+        "bucket_name": "kalytera-installers",
+        "location": "releases",
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+        "max_memory_size": 8 * 1024 * 1024,
+        "endpoint_url": "https://minio.internal:9000",
+        "region_name": "eu-central-1",
+    }
+
+
+def test_the_bucket_storage_loads():
+    from django.core.files.storage.handler import StorageHandler
+
+    from kalytera.config import release_storage
+
+    options = release_storage(directory="", bucket="b", endpoint_url="", region="eu-central-1", prefix="p")
+    storage = StorageHandler({"releases": options})["releases"]
+    assert storage.bucket_name == "b" and storage.location == "p"

@@ -410,6 +410,34 @@ def test_the_client_installs_with_pip_and_runs_from_any_directory(tmp_path):
     assert json.loads(done.stdout)["fingerprint"] == identity.fingerprint("machine-1")
 
 
+def test_validate_shows_the_newest_release_the_license_covers(capsys, platform, monkeypatch):
+    monkeypatch.setenv("KALYTERA_LICENSE_KEY", LICENSE_KEY)
+    newest = {
+        "version": "6.3.0",
+        "released_on": "2026-11-10",
+        "notes_url": "https://licensing.kalytera.example/releases/kalytera-vms/6.3.0/",
+    }
+    platform.answer(
+        "/api/v1/validate",
+        200,
+        lambda body: {
+            "valid": True,
+            "code": "VALID",
+            "certificate": certificate(body["fingerprint"]),
+            "newest_release": newest,
+        },
+    )
+
+    code, out, _ = run(capsys, "validate", "--server", platform.url, "--machine-id", "m-1")
+
+    assert code == 0
+    assert out.splitlines() == [
+        "VALID",
+        "Newest release this license covers: 6.3.0 (released 2026-11-10; "
+        "notes: https://licensing.kalytera.example/releases/kalytera-vms/6.3.0/)",
+    ]
+
+
 def test_validate_shows_the_security_advisories_for_the_running_version(capsys, platform, monkeypatch):
     monkeypatch.setenv("KALYTERA_LICENSE_KEY", LICENSE_KEY)
     advisory = {

@@ -407,3 +407,31 @@ def test_the_developer_guide_documents_every_code_and_endpoint():
         assert f"`{code}`" in guide, code
     for path in openapi.OPERATIONS:
         assert path in guide, path
+
+
+def test_validate_names_the_newest_release_the_license_covers(client, key, product):
+    from datetime import date
+
+    from licensing.models import Release
+    from tests.licensing.releases_seed import release
+
+    post(client, "activations", {"license_key": key, "fingerprint": FP})
+    assert post(client, "validate", {"license_key": key, "fingerprint": FP}).json()["newest_release"] is None
+    release(product, "6.10.0", date(2026, 11, 10), notes="New")
+    release(product, "6.9.0", date(2026, 11, 20))
+    release(product, "7.0.0", date(2026, 11, 21), state=Release.State.DRAFT)
+    answer = post(
+        client, "validate", {"license_key": key, "fingerprint": FP, "product_version": "6.2.0"}
+    ).json()
+    assert answer["newest_release"] == {
+        "version": "6.10.0",
+        "released_on": "2026-11-10",
+        "notes_url": "http://127.0.0.1:8000/releases/kalytera-vms/6.10.0/",
+    }
+
+
+def test_validate_of_an_unknown_key_names_no_release(client, db):
+    from licensing import keys
+
+    answer = post(client, "validate", {"license_key": keys.generate(), "fingerprint": FP}).json()
+    assert (answer["code"], answer["newest_release"]) == ("LICENSE_NOT_FOUND", None)

@@ -118,3 +118,23 @@ def test_a_certificate_forces_a_check_in_within_the_offline_validity(client, mak
         fresh = client.validate(license_key=key, identity=SERVER)
     assert fresh.code == "VALID"  # the platform renews the certificate at the next check-in
     assert verify.evaluate(fresh.certificate.claims, now=check_in_by + timedelta(days=2)).code == "VALID"
+
+
+def test_a_refused_version_learns_the_newest_release_it_may_install(client, make_plan, customer, product):
+    plan = make_plan(Plan.Kind.PERPETUAL, offline_validity_days=400)
+    license, key = issue_at(plan, customer)
+    license.upgrade_plan_until = date(2027, 12, 31)
+    license.save(update_fields=["upgrade_plan_until"])
+    for version, released in (
+        ("6.10.0", date(2027, 6, 1)),
+        ("6.9.4", date(2027, 12, 31)),
+        ("7.0.0", date(2028, 1, 1)),
+    ):
+        Release.objects.create(product=product, version=version, released_on=released, state="published")
+    with time_machine.travel(START, tick=False):
+        client.activate(license_key=key, identity=SERVER)
+        checked = client.validate(license_key=key, identity=SERVER, product_version="7.0.0")
+    assert checked.code == "VERSION_NOT_COVERED"
+    newest = checked.answer["newest_release"]
+    assert (newest["version"], newest["released_on"]) == ("6.10.0", "2027-06-01")
+    assert newest["notes_url"].endswith("/releases/kalytera-vms/6.10.0/")

@@ -5,7 +5,7 @@ from django.db import transaction
 
 # Each app may offer demo content in ``<app>/demo.py`` as ``seed(stdout) -> list[str]``;
 # the returned lines (logins, keys) are printed at the end.
-DEMO_APPS = ("accounts", "licensing", "legal", "contact", "advisories")
+DEMO_APPS = ("accounts", "licensing", "legal", "contact", "advisories", "community")
 
 
 class Command(BaseCommand):
