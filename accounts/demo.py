@@ -7,6 +7,8 @@ DEMO_PASSWORD = "kalytera-demo-password"
 # The demo customer's colleagues, in the demo company (licensing.demo makes it).
 DEMO_MANAGER = "manager@kalytera.example"
 DEMO_VIEWER = "viewer@kalytera.example"
+# An owner of the demo integrator, which looks after the demo company's sites (licensing.demo).
+DEMO_INTEGRATOR = "integrator@kalytera.example"
 
 
 def seed(stdout) -> list[str]:
@@ -17,7 +19,7 @@ def seed(stdout) -> list[str]:
             company="Northwind Security GmbH",
             phone="+49301234567",
         )
-    for colleague in (DEMO_MANAGER, DEMO_VIEWER):
+    for colleague in (DEMO_MANAGER, DEMO_VIEWER, DEMO_INTEGRATOR):
         if not User.objects.filter(email=colleague).exists():
             services.create_verified_user(email=colleague, password=DEMO_PASSWORD)
     if not User.objects.filter(email=DEMO_STAFF).exists():
@@ -27,6 +29,8 @@ def seed(stdout) -> list[str]:
     return [
         f"Customer login: {DEMO_CUSTOMER} / {DEMO_PASSWORD}",
         f"Colleagues in the demo company: {DEMO_MANAGER} (manager), {DEMO_VIEWER} (viewer); same password",
+        f"Integrator login: {DEMO_INTEGRATOR} (owner of Northwind Security Integrators, which manages "
+        "the demo company's licenses); same password",
         f"Staff login:    {DEMO_STAFF} / {DEMO_PASSWORD} (all permissions; "
         "sets up two-factor authentication at the first visit of the staff admin)",
     ]

@@ -25,7 +25,7 @@ from kalytera.errors import DomainError
 from licensing import versions
 from licensing.links import email_links
 from licensing.models import Activation, License, Release
-from organizations.access import notified_members
+from organizations.access import notified_by_license
 from outbox.models import OutboundEmail
 from outbox.services import queue_email
 
@@ -177,17 +177,16 @@ def affected_people(revision: AdvisoryRevision) -> dict[int, AffectedPerson]:
         )
         .order_by("license_id", "pk")
     )
-    by_organization: dict[int, list[Activation]] = defaultdict(list)
+    by_license: dict[int, list[Activation]] = defaultdict(list)
     for machine in machines:
-        assert machine.license.organization_id is not None  # filtered above
-        by_organization[machine.license.organization_id].append(machine)
+        by_license[machine.license_id].append(machine)
+    licenses = [license_machines[0].license for license_machines in by_license.values()]
     people: dict[int, AffectedPerson] = {}
-    for organization_id, organization_machines in by_organization.items():
-        for membership in notified_members(organization_id).filter(user__is_active=True):
-            person = people.setdefault(
-                membership.user_id, AffectedPerson(user_id=membership.user_id, email=membership.user.email)
-            )
-            person.machines.extend(organization_machines)
+    for license_id, told in notified_by_license(licenses).items():
+        for user in told:
+            if user.is_active:
+                person = people.setdefault(user.pk, AffectedPerson(user_id=user.pk, email=user.email))
+                person.machines.extend(by_license[license_id])
     return people
 
 

@@ -478,6 +478,8 @@ ORGANIZATION_API_RATE_PER_TOKEN = env.str("ORGANIZATION_API_RATE_PER_TOKEN", def
 LICENSING_CHECKIN_WRITE_SECONDS = env.int("LICENSING_CHECKIN_WRITE_SECONDS", default=15 * 60)
 LICENSING_EXPIRING_SOON_DAYS = 30
 LICENSING_CLAIM_RATE = "10/m"
+# Each invitation emails an address the owner typed: a cap keeps the form from being a mailer.
+LICENSING_INTEGRATOR_INVITE_RATE = "20/h"
 # Each transfer offer emails an address the owner types: a cap keeps the platform from being a mailer.
 LICENSING_TRANSFER_OFFER_RATE = "20/h"
 

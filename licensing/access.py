@@ -1,23 +1,87 @@
-"""The licenses a person may see and act on, by the role rules of ``organizations.access``.
+"""The licenses a person may see and act on, by the rules of ``organizations.access``.
 
-Every license page, list and action loads its licenses here: people outside the holding
-organization get 404, members whose role is too weak get the 403 of ``RoleRequired``.
+Every license page, list and action loads its licenses here. A person reaches the licenses
+of the organizations they belong to (by their role there) and those that an active
+integrator grant gives to one of their organizations (by the grant's scope and their role
+in the integrator). Everyone else gets 404; a role or grant too weak for the action gets
+the 403 of ``RoleRequired`` or ``GrantRequired``.
 """
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import BigIntegerField, Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
 from licensing.models import License
-from organizations.access import Action, require
-from organizations.models import Membership, Organization
+from organizations.access import Action, allows, covering_grants, granted_role, require, require_granted
+from organizations.models import IntegratorGrant, Membership, Organization
+
+Role = Membership.Role
+Scope = IntegratorGrant.Scope
+
+
+def _reach(user) -> tuple[set[int], set[int]]:
+    """The organizations whose licenses ``user`` reaches, and the single licenses granted besides.
+
+    One query: memberships, grants of all licenses and grants of chosen licenses, as rows of
+    (organization, license). Read first so that the license query stays on its indexes.
+    """
+    none = Cast(Value(None), output_field=BigIntegerField())
+    grants = grants_reaching(user)
+    chosen = _chosen(grants)
+    members = Membership.objects.filter(user=user).annotate(o=F("organization_id"), n=none)
+    wholes = grants.filter(all_licenses=True).annotate(o=F("customer_id"), n=none)
+    singles = chosen.annotate(o=none, n=F("license_id"))
+    single_rows = singles.values_list("o", "n")
+    rows = members.values_list("o", "n").union(wholes.values_list("o", "n"), single_rows, all=True)
+    organizations, licenses = set(), set()
+    for organization_id, license_id in rows:
+        if organization_id is not None:
+            organizations.add(organization_id)
+        else:
+            licenses.add(license_id)
+    return organizations, licenses
 
 
 def visible_licenses(user) -> QuerySet[License]:
-    """Every license of every organization ``user`` belongs to.
+    """Every license ``user`` may see: their organizations' and those granted to their organizations."""
+    organizations, licenses = _reach(user)
+    return License.objects.filter(Q(organization_id__in=organizations) | Q(pk__in=licenses))
 
-    One membership per person and organization (a constraint): the join makes no duplicates.
+
+def _chosen(grants: QuerySet[IntegratorGrant]) -> QuerySet:
+    """The rows of licenses chosen by name in ``grants``, while the grant's customer still holds them."""
+    return IntegratorGrant.licenses.through.objects.filter(
+        integratorgrant__in=grants.filter(all_licenses=False).values("pk"),
+        license__organization=F("integratorgrant__customer"),
+    )
+
+
+def _covered_by(grants: QuerySet[IntegratorGrant]) -> QuerySet[License]:
+    return License.objects.filter(
+        Q(organization__in=grants.filter(all_licenses=True).values("customer"))
+        | Q(pk__in=_chosen(grants).values("license_id"))
+    )
+
+
+def licenses_granted_to(organization: Organization, scope: str | None = None) -> QuerySet[License]:
+    """The licenses that active grants give to ``organization`` as integrator (``scope``: only those).
+
+    For what an integrator organization sees as a whole (its API), beside the licenses it holds.
     """
-    return License.objects.filter(organization__memberships__user=user)
+    grants = IntegratorGrant.objects.active().filter(integrator=organization)
+    if scope is not None:
+        grants = grants.filter(scope=scope)
+    return _covered_by(grants)
+
+
+def grants_reaching(user) -> QuerySet[IntegratorGrant]:
+    """The active grants held by the organizations ``user`` belongs to."""
+    return IntegratorGrant.objects.active().filter(integrator__memberships__user=user)
+
+
+def licenses_looked_after(user) -> QuerySet[License]:
+    """The customers' licenses ``user`` reaches as a member of an integrator (the overview's)."""
+    return _covered_by(grants_reaching(user))
 
 
 def _role_in_organization(user) -> Subquery:
@@ -26,26 +90,61 @@ def _role_in_organization(user) -> Subquery:
     )
 
 
-def license_for(user, license_id, action: Action) -> License:
-    """The license ``license_id`` if ``user`` may do ``action``: 404 for non-members, 403 for a weak role.
+def _best_grant(user) -> Subquery:
+    """The grant covering the license that gives ``user`` the most: manage before view."""
+    integrator_role = Membership.objects.filter(organization=OuterRef("integrator"), user=user).values("role")
+    grants = (
+        covering_grants(OuterRef("pk"), OuterRef("organization"))
+        .annotate(integrator_role=Subquery(integrator_role[:1]))
+        .filter(integrator_role__isnull=False)
+        .annotate(
+            strength=Case(
+                When(scope=Scope.MANAGE, integrator_role__in=[Role.OWNER, Role.MANAGER], then=Value(2)),
+                default=Value(1),
+            )
+        )
+        .order_by("-strength", "pk")
+    )
+    return Subquery(grants.values("pk")[:1])
 
-    The license carries ``role`` (the user's role in its organization) for the page to use.
+
+def license_for(user, license_id, action: Action) -> License:
+    """The license ``license_id`` if ``user`` may do ``action``: 404 for others, 403 for a weak role or grant.
+
+    The license carries ``role`` (what the person may do, as a customer role), ``acting_for``
+    (the organization they act for, recorded in the history) and ``grant`` (the integrator
+    grant they reach it through, or None).
     """
     license = get_object_or_404(
         License.objects.select_related("plan__product", "organization")
-        .annotate(role=_role_in_organization(user))
-        .filter(role__isnull=False),
+        .annotate(member_role=_role_in_organization(user), grant_id=_best_grant(user))
+        .filter(Q(member_role__isnull=False) | Q(grant_id__isnull=False)),
         public_id=license_id,
     )
-    role: str = license.role  # type: ignore[attr-defined]  # the annotation above
-    assert license.organization is not None  # a role means a membership of the holding organization
-    require(role, action, license.organization)
+    assert license.organization is not None  # a membership or a grant means a holding organization
+    member_role: str | None = license.member_role  # type: ignore[attr-defined]  # the annotation above
+    grant_id: int | None = license.grant_id  # type: ignore[attr-defined]
+    license.grant = None  # type: ignore[attr-defined]
+    if grant_id is None or (member_role is not None and allows(member_role, action)):
+        require(member_role, action, license.organization)
+        license.role, license.acting_for = member_role, license.organization  # type: ignore[attr-defined]
+        return license
+    grant = IntegratorGrant.objects.select_related("customer", "integrator").get(pk=grant_id)
+    integrator = grant.integrator
+    assert integrator is not None  # active grants have one
+    integrator_role = integrator.memberships.filter(user=user).values_list("role", flat=True).first()
+    assert integrator_role is not None  # the annotation found the membership
+    require_granted(grant, integrator_role, action)
+    license.role = granted_role(grant.scope, integrator_role)  # type: ignore[attr-defined]
+    license.acting_for, license.grant = integrator, grant  # type: ignore[attr-defined]
     return license
 
 
 def licenses_held_by(organization: Organization) -> QuerySet[License]:
     """The licenses ``organization``'s API tokens see: the one place that decides it.
 
-    Today the licenses it holds; licenses other organizations grant it are added here.
+    Those it holds, and those its customers' active grants give it as integrator.
     """
-    return License.objects.filter(organization=organization)
+    return License.objects.filter(
+        Q(organization=organization) | Q(pk__in=licenses_granted_to(organization).values("pk"))
+    )

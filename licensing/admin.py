@@ -312,7 +312,7 @@ class LicenseAdmin(StaffTransferMixin, admin.ModelAdmin):
     def owner_privacy(self, license: License) -> str:
         if license.organization_id is None:
             return "-"
-        if any(restriction.is_restricted(m.user) for m in access.notified_members(license.organization_id)):
+        if any(restriction.is_restricted(person) for person in access.notified_members(license)):
             return restriction.RESTRICTED_NOTE
         return "No restriction"
 

@@ -7,16 +7,16 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts import services as accounts
-from accounts.demo import DEMO_CUSTOMER, DEMO_MANAGER, DEMO_PASSWORD, DEMO_VIEWER
+from accounts.demo import DEMO_CUSTOMER, DEMO_INTEGRATOR, DEMO_MANAGER, DEMO_PASSWORD, DEMO_VIEWER
 from accounts.models import User
 from kalytera_client import identity
 from licensing import keys, services
 from licensing.models import License, LicenseTransfer, Plan, Product, Release, ReleaseArtifact
-from licensing.services import Actor
+from licensing.services import Actor, integrators
 from licensing.services import releases as release_services
 from licensing.services.transfers import accept_url, offer_transfer
 from organizations import api_tokens, invitations
-from organizations.models import ApiToken, Invitation, Membership, Organization
+from organizations.models import ApiToken, IntegratorGrant, Invitation, Membership, Organization
 from organizations.services import create_organization, personal_organization
 
 RELEASES = [
@@ -135,6 +135,22 @@ def _invitation_and_token(company: Organization, customer: User) -> None:
         api_tokens.create(by=customer, organization=company, name="Monitoring in the control room")
 
 
+DEMO_INTEGRATOR_NAME = "Northwind Security Integrators"
+
+
+def demo_integrator(customer: User, company: Organization) -> None:
+    """The integrator that installs and services the demo company's sites, with a manage grant."""
+    lead = User.objects.filter(email=DEMO_INTEGRATOR).first()
+    if lead is None or IntegratorGrant.objects.active().filter(customer=company).exists():
+        return
+    integrator = Organization.objects.filter(name=DEMO_INTEGRATOR_NAME, personal_for__isnull=True).first()
+    integrator = integrator or create_organization(user=lead, name=DEMO_INTEGRATOR_NAME)
+    invitation = integrators.invite_integrator(
+        by=customer, customer=company, email=lead.email, scope="manage", send_reminders=True
+    )
+    integrators.accept_invitation(user=lead, token=invitation.token, integrator=integrator)
+
+
 def seed(stdout) -> list[str]:
     product, _ = Product.objects.get_or_create(slug="kalytera-vms", defaults={"name": "Kalytera VMS"})
     for version, released_on in RELEASES:
@@ -153,6 +169,7 @@ def seed(stdout) -> list[str]:
         License.objects.filter(organization=company, plan=plans["pro-1y"]).order_by("-expires_at").first()
     )
     if existing is not None:
+        demo_integrator(customer, company)
         return [f"Demo license key ({customer.email}): {keys.unseal(existing.key_sealed)}", *lines]
 
     now = timezone.now()
@@ -178,6 +195,7 @@ def seed(stdout) -> list[str]:
         now=now - timedelta(days=372),
     )
     _activate(lapsed.key, "branch", "Branch office", "6.2.0", now=now - timedelta(days=10))
+    demo_integrator(customer, company)  # after the licenses, so that their histories record the grant
     # An unassigned key to try the claim page with.
     spare = services.issue_license(plan=plans["pro-1y"], organization=None, actor=Actor.system())
     return [

@@ -140,3 +140,67 @@ class TransferAcceptForm(forms.Form):
     def __init__(self, *args, organizations: QuerySet[Organization], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["organization"]).queryset = organizations
+
+
+class IntegratorInviteForm(forms.Form):
+    """An owner gives an integrator access: by the email of one of its owners or managers."""
+
+    email = forms.EmailField(
+        label="Email of your integrator",
+        help_text="An owner or manager of the integrator's organization on this site; they choose which "
+        "of their organizations looks after your licenses.",
+    )
+    scope = forms.ChoiceField(
+        label="What the integrator may do",
+        choices=[
+            ("view", "View: see licenses, machines and history; change nothing"),
+            ("manage", "Manage: also activate and deactivate machines, offline requests, certificates, keys"),
+        ],
+        initial="view",
+        widget=forms.RadioSelect,
+    )
+    coverage = forms.ChoiceField(
+        label="Which licenses",
+        choices=[
+            ("all", "All licenses, also those added later"),
+            ("chosen", "Only the licenses chosen below"),
+        ],
+        initial="all",
+        widget=forms.RadioSelect,
+    )
+    licenses = _LicenseChoice(
+        label="Chosen licenses", queryset=License.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    send_reminders = forms.BooleanField(
+        label="Send renewal reminders and license notices to the integrator too", required=False
+    )
+
+    def __init__(self, *args, licenses: QuerySet[License], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(_LicenseChoice, self.fields["licenses"]).queryset = licenses
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("coverage") == "chosen" and not data.get("licenses"):
+            self.add_error("licenses", "Choose at least one license, or all of them.")
+        return data
+
+
+class IntegratorAcceptForm(forms.Form):
+    integrator = forms.ModelChoiceField(
+        label="Your organization that looks after them",
+        queryset=Organization.objects.none(),
+        empty_label=None,
+        help_text="Its members reach the licenses: owners and managers act as the grant allows, viewers see.",
+    )
+
+    def __init__(self, *args, organizations: list[Organization], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["integrator"])
+        field.queryset = Organization.objects.filter(pk__in=[o.pk for o in organizations]).order_by("name")
+
+
+class GrantChangeForm(forms.Form):
+    scope = forms.ChoiceField(choices=[("view", "View"), ("manage", "Manage")])
+    send_reminders = forms.BooleanField(required=False)

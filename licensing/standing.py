@@ -1,10 +1,15 @@
 """How a customer's licenses and machines stand: what to show first, and what needs attention."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.db.models import Count, Q
+
 from licensing import security
-from licensing.access import visible_licenses
+from licensing.access import grants_reaching, licenses_looked_after, visible_licenses
 from licensing.models import Activation, License, Plan
+from organizations.models import IntegratorGrant, Organization
 
 
 def of(license: License, now: datetime) -> tuple[str, str]:
@@ -51,3 +56,66 @@ def needing_attention(user, now: datetime) -> list[tuple[License, str, str, int,
         for license in licenses
     ]
     return [row for row in rows if row[2] != "ok" or row[3] or row[4]]
+
+
+@dataclass(frozen=True)
+class Site:
+    """One license an integrator looks after, with what needs its attention."""
+
+    license: License
+    label: str
+    badge: str
+    offline: int
+    machines: int
+    upgrade_plan_ending: bool
+    to_update: int  # machines on a version a security advisory affects
+
+
+@dataclass(frozen=True)
+class Customer:
+    organization: Organization
+    grants: list[IntegratorGrant]  # the person's organizations' grants from this customer
+    sites: list[Site]
+
+
+def upgrade_plan_ending(license: License, now: datetime) -> bool:
+    """A perpetual license whose upgrade plan ends within the reminder horizon (or just ended)."""
+    if license.kind != Plan.Kind.PERPETUAL or license.upgrade_plan_until is None:
+        return False
+    days_left = (license.upgrade_plan_until - now.date()).days
+    return -UPGRADE_PLAN_RECENT_DAYS <= days_left <= settings.LICENSING_EXPIRING_SOON_DAYS
+
+
+UPGRADE_PLAN_RECENT_DAYS = 7
+
+
+def looked_after(user, now: datetime) -> list[Customer]:
+    """Every site ``user``'s organizations look after as integrators, by customer (fixed query count)."""
+    grants = list(grants_reaching(user).select_related("customer", "integrator").order_by("customer__name"))
+    looked = (
+        licenses_looked_after(user)
+        .select_related("plan__product", "organization")
+        .annotate(machines_used=Count("activations", filter=Q(activations__is_active=True)))
+        .order_by("organization__name", "expires_at", "pk")
+    )
+    licenses = list(looked)
+    offline = offline_counts([license.pk for license in licenses], now)
+    to_update = security.machines_to_update(list[License](licenses))
+    by_customer: dict[int, list[Site]] = {}
+    for license in licenses:
+        assert license.organization_id is not None  # granted licenses are held
+        by_customer.setdefault(license.organization_id, []).append(
+            Site(
+                license,
+                *of(license, now),
+                offline.get(license.pk, 0),
+                license.machines_used,
+                upgrade_plan_ending(license, now),
+                to_update.get(license.pk, 0),
+            )
+        )
+    customers: dict[int, Customer] = {}
+    for grant in grants:
+        sites = by_customer.get(grant.customer_id, [])
+        customers.setdefault(grant.customer_id, Customer(grant.customer, [], sites)).grants.append(grant)
+    return list(customers.values())

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from licensing import api, api_docs, org_api, release_views, transfer_views, views
+from licensing import api, api_docs, integrator_views, org_api, release_views, transfer_views, views
 
 app_name = "licensing"
 
@@ -26,6 +26,23 @@ urlpatterns = [
         "licenses/<uuid:license_id>/machines/<uuid:activation_id>/certificate.lic",
         views.certificate,
         name="certificate",
+    ),
+    path("integrators/", integrator_views.overview, name="integrators"),
+    path("integrators/accept/<str:token>/", integrator_views.accept, name="integrator_accept"),
+    path(
+        "organizations/<uuid:organization_id>/integrators/invite/",
+        integrator_views.invite,
+        name="integrator_invite",
+    ),
+    path(
+        "organizations/<uuid:organization_id>/integrators/<uuid:grant_id>/revoke/",
+        integrator_views.revoke,
+        name="integrator_revoke",
+    ),
+    path(
+        "organizations/<uuid:organization_id>/integrators/<uuid:grant_id>/change/",
+        integrator_views.change,
+        name="integrator_change",
     ),
     path("releases/", release_views.release_list, name="releases"),
     path("releases/feed/", release_views.release_feed, name="release_feed"),

@@ -24,7 +24,7 @@ from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera_client import offline
 from licensing import releases, security, services, standing
-from licensing.access import license_for, visible_licenses
+from licensing.access import grants_reaching, license_for, visible_licenses
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.links import contact_url
 from licensing.models import Activation, License, Plan
@@ -59,10 +59,20 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         for license in page
     ]
     roles = dict(request.user.memberships.values_list("organization_id", "role"))
-    several = len(roles) > 1  # name the organization of each license
-    # Owners choose licenses here to transfer them (a checkbox on each license they may give).
-    transferable = {org for org, role in roles.items() if allows(role, Action.TRANSFER)}
-    context = {"rows": rows, "page": page, "several": several, "transferable": transferable}
+    # Name the organization of each license when they are not all the person's one organization.
+    looks_after = grants_reaching(request.user).exists()
+    several = looks_after or len(roles) > 1
+    # Owners choose licenses here to transfer them (a checkbox on each license they may give);
+    # licenses an integrator looks after are never among them.
+    on_page = {row[0].organization_id for row in rows}
+    transferable = {org for org, role in roles.items() if allows(role, Action.TRANSFER) and org in on_page}
+    context = {
+        "rows": rows,
+        "page": page,
+        "several": several,
+        "transferable": transferable,
+        "looks_after": looks_after,
+    }
     return render(request, "licensing/license_list.html", context)
 
 
@@ -183,7 +193,7 @@ def deactivate(request: AuthenticatedHttpRequest, license_id, activation_id) -> 
             services.release_machine(
                 license=license,
                 activation_id=activation.public_id,
-                actor=Actor.customer(request.user, license.organization),
+                actor=Actor.customer(request.user, license.acting_for),  # type: ignore[attr-defined]
             )
         except LicensingError as exc:
             context["error"] = exc
@@ -241,7 +251,7 @@ def offline_request(request: AuthenticatedHttpRequest, license_id) -> HttpRespon
     if posted and form.is_valid():
         try:
             parsed = _parse_offline(form.cleaned_data["request"])
-            actor = Actor.customer(request.user, license.organization)
+            actor = Actor.customer(request.user, license.acting_for)  # type: ignore[attr-defined]
             if isinstance(parsed, offline.ActivationRequest):
                 activated = services.activate_offline(license=license, request=parsed, actor=actor)
                 activation, document = activated.activation, activated.certificate

@@ -9,7 +9,7 @@ list), so the library would have cost more code to bend than it saves.
 
 Every person gets a *personal organization* (``Organization.personal_for``) that owns the
 licenses they claim alone, so accounts from before organizations keep working unchanged.
-The models leave room for what comes next: invitations (an organization, an address, a
-role), integrator grants (an organization to another, with a scope) and transfers
-(``License.organization`` changes under a row lock).
+An organization can grant another, its integrator, access to all or chosen licenses
+(``IntegratorGrant``, scope view or manage); ``licensing.access`` reads the active grants, and
+``organizations.access.notified_members`` decides who is told about a license.
 """

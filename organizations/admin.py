@@ -1,8 +1,8 @@
-"""Staff view of organizations, their members, and (read-only) their invitations and API tokens."""
+"""Staff view of organizations and their members (invitations and transfers come with their own tools)."""
 
 from django.contrib import admin
 
-from organizations.models import ApiToken, Invitation, Membership, Organization
+from organizations.models import ApiToken, IntegratorGrant, Invitation, Membership, Organization
 
 
 class MembershipInline(admin.StackedInline):  # stacked: each field has its label (a table does not)
@@ -12,6 +12,31 @@ class MembershipInline(admin.StackedInline):  # stacked: each field has its labe
     readonly_fields = ("created_at",)
     raw_id_fields = ("user",)
     ordering = ("user__email",)
+
+
+class IntegratorGrantInline(admin.StackedInline):
+    """The integrators an organization gave access to, as its owners see them: read only here."""
+
+    model = IntegratorGrant
+    fk_name = "customer"
+    extra = 0
+    verbose_name = "integrator grant given"
+    verbose_name_plural = "integrator grants given"
+    fields = (
+        "integrator", "email", "scope", "all_licenses", "send_reminders",
+        "created_by", "created_at", "expires_at", "accepted_by", "accepted_at", "revoked_by", "revoked_at",
+    )  # fmt: skip
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # an owner invites; the integrator accepts with their verified address
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the history of the licenses refers to it
 
 
 class ReadOnlyInline(admin.StackedInline):
@@ -50,7 +75,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_help_text = "An organization's name, or a member's exact email."
     fields = ("name", "public_id", "personal_for", "created_at")
     readonly_fields = ("public_id", "personal_for", "created_at")
-    inlines = [MembershipInline, InvitationInline, ApiTokenInline]
+    inlines = [MembershipInline, IntegratorGrantInline, InvitationInline, ApiTokenInline]
     ordering = ("-created_at",)
     show_full_result_count = False
 

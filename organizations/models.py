@@ -72,6 +72,97 @@ class Membership(models.Model):
         return f"{self.user} ({self.get_role_display()}) in {self.organization}"
 
 
+class IntegratorGrantQuerySet(models.QuerySet):
+    def active(self) -> "IntegratorGrantQuerySet":
+        """Accepted and not revoked: the grants that give access now."""
+        return self.filter(accepted_at__isnull=False, revoked_at__isnull=True)
+
+    def pending(self, now) -> "IntegratorGrantQuerySet":
+        """Invitations still open: not accepted, not revoked, not expired."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
+
+class IntegratorGrant(models.Model):
+    """A customer organization lets another organization (its integrator) see or manage its licenses.
+
+    Made as an invitation to an email address (an owner or manager of the integrator); the
+    person who accepts chooses which of their organizations becomes the integrator. Access
+    starts at acceptance and ends at revocation; ``licensing.access`` reads only active grants.
+    """
+
+    class Scope(models.TextChoices):
+        VIEW = "view", "View"
+        MANAGE = "manage", "Manage"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="grants_given")
+    # Chosen by the person who accepts; empty while the invitation is pending.
+    integrator = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="grants_held"
+    )
+    email = models.EmailField(help_text="The address the invitation went to.")
+    # SHA-256 of the link's secret; emptied when the link is used, so it works once.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.VIEW)
+    all_licenses = models.BooleanField(default=True)
+    # The chosen licenses when not ``all_licenses`` (one row per license, unique per grant).
+    licenses = models.ManyToManyField("licensing.License", blank=True, related_name="integrator_grants")
+    send_reminders = models.BooleanField(
+        default=False, help_text="Renewal reminders and license notices go to the integrator too."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(help_text="The invitation's link stops working then.")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IntegratorGrantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(scope__in=["view", "manage"]), name="grant_known_scope"),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True, integrator__isnull=True)
+                | Q(accepted_at__isnull=False, integrator__isnull=False),
+                name="grant_integrator_when_accepted",
+            ),
+            models.CheckConstraint(condition=~Q(integrator=models.F("customer")), name="grant_not_to_itself"),
+            # One active grant per customer and integrator: a second acceptance is refused.
+            models.UniqueConstraint(
+                fields=["customer", "integrator"],
+                condition=Q(accepted_at__isnull=False, revoked_at__isnull=True),
+                name="grant_once_per_integrator",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["integrator", "customer"],
+                condition=Q(revoked_at__isnull=True),
+                name="grant_integrator_idx",
+            ),
+            models.Index(fields=["customer", "-created_at"], name="grant_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} → {self.integrator or self.email} ({self.get_scope_display().lower()})"
+
+    def state(self, now) -> str:
+        """``active``, ``pending``, ``expired`` or ``revoked``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.accepted_at is not None:
+            return "active"
+        return "pending" if self.expires_at > now else "expired"
+
+
 class Invitation(models.Model):
     """An offer to join an organization with a role, sent to one address, used once.
 

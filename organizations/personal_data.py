@@ -1,4 +1,5 @@
-"""What organizations hold about a person: their memberships, with the role in each.
+"""What organizations hold about a person: their memberships, with the role in each, and the
+integrator grants they made, accepted or revoked, or that invite their address.
 
 On purge the memberships go (access ends with them) and the personal organization lets go
 of the person; licensing runs first (a higher order) and unassigns that organization's
@@ -7,34 +8,11 @@ licenses, so the key holder can add them to another account as before organizati
 
 from allauth.account.models import EmailAddress
 from django.db.models import Q
+from django.utils import timezone
 
 from kalytera.personal_data import PersonalData, register
-from organizations.models import ApiToken, Invitation, Membership, Organization
+from organizations.models import ApiToken, IntegratorGrant, Invitation, Membership, Organization
 from organizations.services import hand_over_ownership
-
-
-def _invitations_of(user):
-    """Invitations sent to one of ``user``'s addresses, accepted by them, or sent by them."""
-    addresses = [user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
-    return Invitation.objects.filter(
-        Q(email__in=[address.lower() for address in addresses]) | Q(accepted_by=user) | Q(invited_by=user)
-    )
-
-
-def _invitations(user) -> list[dict]:
-    return [
-        {
-            "organization": invitation.organization.name,
-            "email": invitation.email,
-            "role": invitation.role,
-            "status": invitation.status,
-            "sent_by_you": invitation.invited_by_id == user.pk,
-            "created_at": invitation.created_at.isoformat(),
-            "expires_at": invitation.expires_at.isoformat(),
-            "closed_at": invitation.closed_at.isoformat() if invitation.closed_at else None,
-        }
-        for invitation in _invitations_of(user).select_related("organization").order_by("created_at")
-    ]
 
 
 def _collect(user) -> list[dict]:
@@ -50,16 +28,6 @@ def _collect(user) -> list[dict]:
         .select_related("organization")
         .order_by("created_at")
     ]
-
-
-def _erase_invitations(user) -> None:
-    # Invitations to the person's addresses go; those they sent stay for the organization,
-    # without naming them.
-    addresses = [user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
-    Invitation.objects.filter(
-        Q(email__in=[address.lower() for address in addresses]) | Q(accepted_by=user)
-    ).delete()
-    Invitation.objects.filter(invited_by=user).update(invited_by=None)
 
 
 def _erase(user) -> None:
@@ -89,6 +57,118 @@ register(
     )
 )
 
+
+def _addresses(user) -> list[str]:
+    emails = {
+        user.email.lower(),
+        *(e.lower() for e in EmailAddress.objects.filter(user=user).values_list("email", flat=True)),
+    }
+    return sorted(emails)
+
+
+def _grants(user):
+    mine = Q(created_by=user) | Q(accepted_by=user) | Q(revoked_by=user) | Q(email__in=_addresses(user))
+    return (
+        IntegratorGrant.objects.filter(mine).select_related("customer", "integrator").order_by("created_at")
+    )
+
+
+def _when(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _collect_grants(user) -> list[dict]:
+    return [
+        {
+            "customer": grant.customer.name,
+            "integrator": grant.integrator.name if grant.integrator else None,
+            "invited_address": grant.email,
+            "scope": grant.scope,
+            "all_licenses": grant.all_licenses,
+            "reminders_to_integrator": grant.send_reminders,
+            "created_by_you": grant.created_by_id == user.pk,
+            "created_at": _when(grant.created_at),
+            "accepted_by_you": grant.accepted_by_id == user.pk,
+            "accepted_at": _when(grant.accepted_at),
+            "revoked_by_you": grant.revoked_by_id == user.pk,
+            "revoked_at": _when(grant.revoked_at),
+        }
+        for grant in _grants(user)
+    ]
+
+
+def _erase_grants(user) -> None:
+    """Forget the person in grants; invitations still open to their address are withdrawn.
+
+    The grants themselves stay: they are the customer's decision, and the organizations'
+    access depends on them, not on the person who clicked.
+    """
+    addresses = _addresses(user)
+    IntegratorGrant.objects.filter(
+        email__in=addresses, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now(), token_hash=None)
+    IntegratorGrant.objects.filter(email__in=addresses).update(email="")
+    IntegratorGrant.objects.filter(created_by=user).update(created_by=None)
+    IntegratorGrant.objects.filter(accepted_by=user).update(accepted_by=None)
+    IntegratorGrant.objects.filter(revoked_by=user).update(revoked_by=None)
+
+
+register(
+    PersonalData(
+        key="integrator_grants",
+        title="Integrator grants",
+        explanation=(
+            "Grants that let an integrator's organization see or manage an organization's licenses: "
+            "those you created, accepted or revoked, and invitations sent to your address. The owners "
+            "of the customer organization see the invited address and who accepted; the integrator's "
+            "members see the customer's name."
+        ),
+        models=(IntegratorGrant,),
+        collect=_collect_grants,
+        erase=_erase_grants,
+        order=26,
+        kept_after_deletion=(
+            "Grants stay in force between the organizations, without your name or address; "
+            "invitations still open to your address are withdrawn."
+        ),
+    )
+)
+
+
+def _invitations_of(user):
+    """Invitations sent to one of ``user``'s addresses, accepted by them, or sent by them."""
+    addresses = [user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
+    return Invitation.objects.filter(
+        Q(email__in=[address.lower() for address in addresses]) | Q(accepted_by=user) | Q(invited_by=user)
+    )
+
+
+def _invitations(user) -> list[dict]:
+    return [
+        {
+            "organization": invitation.organization.name,
+            "email": invitation.email,
+            "role": invitation.role,
+            "status": invitation.status,
+            "sent_by_you": invitation.invited_by_id == user.pk,
+            "created_at": invitation.created_at.isoformat(),
+            "expires_at": invitation.expires_at.isoformat(),
+            "closed_at": invitation.closed_at.isoformat() if invitation.closed_at else None,
+        }
+        for invitation in _invitations_of(user).select_related("organization").order_by("created_at")
+    ]
+
+
+def _erase_invitations(user) -> None:
+    # Invitations to the person's addresses go; those they sent stay for the organization,
+    # without naming them.
+    addresses = [user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
+    Invitation.objects.filter(
+        Q(email__in=[address.lower() for address in addresses]) | Q(accepted_by=user)
+    ).delete()
+    Invitation.objects.filter(invited_by=user).update(invited_by=None)
+
+
 register(
     PersonalData(
         key="organization_invitations",
@@ -101,7 +181,7 @@ register(
         models=(Invitation,),
         collect=_invitations,
         erase=_erase_invitations,
-        order=26,
+        order=27,
         kept_after_deletion=(
             "Invitations you sent stay with the organization without your name; "
             "those sent to you are deleted."
@@ -139,7 +219,7 @@ register(
         models=(ApiToken,),
         collect=_tokens,
         erase=_erase_tokens,
-        order=27,
+        order=28,
         kept_after_deletion=(
             "Tokens you made keep working for the organization, without your name, "
             "until an owner revokes them."

@@ -9,6 +9,7 @@ from typing import cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kalytera import ratelimit
 from organizations import access, api_tokens, invitations, services
 from organizations.forms import ApiTokenForm, InvitationForm, MemberChangeForm, OrganizationForm
-from organizations.models import ApiToken, Invitation, Membership
+from organizations.models import ApiToken, IntegratorGrant, Invitation, Membership
 from organizations.services import OrganizationError
 
 Role = Membership.Role
@@ -43,7 +44,13 @@ def organization_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "organizations/organization_list.html",
-        {"memberships": memberships, "form": form},
+        {
+            "memberships": memberships,
+            "form": form,
+            "looks_after": IntegratorGrant.objects.active()
+            .filter(integrator__memberships__user=request.user)
+            .exists(),
+        },
         status=status,
     )
 
@@ -53,6 +60,16 @@ def _invitable_roles(membership: Membership) -> list[tuple[str, str]]:
     if access.allows(membership.role, access.Action.MANAGE_MEMBERS):
         return Role.choices
     return [(value, label) for value, label in Role.choices if value != Role.OWNER]
+
+
+def _grants_given(membership: Membership) -> list[IntegratorGrant]:
+    """The integrators of an organization, active and invited, for its owners (others see none)."""
+    if not access.allows(membership.role, access.Action.MANAGE_INTEGRATORS):
+        return []
+    given = membership.organization.grants_given.filter(revoked_at__isnull=True).filter(
+        Q(accepted_at__isnull=False) | Q(expires_at__gt=timezone.now())
+    )
+    return list(given.select_related("integrator").order_by("-created_at"))
 
 
 def _detail_context(
@@ -82,6 +99,10 @@ def _detail_context(
         )
         token_form = token_form or ApiTokenForm()
     return {
+        "grants_given": _grants_given(membership),
+        "grants_held": list(
+            organization.grants_held.active().select_related("customer").order_by("customer__name")
+        ),
         "organization": organization,
         "membership": membership,
         "members": members,

@@ -8,6 +8,7 @@ from django.utils import timezone
 from licensing import keys
 from licensing.access import visible_licenses
 from licensing.models import License, LicenseEvent
+from licensing.services import integrators
 from licensing.services.common import (
     Actor,
     LicensingError,
@@ -60,6 +61,7 @@ def claim_license(
         license.claimed_at = now
         license.save(update_fields=["organization", "claimed_at"])
         record(license, LicenseEvent.Kind.CLAIMED, Actor.customer(user, organization), now=now)
+        integrators.record_holder_change([license], previous=None, new=organization, now=now)
         return license
 
 

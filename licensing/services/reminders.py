@@ -1,7 +1,8 @@
 """Reminders: those who look after a license hear about its dates before recording or upgrades are at risk.
 
-The owners and managers of the organization holding the license are told
-(``organizations.access.notified_members``), each by their own email.
+The owners and managers of the organization holding the license are told, and those of
+integrators whose grant covers it if the customer ticked it (``organizations.access.notified_members``),
+each person once, by their own email.
 
 Two series per license, each a fixed schedule of reminders:
 
@@ -148,21 +149,21 @@ def _queue(license: License, reminder: Reminder) -> None:
         **email_links(license),
     }
     assert license.organization_id is not None  # reminders go to held licenses only (send_reminders)
-    for member in access.notified_members(license.organization_id):
+    for person in access.notified_members(license):
         if reminder.required:
             queue_email(
-                to=[member.user.email],
+                to=[person.email],
                 template="license_expiring",
                 context=context,
                 category=OutboundEmail.Category.SERVICE,
             )
         else:
             queue_email(
-                to=[member.user.email],
+                to=[person.email],
                 template="upgrade_plan_ending",
                 context=context,
                 category=OutboundEmail.Category.INFORMATIONAL,
-                user=member.user,
+                user=person,
             )
 
 

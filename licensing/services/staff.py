@@ -108,13 +108,13 @@ def issue_license(
 
 
 def _tell_holders(license: License, template: str, context: dict) -> None:
-    """A service notice to each owner and manager of the organization that holds ``license``."""
+    """A service notice to everyone told about ``license`` (``organizations.access.notified_members``)."""
     if license.organization_id is None:
         return
     context = {**context, **email_links(license)}
-    for member in notified_members(license.organization_id):
+    for person in notified_members(license):
         queue_email(
-            to=[member.user.email],
+            to=[person.email],
             template=template,
             context=context,
             category=OutboundEmail.Category.SERVICE,

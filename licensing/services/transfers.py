@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from licensing import crypto
 from licensing.models import License, LicenseEvent, LicenseTransfer, Plan
+from licensing.services import integrators
 from licensing.services.common import Actor, LicensingError, record, refuse_second_trial
 from organizations.access import Action, allows
 from organizations.models import Membership, Organization
@@ -328,6 +329,7 @@ def _move(
             origin=source.name,
             reason=reason,
         )
+    integrators.record_holder_change(licenses, previous=source, new=target, now=now)
 
 
 def _owners(organization: Organization) -> list[str]:

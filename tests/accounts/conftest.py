@@ -6,7 +6,7 @@ from django.urls import reverse
 from tests import personas
 from tests.accounts import privacy_seed
 
-LOCAL_APPS = ("accounts", "licensing", "contact", "legal", "advisories", "community", "organizations")
+LOCAL_APPS = ("accounts", "licensing", "organizations", "contact", "legal", "advisories", "community")
 
 
 def seed_every_app(user) -> None:

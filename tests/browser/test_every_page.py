@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from accounts.demo import DEMO_CUSTOMER, DEMO_PASSWORD, DEMO_STAFF
+from accounts.demo import DEMO_CUSTOMER, DEMO_INTEGRATOR, DEMO_PASSWORD, DEMO_STAFF
 from accounts.models import User
 from advisories.models import Advisory, IncidentNotice
 from community.models import Topic
@@ -27,9 +27,10 @@ from licensing import services
 from licensing.access import visible_licenses
 from licensing.demo import DEMO_PARTNER, PARTNER_COMPANY
 from licensing.models import LicenseTransfer, Release
+from licensing.services import integrators
 from licensing.services.transfers import offer_transfer
 from organizations import invitations
-from organizations.services import personal_organization
+from organizations.services import create_organization, personal_organization
 from tests import personas
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -85,12 +86,14 @@ def visit_every_width(page: Page, base: str, persona: str, paths: list[str], fin
 
 
 # Pages that answer with an error status on purpose: the browser logs the status, nothing more.
-ERROR_PAGES = {"/no-such-page/"}
+ERROR_PAGES = {"/no-such-page/", "/integrators/accept/used-or-unknown/"}
 # Django's own change-list search form: its label is an image (Django's markup, not ours).
 AXE_EXCLUDE = ["#changelist-search"]
 
 # Ids in paths change from run to run; screenshot names do not.
-UUID_OR_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}|(?<=/)\d+(?=/)|(?<=/invitations/)[^/]+")
+UUID_OR_ID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f-]{27}|(?<=/)\d+(?=/)|(?<=/accept/)(?!used-)[^/]+|(?<=/invitations/)[^/]+"
+)
 
 # An admin change list whose table is wider than its box (the admin then clips it).
 CLIPPED_ADMIN_LIST = """
@@ -238,6 +241,7 @@ def test_every_customer_page_fits_and_passes(page: Page, live_server, demo):
         reverse("licensing:accept_transfer", args=[demo["offer"].token]),
         reverse("organizations:list"),
         reverse("organizations:detail", args=[license.organization.public_id]),
+        reverse("licensing:integrator_invite", args=[license.organization.public_id]),
         reverse("privacy:center"),
         reverse("privacy:your_data"),
         reverse("privacy:security_timeline"),
@@ -252,6 +256,26 @@ def test_every_customer_page_fits_and_passes(page: Page, live_server, demo):
         reverse("community:report", args=[demo["topic"].posts.exclude(author=demo["customer"]).first().pk]),
     ]
     visit_every_width(page, live_server.url, "customer", paths, findings)
+    assert not findings.problems, "\n".join(findings.problems)
+
+
+def test_every_integrator_page_fits_and_passes(page: Page, live_server, demo):
+    findings = Findings()
+    license, customer = demo["license"], demo["customer"]
+    lead = User.objects.get(email=DEMO_INTEGRATOR)
+    another = create_organization(user=customer, name="Contoso Retail")  # a second customer, pending
+    invitation = integrators.invite_integrator(by=customer, customer=another, email=lead.email, scope="view")
+    integrator = lead.memberships.get(organization__personal_for__isnull=True).organization
+    sign_in(page, live_server.url, DEMO_INTEGRATOR)
+    paths = [
+        reverse("licensing:integrators"),
+        reverse("licensing:list"),
+        reverse("licensing:detail", args=[license.public_id]),
+        reverse("organizations:detail", args=[integrator.public_id]),
+        reverse("licensing:integrator_accept", args=[invitation.token]),
+        reverse("licensing:integrator_accept", args=["used-or-unknown"]),
+    ]
+    visit_every_width(page, live_server.url, "integrator", paths, findings)
     assert not findings.problems, "\n".join(findings.problems)
 
 

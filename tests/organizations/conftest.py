@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from licensing import services
+from licensing.services import integrators
 from organizations.models import Membership
 from organizations.services import create_organization
 from tests import personas
@@ -42,3 +43,30 @@ def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def integrator(db):
+    """Anchor Integrators, an installer with one member per role: ``(organization, {"owner": user, ...})``."""
+    lead = personas.make_customer("ivy@anchor-integrators.example")
+    organization = create_organization(user=lead, name="Anchor Integrators")
+    people = {"owner": lead}
+    for role in ("manager", "viewer"):
+        people[role] = personas.make_customer(f"{role}@anchor-integrators.example")
+        Membership.objects.create(organization=organization, user=people[role], role=role)
+    return organization, people
+
+
+@pytest.fixture
+def grant_to(customer, company):
+    """Give the integrator organization a grant of ``company`` (accepted): ``grant_to(org, scope, ...)``."""
+
+    def give(organization, scope="view", *, licenses=None, send_reminders=False):
+        lead = organization.memberships.filter(role="owner").select_related("user").first().user
+        invitation = integrators.invite_integrator(
+            by=customer, customer=company, email=lead.email, scope=scope, licenses=licenses,
+            send_reminders=send_reminders,
+        )  # fmt: skip
+        return integrators.accept_invitation(user=lead, token=invitation.token, integrator=organization)
+
+    return give

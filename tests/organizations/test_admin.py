@@ -43,3 +43,15 @@ def test_licensing_staff_see_invitations_and_tokens_read_only(
     assert "new@northwind.example" in page and "NOC monitoring" in page and created.token.prefix in page
     assert created.secret not in page
     assert 'name="invitations-0-email"' not in page  # shown, not editable
+
+
+def test_licensing_staff_see_the_integrators_of_an_organization_read_only(
+    staff_client_for, licensing_user, company, integrator, grant_to
+):
+    grant_to(integrator[0], "manage")
+    page = staff_client_for(licensing_user).get(
+        reverse("admin:organizations_organization_change", args=[company.pk])
+    )
+    body = page.content.decode()
+    assert "Integrator grant" in body and "Anchor Integrators" in body
+    assert 'name="grants_given-0-scope"' not in body  # read only

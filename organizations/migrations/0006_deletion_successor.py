@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organizations', '0004_invitations'),
+        ('organizations', '0005_invitations'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organizations', '0005_deletion_successor'),
+        ('organizations', '0006_deletion_successor'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -29,6 +29,6 @@ def revoke(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("organizations", "0006_api_tokens")]
+    dependencies = [("organizations", "0007_api_tokens")]
 
     operations = [migrations.RunPython(grant, revoke)]

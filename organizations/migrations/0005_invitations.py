@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organizations', '0003_licensing_group_permissions'),
+        ('organizations', '0004_integrator_grants'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
