@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from licensing import services
 from licensing.models import Activation
+from licensing.services import integrators
 from organizations import api_tokens
 from organizations.models import ApiToken
 from organizations.services import create_organization
@@ -138,3 +139,16 @@ def test_the_list_costs_the_same_queries_however_many_licenses(client, secret, c
     grow(1)
     grow(2)
     assert count() == before
+
+
+def test_an_integrators_token_also_sees_the_licenses_granted_to_it(client, members, company, plan):  # noqa: F811
+    licensed = services.issue_license(plan=plan, organization=company, actor=services.Actor.system()).license
+    lead = members["outsider"]
+    integrator = create_organization(user=lead, name="Anchor Integrators")
+    invitation = integrators.invite_integrator(
+        by=members["owner"], customer=company, email=lead.email, scope="view"
+    )
+    integrators.accept_invitation(user=lead, token=invitation.token, integrator=integrator)
+    secret = api_tokens.create(by=lead, organization=integrator, name="NOC").secret
+    assert [row["id"] for row in get(client, LIST, secret).json()["licenses"]] == [str(licensed.public_id)]
+    assert get(client, f"{LIST}/{licensed.public_id}", secret).status_code == 200
