@@ -320,7 +320,7 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:licensing_release_changelist"),
         reverse("admin:licensing_release_change", args=[release.pk]),
         reverse("admin:licensing_releaseartifact_add"),
-        reverse("admin:licensing_releaseartifact_change", args=[release.artifacts.first().pk]),
+        reverse("admin:licensing_releaseartifact_change", args=[release.artifacts.earliest("pk").pk]),
         reverse("admin:organizations_organization_changelist"),
         reverse("admin:organizations_organization_change", args=[license.organization_id]),
         reverse("admin:contact_inquiry_changelist"),
