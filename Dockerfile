@@ -12,12 +12,12 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-dev --no-install-project
 COPY . .
-# The directory of installer files, owned by the app user once copied below; compose mounts a
-# volume on it (README, "Releases and downloads").
-RUN mkdir -p release-files
-# Collect static files at build time with the production storage (hashed, compressed).
-# The values below only satisfy the production gate for this one command.
-RUN DEBUG=false SECRET_KEY=build-only-key-build-only-key-build-only-key-0123456789 \
+# The directory of installer files (owned by the app user once copied below; compose mounts a
+# volume on it: README, "Releases and downloads"), and static files collected at build time
+# with the production storage (hashed, compressed). The values below only satisfy the
+# production gate for this one command.
+RUN mkdir -p release-files \
+    && DEBUG=false SECRET_KEY=build-only-key-build-only-key-build-only-key-0123456789 \
        ALLOWED_HOSTS=build SITE_URL=https://build DATABASE_URL=postgres://build/build MAIL_URL=smtp://build \
        /opt/venv/bin/python manage.py collectstatic --noinput
 

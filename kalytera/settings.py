@@ -394,6 +394,7 @@ PERIODIC_JOBS = [
     ("process_security_notices", 300),
     ("purge_inquiries", 6 * 3600),
     ("send_license_reminders", 3600),
+    ("purge_invitations", 86400),
     ("expire_license_transfers", 3600),
     ("flush_check_ins", 60),
     ("prune_task_results", 86400),
@@ -471,6 +472,12 @@ LICENSING_ENCRYPTION_SECRET = env.str(
 LICENSING_API_RATE_PER_ADDRESS = env.str("LICENSING_API_RATE_PER_ADDRESS", default="120/m")
 LICENSING_API_RATE_PER_LICENSE = env.str("LICENSING_API_RATE_PER_LICENSE", default="30/m")
 LICENSING_API_MAX_BODY_BYTES = 16 * 1024
+# Withdrawn and expired invitations to organizations are deleted this long after they closed.
+ORGANIZATION_INVITE_RATE = "20/h"  # invitations a person sends (each emails a typed address)
+ORGANIZATION_INVITATION_RETENTION_DAYS = env.int("ORGANIZATION_INVITATION_RETENTION_DAYS", default=90)
+# The Organization API (read-only, token per organization): per client address, then per token.
+ORGANIZATION_API_RATE_PER_ADDRESS = env.str("ORGANIZATION_API_RATE_PER_ADDRESS", default="120/m")
+ORGANIZATION_API_RATE_PER_TOKEN = env.str("ORGANIZATION_API_RATE_PER_TOKEN", default="60/m")
 # A check-in writes the machine's last-seen time at most this often (validation stays read-only).
 LICENSING_CHECKIN_WRITE_SECONDS = env.int("LICENSING_CHECKIN_WRITE_SECONDS", default=15 * 60)
 LICENSING_EXPIRING_SOON_DAYS = 30

@@ -162,3 +162,13 @@ def license_for(user, license_id, action: Action) -> License:
     license.role = granted_role(grant.scope, integrator_role)  # type: ignore[attr-defined]
     license.acting_for, license.grant = integrator, grant  # type: ignore[attr-defined]
     return license
+
+
+def licenses_held_by(organization: Organization) -> QuerySet[License]:
+    """The licenses ``organization``'s API tokens see: the one place that decides it.
+
+    Those it holds, and those its customers' active grants give it as integrator.
+    """
+    return License.objects.filter(
+        Q(organization=organization) | Q(pk__in=licenses_granted_to(organization).values("pk"))
+    )

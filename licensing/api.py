@@ -79,7 +79,8 @@ def _newest_release_json(license: License | None) -> dict | None:
     }
 
 
-def _rate_limited(checks: list[tuple[str, str, str]], nonce: str | None) -> JsonResponse | None:
+def rate_limited(checks: list[tuple[str, str, str]], nonce: str | None) -> JsonResponse | None:
+    """The RATE_LIMITED answer if any of ``checks`` is over its rate (counted in one round trip)."""
     decision = ratelimit.hit_all(checks)
     if decision.allowed:
         return None
@@ -108,10 +109,10 @@ def _json_endpoint(schema: dict, handler: Callable[[Body, str | None], JsonRespo
         body = _read_json(request)
         if isinstance(body, JsonResponse):
             return body
-        nonce = _nonce(body.get("nonce") if isinstance(body, dict) else None)
+        nonce = echoed_nonce(body.get("nonce") if isinstance(body, dict) else None)
         problems = openapi.check_body(schema, body)
         display, key_problem = (None, "") if problems else _readable_key(body["license_key"])
-        limited = _rate_limited(_limits(request, display), nonce)
+        limited = rate_limited(_limits(request, display), nonce)
         if limited:
             return limited
         if problems:
@@ -179,7 +180,7 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-def _nonce(value) -> str | None:
+def echoed_nonce(value) -> str | None:
     """The nonce to echo: only a well-formed one, so that every answer matches its schema."""
     if isinstance(value, str) and not openapi.check_value(openapi.NONCE, value):
         return value
@@ -253,7 +254,7 @@ deactivate = _json_endpoint(openapi.DEACTIVATE_REQUEST, _deactivate)
 
 @csrf_exempt
 def signing_keys(request: HttpRequest) -> JsonResponse:
-    nonce = _nonce(request.GET.get("nonce"))
+    nonce = echoed_nonce(request.GET.get("nonce"))
     if request.method not in ("GET", "HEAD"):
         return openapi.error_answer(
             "METHOD_NOT_ALLOWED", "Use GET.", nonce=nonce, headers={"Allow": "GET, HEAD"}
@@ -261,7 +262,7 @@ def signing_keys(request: HttpRequest) -> JsonResponse:
     if "nonce" in request.GET and nonce is None:
         fields = {"nonce": openapi.check_value(openapi.NONCE, request.GET["nonce"])}
         return openapi.error_answer(openapi.error_code(fields), "The nonce is malformed.", fields=fields)
-    limited = _rate_limited([_address_limit(request)], nonce)
+    limited = rate_limited([_address_limit(request)], nonce)
     if limited:
         return limited
     return envelope.answer({"keys": certificates.published_signing_keys()}, nonce=nonce)

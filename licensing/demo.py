@@ -15,7 +15,8 @@ from licensing.models import License, LicenseTransfer, Plan, Product, Release, R
 from licensing.services import Actor, integrators
 from licensing.services import releases as release_services
 from licensing.services.transfers import accept_url, offer_transfer
-from organizations.models import IntegratorGrant, Membership, Organization
+from organizations import api_tokens, invitations
+from organizations.models import ApiToken, IntegratorGrant, Invitation, Membership, Organization
 from organizations.services import create_organization, personal_organization
 
 RELEASES = [
@@ -121,7 +122,17 @@ def demo_company(customer: User) -> Organization:
             roles[colleague] = role
     for user, role in roles.items():
         Membership.objects.get_or_create(organization=company, user=user, defaults={"role": role})
+    _invitation_and_token(company, customer)
     return company
+
+
+def _invitation_and_token(company: Organization, customer: User) -> None:
+    """A pending invitation and an API token (its secret is shown to nobody) to look at."""
+    if not Invitation.objects.filter(organization=company, status=Invitation.Status.PENDING).exists():
+        installer = "installer@northwind.example"
+        invitations.invite(by=customer, organization=company, email=installer, role=Membership.Role.MANAGER)
+    if not ApiToken.objects.filter(organization=company).exists():
+        api_tokens.create(by=customer, organization=company, name="Monitoring in the control room")
 
 
 DEMO_INTEGRATOR_NAME = "Northwind Security Integrators"

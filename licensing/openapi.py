@@ -41,6 +41,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "LICENSE_NOT_FOUND": (404, "No license has this key."),
     "NOT_ACTIVATED": (404, "This machine holds no active seat on the license."),
     "NOT_FOUND": (404, "No such API endpoint."),
+    "UNAUTHORIZED": (401, "Organization API: the token is missing, unknown or revoked."),
+    "UNKNOWN_LICENSE": (404, "Organization API: the token's organization sees no license with this id."),
     "FORBIDDEN": (403, "The platform refused the request before it reached an endpoint."),
     "METHOD_NOT_ALLOWED": (405, "The endpoint does not accept this HTTP method; see the Allow header."),
     "LICENSE_SUSPENDED": (403, "The license is suspended."),
@@ -105,6 +107,12 @@ USAGE = {
     "description": (
         "Opt-in counts such as cameras in use; added to daily totals without a link to the license."
     ),
+}
+
+# The Organization API's query parameters (the same specs check the requests).
+ORG_QUERY: dict[str, dict] = {
+    "page": {"type": "integer", "minimum": 1, "maximum": 100_000, "description": "The page, from 1."},
+    "per_page": {"type": "integer", "minimum": 1, "maximum": 200, "description": "Licenses a page (50)."},
 }
 
 ACTIVATION_REQUEST = {
@@ -333,6 +341,63 @@ COMPONENT_SCHEMAS = {
             },
         },
     },
+    "OrgMachine": {
+        "type": "object",
+        "required": ["id", "label", "product_version", "last_check_in_at", "offline"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "label": {"type": "string", "example": "Gate server"},
+            "product_version": {"type": "string", "example": "6.2.1"},
+            "last_check_in_at": {"type": "string", "format": "date-time"},
+            "offline": {
+                "type": "boolean",
+                "description": "No check-in for longer than the plan's offline validity days.",
+            },
+        },
+    },
+    "OrgLicense": {
+        "type": "object",
+        "required": [
+            "id",
+            "reference",
+            "product",
+            "plan",
+            "plan_name",
+            "kind",
+            "status",
+            "runtime_state",
+            "channels",
+            "max_machines",
+            "expires_at",
+            "grace_ends_at",
+            "upgrade_plan_until",
+            "machines",
+        ],
+        "properties": {
+            "id": {"type": "string", "format": "uuid", "description": "The public license id (not the key)."},
+            "reference": {"type": "string", "example": "KLY-7K2M", "description": "The key's first group."},
+            "product": {"type": "string", "example": "Kalytera VMS"},
+            "plan": {"type": "string", "example": "pro-1y"},
+            "plan_name": {"type": "string", "example": "Professional"},
+            "kind": {"type": "string", "enum": ["subscription", "perpetual", "trial"]},
+            "status": {"type": "string", "enum": ["active", "suspended", "revoked"]},
+            "runtime_state": {
+                "type": "string",
+                "enum": ["valid", "grace", "expired"],
+                "description": "By the dates alone: before expiry, in the grace period, or after it.",
+            },
+            "channels": {"type": "integer"},
+            "max_machines": {"type": "integer"},
+            "expires_at": _NULLABLE_TIME,
+            "grace_ends_at": _NULLABLE_TIME,
+            "upgrade_plan_until": {"type": "string", "format": "date", "nullable": True},
+            "machines": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/OrgMachine"},
+                "description": "The active machines.",
+            },
+        },
+    },
     "NewestRelease": {
         "type": "object",
         "description": (
@@ -412,6 +477,27 @@ COMPONENT_SCHEMAS["DeactivationResponse"] = _envelope(
     },
     ["activation", "receipt"],
 )
+COMPONENT_SCHEMAS["OrgLicensesResponse"] = _envelope(
+    {
+        "organization": {
+            "type": "object",
+            "required": ["id", "name"],
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "name": {"type": "string", "example": "Northwind Security"},
+            },
+        },
+        "licenses": {"type": "array", "items": {"$ref": "#/components/schemas/OrgLicense"}},
+        "page": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "total": {"type": "integer"},
+        "next_page": {"type": "integer", "nullable": True},
+    },
+    ["organization", "licenses", "page", "per_page", "total", "next_page"],
+)
+COMPONENT_SCHEMAS["OrgLicenseResponse"] = _envelope(
+    {"license": {"$ref": "#/components/schemas/OrgLicense"}}, ["license"]
+)
 COMPONENT_SCHEMAS["SigningKeysResponse"] = _envelope(
     {
         "keys": {
@@ -477,6 +563,31 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "success": {"200": ("The keys.", "SigningKeysResponse")},
         "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "RATE_LIMITED"],
     },
+    "/api/org/v1/licenses": {
+        "operation_id": "organization_licenses",
+        "summary": "An organization's licenses",
+        "description": (
+            "Organization API. The licenses the token's organization holds, newest first, a page at "
+            "a time, each with its active machines. Authenticate with `Authorization: Bearer "
+            "kal_org_…`: owners make and revoke tokens on the organization page."
+        ),
+        "request": None,
+        "security": True,
+        "parameters": ["page", "per_page"],
+        "success": {"200": ("A page of licenses.", "OrgLicensesResponse")},
+        "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "UNAUTHORIZED", "RATE_LIMITED"],
+    },
+    "/api/org/v1/licenses/{license_id}": {
+        "operation_id": "organization_license",
+        "summary": "One license of an organization",
+        "description": "Organization API. One license the token's organization holds, by its public id.",
+        "request": None,
+        "security": True,
+        "path_parameters": {"license_id": {"type": "string", "format": "uuid"}},
+        "success": {"200": ("The license.", "OrgLicenseResponse")},
+        "errors": ["INVALID_REQUEST", "INVALID_CHARACTERS", "UNAUTHORIZED", "UNKNOWN_LICENSE", "NOT_FOUND",
+                   "RATE_LIMITED"],
+    },
 }  # fmt: skip
 
 # Every endpoint may also answer these when the request itself is unacceptable, when the
@@ -509,7 +620,7 @@ def document() -> dict:
                 "Error codes: " + ", ".join(f"`{c}`" for c in codes) + ".", "Error", _error_example(codes[0])
             )
         operation = {
-            "operationId": path.rsplit("/", 1)[1].replace("-", "_"),
+            "operationId": op.get("operation_id") or path.rsplit("/", 1)[1].replace("-", "_"),
             "summary": op["summary"],
             "description": op["description"],
             "responses": responses,
@@ -523,8 +634,24 @@ def document() -> dict:
             }
         else:
             operation["parameters"] = [
-                {"name": "nonce", "in": "query", "required": False, "schema": NONCE, "description": "Echoed."}
+                {
+                    "name": "nonce",
+                    "in": "query",
+                    "required": False,
+                    "schema": NONCE,
+                    "description": "Echoed.",
+                },
+                *(
+                    {"name": name, "in": "query", "required": False, "schema": ORG_QUERY[name]}
+                    for name in op.get("parameters", [])
+                ),
+                *(
+                    {"name": name, "in": "path", "required": True, "schema": schema}
+                    for name, schema in op.get("path_parameters", {}).items()
+                ),
             ]
+        if op.get("security"):
+            operation["security"] = [{"OrganizationToken": []}]
         paths[path] = {method: operation}
     return {
         "openapi": "3.0.3",
@@ -540,12 +667,25 @@ def document() -> dict:
                 f"{identity.MAX_COMPONENTS} `components`, sorted):\n\n"
                 f"```\n{identity.DERIVATION}```\n\n"
                 "The test vectors (`docs/test-vectors/vectors.json`, `machine`) give a machine id, "
-                "its parts and their digests."
+                "its parts and their digests.\n\n"
+                "**Organization API.** Read-only, under `/api/org/v1/`, for an organization's own "
+                "systems (an integrator's monitoring of many sites): its licenses and machines. "
+                "Each request carries `Authorization: Bearer kal_org_…`, a token an owner made on "
+                "the organization page; it sees that organization's licenses only."
             ),
         },
         "servers": [{"url": settings.SITE_URL}],
         "paths": paths,
-        "components": {"schemas": COMPONENT_SCHEMAS},
+        "components": {
+            "schemas": COMPONENT_SCHEMAS,
+            "securitySchemes": {
+                "OrganizationToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An organization's API token (`kal_org_…`), made by an owner.",
+                }
+            },
+        },
     }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from licensing import api, api_docs, integrator_views, release_views, transfer_views, views
+from licensing import api, api_docs, integrator_views, org_api, release_views, transfer_views, views
 
 app_name = "licensing"
 
@@ -56,4 +56,6 @@ urlpatterns = [
     path("api/v1/openapi.json", api_docs.openapi_json, name="api_openapi"),
     path("api/v1/docs", api_docs.docs, name="api_docs"),
     re_path(r"^api/v1(?:/(?P<rest>.*))?$", api.not_found),
+    path("api/org/v1/licenses", org_api.licenses, name="org_api_licenses"),
+    path("api/org/v1/licenses/<str:license_id>", org_api.license_detail, name="org_api_license"),
 ]

@@ -30,6 +30,7 @@ class Action(StrEnum):
     OFFLINE = "answer offline requests"
     CERTIFICATE = "download certificates"
     SHOW_KEY = "see license keys"
+    INVITE = "invite viewers and managers"
     MANAGE_MEMBERS = "change members and their roles"
     MANAGE_INTEGRATORS = "give integrators access and revoke it"
     TRANSFER = "transfer licenses to another organization"
@@ -43,6 +44,7 @@ REQUIRED_ROLE: dict[Action, str] = {
     Action.OFFLINE: Role.MANAGER,
     Action.CERTIFICATE: Role.MANAGER,
     Action.SHOW_KEY: Role.MANAGER,
+    Action.INVITE: Role.MANAGER,
     Action.MANAGE_MEMBERS: Role.OWNER,
     Action.MANAGE_INTEGRATORS: Role.OWNER,
     Action.TRANSFER: Role.OWNER,

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from organizations.models import IntegratorGrant, Membership, Organization
+from organizations.models import ApiToken, IntegratorGrant, Invitation, Membership, Organization
 
 
 class MembershipInline(admin.StackedInline):  # stacked: each field has its label (a table does not)
@@ -39,6 +39,34 @@ class IntegratorGrantInline(admin.StackedInline):
         return False  # the history of the licenses refers to it
 
 
+class ReadOnlyInline(admin.StackedInline):
+    """Shown to staff, changed only by the organization's owners on their page."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class InvitationInline(ReadOnlyInline):
+    model = Invitation
+    fields = ("email", "role", "status", "invited_by", "created_at", "expires_at", "closed_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+
+class ApiTokenInline(ReadOnlyInline):
+    model = ApiToken
+    verbose_name = "API token"
+    fields = ("name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "personal_for", "created_at")
@@ -47,7 +75,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_help_text = "An organization's name, or a member's exact email."
     fields = ("name", "public_id", "personal_for", "created_at")
     readonly_fields = ("public_id", "personal_for", "created_at")
-    inlines = [MembershipInline, IntegratorGrantInline]
+    inlines = [MembershipInline, IntegratorGrantInline, InvitationInline, ApiTokenInline]
     ordering = ("-created_at",)
     show_full_result_count = False
 

@@ -28,3 +28,29 @@ class MemberChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         successor = cast(forms.TypedChoiceField, self.fields["successor"])
         successor.choices = [("", "—")] + [(m.pk, m.user.email) for m in members]
+
+
+class InvitationForm(forms.Form):
+    """An address and the role it is offered; managers are offered the viewer and manager roles only."""
+
+    email = forms.EmailField(max_length=254, label="Email address")
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.VIEWER)
+
+    def __init__(self, *args, roles: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        role = cast(forms.ChoiceField, self.fields["role"])
+        role.choices = roles
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        label="Token name",
+        help_text="Where it is used, e.g. your NOC's monitoring.",
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Enter a name.")
+        return name

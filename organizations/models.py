@@ -51,6 +51,11 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    # At account deletion: the member who becomes owner if this (last) owner's account is purged.
+    # Emptied when that member leaves; the purge then picks the longest-standing manager, else member.
+    successor_on_deletion = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         # No default ordering: the access checks read memberships on every page, and an
@@ -156,3 +161,75 @@ class IntegratorGrant(models.Model):
         if self.accepted_at is not None:
             return "active"
         return "pending" if self.expires_at > now else "expired"
+
+
+class Invitation(models.Model):
+    """An offer to join an organization with a role, sent to one address, used once.
+
+    The link carries a random token; only its SHA-256 digest is stored.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=20, choices=Membership.Role.choices)
+    token_digest = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(status="pending"),
+                name="invitation_one_pending_per_address",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "manager", "viewer"]), name="invitation_known_role"
+            ),
+        ]
+        indexes = [models.Index(fields=["email"], name="invitation_email_idx")]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.organization}"
+
+    def expired(self, now) -> bool:
+        return self.status == self.Status.PENDING and self.expires_at <= now
+
+
+class ApiToken(models.Model):
+    """A read-only key to one organization's Organization API, made by an owner.
+
+    The token is shown once; only its SHA-256 digest is stored (the token has 256 random
+    bits, so a plain digest cannot be reversed by guessing). ``prefix`` (its first
+    characters) lets the page tell tokens apart.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=20)
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "revoked_at"], name="apitoken_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) for {self.organization}"

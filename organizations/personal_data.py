@@ -11,7 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kalytera.personal_data import PersonalData, register
-from organizations.models import IntegratorGrant, Membership, Organization
+from organizations.models import ApiToken, IntegratorGrant, Invitation, Membership, Organization
+from organizations.services import hand_over_ownership
 
 
 def _collect(user) -> list[dict]:
@@ -30,6 +31,7 @@ def _collect(user) -> list[dict]:
 
 
 def _erase(user) -> None:
+    hand_over_ownership(user=user)
     Membership.objects.filter(user=user).delete()
     Organization.objects.filter(personal_for=user).update(personal_for=None)
 
@@ -49,7 +51,8 @@ register(
         order=25,
         kept_after_deletion=(
             "Organizations you belonged to keep their licenses and their other members; "
-            "your membership is removed."
+            "your membership is removed. Where you are the only owner, the member you name "
+            "becomes owner (if they have left by then: the longest-standing manager, else member)."
         ),
     )
 )
@@ -127,6 +130,99 @@ register(
         kept_after_deletion=(
             "Grants stay in force between the organizations, without your name or address; "
             "invitations still open to your address are withdrawn."
+        ),
+    )
+)
+
+
+def _invitations_of(user):
+    """Invitations sent to one of ``user``'s addresses, accepted by them, or sent by them."""
+    addresses = [user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
+    return Invitation.objects.filter(
+        Q(email__in=[address.lower() for address in addresses]) | Q(accepted_by=user) | Q(invited_by=user)
+    )
+
+
+def _invitations(user) -> list[dict]:
+    return [
+        {
+            "organization": invitation.organization.name,
+            "email": invitation.email,
+            "role": invitation.role,
+            "status": invitation.status,
+            "sent_by_you": invitation.invited_by_id == user.pk,
+            "created_at": invitation.created_at.isoformat(),
+            "expires_at": invitation.expires_at.isoformat(),
+            "closed_at": invitation.closed_at.isoformat() if invitation.closed_at else None,
+        }
+        for invitation in _invitations_of(user).select_related("organization").order_by("created_at")
+    ]
+
+
+def _erase_invitations(user) -> None:
+    # Invitations to the person's addresses go; those they sent stay for the organization,
+    # without naming them.
+    addresses = [user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
+    Invitation.objects.filter(
+        Q(email__in=[address.lower() for address in addresses]) | Q(accepted_by=user)
+    ).delete()
+    Invitation.objects.filter(invited_by=user).update(invited_by=None)
+
+
+register(
+    PersonalData(
+        key="organization_invitations",
+        title="Invitations to organizations",
+        explanation=(
+            "Invitations to join an organization sent to your address (the role offered, and whether "
+            "it was accepted, withdrawn or left to expire), and the invitations you sent. The owners "
+            "and managers of that organization see the address invited and who invited it."
+        ),
+        models=(Invitation,),
+        collect=_invitations,
+        erase=_erase_invitations,
+        order=27,
+        kept_after_deletion=(
+            "Invitations you sent stay with the organization without your name; "
+            "those sent to you are deleted."
+        ),
+    )
+)
+
+
+def _tokens(user) -> list[dict]:
+    return [
+        {
+            "organization": token.organization.name,
+            "name": token.name,
+            "starts_with": token.prefix,
+            "created_at": token.created_at.isoformat(),
+            "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+            "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        }
+        for token in ApiToken.objects.filter(created_by=user).select_related("organization").order_by("pk")
+    ]
+
+
+def _erase_tokens(user) -> None:
+    ApiToken.objects.filter(created_by=user).update(created_by=None)
+
+
+register(
+    PersonalData(
+        key="organization_api_tokens",
+        title="Organization API tokens you made",
+        explanation=(
+            "The API tokens you made for an organization you own: their name, when you made them, "
+            "when they were last used and revoked. The organization's owners see who made each token."
+        ),
+        models=(ApiToken,),
+        collect=_tokens,
+        erase=_erase_tokens,
+        order=28,
+        kept_after_deletion=(
+            "Tokens you made keep working for the organization, without your name, "
+            "until an owner revokes them."
         ),
     )
 )

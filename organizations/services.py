@@ -7,6 +7,7 @@ on the organization row, taken before owners are counted.
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Exists, OuterRef, ProtectedError, RestrictedError, When
 
 from kalytera.errors import DomainError
 from organizations.access import Action, require
@@ -113,3 +114,107 @@ def remove_member(
         require(acting.role, Action.MANAGE_MEMBERS, organization)
     _keep_an_owner(organization, member, successor_id)
     member.delete()
+
+
+@transaction.atomic
+def dissolve(*, by, organization: Organization) -> None:
+    """An owner ends an organization that holds no licenses: its members, invitations and API tokens go.
+
+    The row itself stays (without members) when a license's history still names it, so that
+    the history keeps saying who acted. The lock on the organization row keeps a key from
+    being added to it meanwhile.
+    """
+    acting = _locked(organization, by)
+    require(acting.role, Action.MANAGE_MEMBERS, organization)
+    if organization.is_personal:
+        raise OrganizationError(
+            "PERSONAL_ORGANIZATION", "Your personal licenses belong to your account: it cannot be dissolved."
+        )
+    held = organization.licenses.count()
+    if held:
+        raise OrganizationError(
+            "HOLDS_LICENSES",
+            f"{organization} holds {held} license{'s' if held != 1 else ''}: move "
+            f"{'them' if held != 1 else 'it'} to another organization first, then dissolve it.",
+        )
+    try:
+        with transaction.atomic():
+            organization.delete()
+    except (ProtectedError, RestrictedError):
+        for related in (organization.memberships, organization.invitations, organization.api_tokens):
+            related.all().delete()
+
+
+# --- Account deletion: the last owner's successor ------------------------------------------------
+
+
+def _sole_ownerships(user):
+    """``user``'s owner memberships of organizations where nobody else is owner but others are members."""
+    others = Membership.objects.filter(organization=OuterRef("organization")).exclude(user=user)
+    return (
+        Membership.objects.filter(user=user, role=Role.OWNER)
+        .filter(Exists(others))
+        .exclude(Exists(others.filter(role=Role.OWNER)))
+    )
+
+
+def needing_successor(*, user) -> list[tuple[Organization, list[Membership]]]:
+    """Each organization that ``user`` alone owns while others are members, with those members.
+
+    Members are listed managers first, then by seniority: the order the purge falls back to.
+    """
+    result = []
+    for own in _sole_ownerships(user).select_related("organization").order_by("organization__name"):
+        members = list(
+            Membership.objects.filter(organization_id=own.organization_id)
+            .exclude(pk=own.pk)
+            .select_related("user")
+            .order_by(*_SENIORITY)
+        )
+        result.append((own.organization, members))
+    return result
+
+
+@transaction.atomic
+def name_successors(*, user, successors: dict[int, int]) -> None:
+    """Record whom ``user`` names as owner of each organization (by id) when their account is purged."""
+    for organization_id, membership_id in successors.items():
+        named = Membership.objects.filter(pk=membership_id, organization_id=organization_id).exclude(
+            user=user
+        )
+        if not named.exists():
+            raise OrganizationError("NOT_A_MEMBER", "Name a member of the organization as its new owner.")
+        Membership.objects.filter(user=user, organization_id=organization_id, role=Role.OWNER).update(
+            successor_on_deletion_id=membership_id
+        )
+
+
+# Managers before viewers, then the longest-standing member.
+_SENIORITY: tuple[Case | str, ...] = (
+    Case(When(role=Role.MANAGER, then=0), When(role=Role.VIEWER, then=1), default=2),
+    "created_at",
+    "pk",
+)
+
+
+def hand_over_ownership(*, user) -> None:
+    """At the purge of ``user``'s account: each organization they alone own gets a new owner.
+
+    The member they named, if still a member; else the longest-standing manager, else the
+    longest-standing member. An organization with no other member keeps its licenses
+    without an owner. Runs in the purge's transaction, under a lock on each organization.
+    """
+    owned = Membership.objects.filter(user=user, role=Role.OWNER).values_list("organization_id", flat=True)
+    for organization_id in list(owned):
+        Organization.objects.select_for_update().filter(pk=organization_id).first()
+        mine = Membership.objects.get(user=user, organization_id=organization_id)
+        others = Membership.objects.filter(organization_id=organization_id).exclude(pk=mine.pk)
+        if others.filter(role=Role.OWNER).exists():
+            continue
+        successor = None
+        if mine.successor_on_deletion_id is not None:  # emptied if that member left
+            successor = others.filter(pk=mine.successor_on_deletion_id).first()
+        successor = successor or others.order_by(*_SENIORITY).first()
+        if successor is not None:
+            successor.role = Role.OWNER
+            successor.save(update_fields=["role"])

@@ -6,18 +6,24 @@ changing members needs the owner role (403 that says so). Leaving is open to eve
 
 from typing import cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from organizations import access, services
-from organizations.forms import MemberChangeForm, OrganizationForm
-from organizations.models import IntegratorGrant, Membership
+from kalytera import ratelimit
+from organizations import access, api_tokens, invitations, services
+from organizations.forms import ApiTokenForm, InvitationForm, MemberChangeForm, OrganizationForm
+from organizations.models import ApiToken, IntegratorGrant, Invitation, Membership
 from organizations.services import OrganizationError
+
+Role = Membership.Role
 
 
 @login_required
@@ -49,6 +55,13 @@ def organization_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _invitable_roles(membership: Membership) -> list[tuple[str, str]]:
+    """Owners invite with any role; managers invite viewers and managers."""
+    if access.allows(membership.role, access.Action.MANAGE_MEMBERS):
+        return Role.choices
+    return [(value, label) for value, label in Role.choices if value != Role.OWNER]
+
+
 def _grants_given(membership: Membership) -> list[IntegratorGrant]:
     """The integrators of an organization, active and invited, for its owners (others see none)."""
     if not access.allows(membership.role, access.Action.MANAGE_INTEGRATORS):
@@ -59,9 +72,32 @@ def _grants_given(membership: Membership) -> list[IntegratorGrant]:
     return list(given.select_related("integrator").order_by("-created_at"))
 
 
-def _detail_context(membership: Membership) -> dict:
+def _detail_context(
+    membership: Membership,
+    invitation_form: InvitationForm | None = None,
+    token_form: ApiTokenForm | None = None,
+    new_token: str = "",
+) -> dict:
     organization = membership.organization
     members = list(organization.memberships.select_related("user").order_by("user__email"))
+    can = access.allowed_actions(membership.role)
+    pending: list[Invitation] = []
+    inviting = "INVITE" in can and not organization.is_personal
+    if inviting:
+        pending = list(
+            organization.invitations.filter(status=Invitation.Status.PENDING)
+            .select_related("invited_by")
+            .order_by("email")
+        )
+        invitation_form = invitation_form or InvitationForm(roles=_invitable_roles(membership))
+    tokens: list[ApiToken] = []
+    if "MANAGE_MEMBERS" in can:
+        tokens = list(
+            organization.api_tokens.filter(revoked_at__isnull=True)
+            .select_related("created_by")
+            .order_by("-created_at", "-pk")
+        )
+        token_form = token_form or ApiTokenForm()
     return {
         "grants_given": _grants_given(membership),
         "grants_held": list(
@@ -70,10 +106,16 @@ def _detail_context(membership: Membership) -> dict:
         "organization": organization,
         "membership": membership,
         "members": members,
-        "can": access.allowed_actions(membership.role),
-        "roles": Membership.Role.choices,
-        "successors": [m for m in members if m.role != Membership.Role.OWNER],
+        "can": can,
+        "roles": Role.choices,
+        "successors": [m for m in members if m.role != Role.OWNER],
         "license_count": organization.licenses.count(),
+        "invitations": pending,
+        "invitation_form": invitation_form if inviting else None,
+        "tokens": tokens,
+        "token_form": token_form if "MANAGE_MEMBERS" in can else None,
+        "new_token": new_token,
+        "now": timezone.now(),
     }
 
 
@@ -82,6 +124,146 @@ def _detail_context(membership: Membership) -> dict:
 def organization_detail(request: HttpRequest, organization_id) -> HttpResponse:
     membership = access.membership_for(request.user, organization_id, access.Action.VIEW)
     return render(request, "organizations/organization_detail.html", _detail_context(membership))
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest, organization_id) -> HttpResponse:
+    membership = access.membership_for(request.user, organization_id, access.Action.INVITE)
+    form = InvitationForm(request.POST, roles=_invitable_roles(membership))
+    if form.is_valid():
+        # Each invitation emails an address someone typed: capped per person, like transfer offers.
+        decision = ratelimit.hit(
+            "organization-invitation", str(request.user.pk), settings.ORGANIZATION_INVITE_RATE
+        )
+        if not decision.allowed:
+            form.add_error(None, f"Too many invitations; try again in {decision.retry_after} seconds.")
+            context = _detail_context(membership, form)
+            response = render(request, "organizations/organization_detail.html", context, status=429)
+            response["Retry-After"] = str(decision.retry_after)
+            return response
+        try:
+            sent = invitations.invite(
+                by=request.user,
+                organization=membership.organization,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+            )
+        except OrganizationError as exc:
+            form.add_error("email", exc.message)
+        else:
+            again = " It replaces the earlier invitation, whose link no longer works." * sent.replaced
+            messages.success(
+                request, f"We emailed an invitation to {sent.invitation.email}; it works for 7 days.{again}"
+            )
+            return redirect("organizations:detail", organization_id=membership.organization.public_id)
+    return render(
+        request, "organizations/organization_detail.html", _detail_context(membership, form), status=400
+    )
+
+
+@login_required
+@require_POST
+def revoke_invitation(request: HttpRequest, organization_id, invitation_id: int) -> HttpResponse:
+    membership = access.membership_for(request.user, organization_id, access.Action.MANAGE_MEMBERS)
+    try:
+        invitation = invitations.revoke(
+            by=request.user, organization=membership.organization, invitation_id=invitation_id
+        )
+    except OrganizationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"The invitation of {invitation.email} is withdrawn; its link is dead.")
+    return redirect("organizations:detail", organization_id=membership.organization.public_id)
+
+
+@login_required
+@require_POST
+def dissolve(request: HttpRequest, organization_id) -> HttpResponse:
+    membership = access.membership_for(request.user, organization_id, access.Action.MANAGE_MEMBERS)
+    try:
+        services.dissolve(by=request.user, organization=membership.organization)
+    except OrganizationError as exc:
+        messages.error(request, exc.message)
+        return redirect("organizations:detail", organization_id=membership.organization.public_id)
+    messages.success(request, f"{membership.organization} is dissolved.")
+    return redirect("organizations:list")
+
+
+@login_required
+@require_POST
+def create_token(request: HttpRequest, organization_id) -> HttpResponse:
+    """An owner makes an API token; the page shows it this once (never stored, never redirected)."""
+    membership = access.membership_for(request.user, organization_id, access.Action.MANAGE_MEMBERS)
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(membership, token_form=form)
+        return render(request, "organizations/organization_detail.html", context, status=400)
+    created = api_tokens.create(
+        by=request.user, organization=membership.organization, name=form.cleaned_data["name"]
+    )
+    context = _detail_context(membership, new_token=created.secret)
+    response = render(request, "organizations/organization_detail.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, organization_id, token_id: int) -> HttpResponse:
+    membership = access.membership_for(request.user, organization_id, access.Action.MANAGE_MEMBERS)
+    try:
+        token = api_tokens.revoke(by=request.user, organization=membership.organization, token_id=token_id)
+    except OrganizationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"The token {token.name} is revoked; requests with it are refused.")
+    return redirect("organizations:detail", organization_id=membership.organization.public_id)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The page an invitation link opens: who is invited where, and what to do to accept.
+
+    Anyone may open it (the token is the secret); accepting needs the invited address,
+    verified, on the signed-in account. Signing in or up comes back here through ``next``.
+    """
+    found = invitations.find(token)
+    if found is None:
+        return render(request, "organizations/invitation.html", {"unknown": True}, status=404)
+    context: dict = {"invitation": found, "refusal": invitations.refusal(found)}
+    if context["refusal"] is not None:
+        return render(request, "organizations/invitation.html", context, status=410)
+    if not request.user.is_authenticated:
+        here = urlencode({"next": request.path})
+        context["login_url"] = f"{reverse('account_login')}?{here}"
+        context["signup_url"] = f"{reverse('account_signup')}?{here}"
+        return render(request, "organizations/invitation.html", context)
+    if not invitations.addressed_to(found, request.user):
+        context["other_address"] = True
+        return render(request, "organizations/invitation.html", context, status=403)
+    if request.method == "POST":
+        try:
+            accepted = invitations.accept(user=request.user, token=token)
+        except OrganizationError as exc:
+            context["refusal"] = exc
+            return render(request, "organizations/invitation.html", context, status=409)
+        organization = accepted.membership.organization
+        if accepted.joined:
+            messages.success(
+                request, f"You joined {organization} as {accepted.membership.get_role_display().lower()}."
+            )
+        else:
+            messages.info(
+                request,
+                f"You were already a member of {organization} "
+                f"({accepted.membership.get_role_display().lower()}); nothing changed.",
+            )
+        return redirect("organizations:detail", organization_id=organization.public_id)
+    context["membership"] = Membership.objects.filter(
+        organization_id=found.organization_id, user_id=request.user.pk
+    ).first()
+    return render(request, "organizations/invitation.html", context)
 
 
 def _apply(request: HttpRequest, membership: Membership, change) -> HttpResponse:

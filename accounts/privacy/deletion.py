@@ -31,6 +31,7 @@ from accounts import security_events
 from accounts.models import DeletionRecord, DeletionRequest, SecurityEvent, User
 from kalytera import personal_data
 from kalytera.errors import DomainError
+from organizations import services as organizations
 from outbox.models import OutboundEmail
 from outbox.services import queue_email
 
@@ -54,9 +55,16 @@ def deletion_deadline_days() -> float:
 
 @transaction.atomic
 def request_deletion(
-    *, user: User, confirm_email: str, request: HttpRequest | None = None
+    *,
+    user: User,
+    confirm_email: str,
+    successors: dict[int, int] | None = None,
+    request: HttpRequest | None = None,
 ) -> DeletionRequest:
     """Disable the account at once, end every session, and schedule the purge.
+
+    ``successors`` names, per organization that ``user`` alone owns, the member who becomes
+    owner at the purge (organization id to membership id; see ``hand_over_ownership``).
 
     A sign-in racing this request may still save its session after the sessions
     were ended here; that session signs nobody in, because Django and allauth refuse
@@ -66,6 +74,7 @@ def request_deletion(
     locked = User.objects.select_for_update().get(pk=user.pk)
     if User.objects.normalize_email(confirm_email) != locked.email:
         raise DeletionRefused("email_mismatch", "Type the email address of this account to confirm.")
+    organizations.name_successors(user=locked, successors=successors or {})
     now = timezone.now()
     deletion, _ = DeletionRequest.objects.get_or_create(
         user=locked,

@@ -1,5 +1,7 @@
 from django import forms
 
+from organizations.models import Membership, Organization
+
 
 class PrivacyChoicesForm(forms.Form):
     restrict = forms.BooleanField(
@@ -24,9 +26,35 @@ class DeleteAccountForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
 
-    def __init__(self, *args, email: str, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        email: str,
+        ownerships: list[tuple[Organization, list[Membership]]] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.email = email
+        self.ownerships = ownerships or []
+        # One choice per organization the person alone owns while others are members.
+        for organization, members in self.ownerships:
+            self.fields[f"successor_{organization.pk}"] = forms.TypedChoiceField(
+                label=f"New owner of {organization}",
+                coerce=int,
+                choices=[("", "Choose a member")]
+                + [(m.pk, f"{m.user.email} ({m.get_role_display().lower()})") for m in members],
+                help_text=(
+                    "You are its only owner. If this person has left by the time we delete your "
+                    "account, its longest-standing manager (else member) becomes owner."
+                ),
+            )
+
+    def successors(self) -> dict[int, int]:
+        """Organization id to the membership id named as its new owner."""
+        return {
+            organization.pk: self.cleaned_data[f"successor_{organization.pk}"]
+            for organization, _members in self.ownerships
+        }
 
     def clean_confirm_email(self) -> str:
         typed = self.cleaned_data["confirm_email"].strip().lower()

@@ -21,6 +21,7 @@ from accounts.privacy import deletion, exports, hooks, restriction
 from accounts.privacy.forms import DeleteAccountForm, PrivacyChoicesForm
 from kalytera import personal_data
 from kalytera.downloads import attachment
+from organizations import services as organizations
 
 
 @login_required
@@ -120,13 +121,18 @@ def security_timeline(request: AuthenticatedHttpRequest) -> HttpResponse:
 @reauthentication_required
 def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    form = DeleteAccountForm(request.POST or None, email=user.email)
+    form = DeleteAccountForm(
+        request.POST or None, email=user.email, ownerships=organizations.needing_successor(user=user)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             pending = deletion.request_deletion(
-                user=user, confirm_email=form.cleaned_data["confirm_email"], request=request
+                user=user,
+                confirm_email=form.cleaned_data["confirm_email"],
+                successors=form.successors(),
+                request=request,
             )
-        except deletion.DeletionRefused as exc:
+        except (deletion.DeletionRefused, organizations.OrganizationError) as exc:
             form.add_error("confirm_email", str(exc))
         else:
             logout(request)
@@ -141,6 +147,7 @@ def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
             "deleted": [section for section in sections if not section.kept_after_deletion],
             "kept": [section for section in sections if section.kept_after_deletion],
             "grace_days": settings.PRIVACY_DELETION_GRACE_DAYS,
+            "ownerships": form.ownerships,
         },
     )
 

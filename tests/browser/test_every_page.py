@@ -29,6 +29,7 @@ from licensing.demo import DEMO_PARTNER, PARTNER_COMPANY
 from licensing.models import LicenseTransfer, Release
 from licensing.services import integrators
 from licensing.services.transfers import offer_transfer
+from organizations import invitations
 from organizations.services import create_organization, personal_organization
 from tests import personas
 
@@ -90,7 +91,9 @@ ERROR_PAGES = {"/no-such-page/", "/integrators/accept/used-or-unknown/"}
 AXE_EXCLUDE = ["#changelist-search"]
 
 # Ids in paths change from run to run; screenshot names do not.
-UUID_OR_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}|(?<=/)\d+(?=/)|(?<=/accept/)(?!used-)[^/]+")
+UUID_OR_ID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f-]{27}|(?<=/)\d+(?=/)|(?<=/accept/)(?!used-)[^/]+|(?<=/invitations/)[^/]+"
+)
 
 # An admin change list whose table is wider than its box (the admin then clips it).
 CLIPPED_ADMIN_LIST = """
@@ -156,6 +159,9 @@ def demo():
         reason="The invoice for this license is unpaid. Pay it, or write to us.",
     )
     terms = Policy.objects.get(slug=Policy.Slug.TERMS).version_in_force()
+    invitation = invitations.invite(
+        by=customer, organization=license.organization, email="newcomer@northwind.example", role="viewer"
+    ).token
     subscription = visible_licenses(customer).filter(plan__code="pro-1y").order_by("-expires_at").first()
     # An offer to the demo customer from the demo partner's company, to see the acceptance page.
     partner = User.objects.get(email=DEMO_PARTNER)
@@ -168,6 +174,7 @@ def demo():
         "suspended": suspended,
         "subscription": subscription,
         "terms": terms,
+        "invitation": invitation,
         "offer": offer,
         "transfer": LicenseTransfer.objects.filter(from_organization=license.organization).first(),
         "topic": Topic.objects.filter(author=customer).order_by("pk").first(),
@@ -189,6 +196,7 @@ def test_every_public_page_fits_and_passes(page: Page, live_server, demo):
         reverse("legal:archive", args=["privacy"]),
         reverse("legal:compare", args=[terms.policy.slug]),
         reverse("licensing:api_docs"),
+        reverse("organizations:invitation", args=[demo["invitation"]]),
         reverse("legal:policy", args=["vulnerability-disclosure"]),
         reverse("advisories:list"),
         reverse("advisories:detail", args=["KSA-2026-007"]),
@@ -312,7 +320,7 @@ def test_every_staff_page_fits_and_passes(page: Page, live_server, demo):
         reverse("admin:licensing_release_changelist"),
         reverse("admin:licensing_release_change", args=[release.pk]),
         reverse("admin:licensing_releaseartifact_add"),
-        reverse("admin:licensing_releaseartifact_change", args=[release.artifacts.first().pk]),
+        reverse("admin:licensing_releaseartifact_change", args=[release.artifacts.earliest("pk").pk]),
         reverse("admin:organizations_organization_changelist"),
         reverse("admin:organizations_organization_change", args=[license.organization_id]),
         reverse("admin:contact_inquiry_changelist"),

@@ -72,7 +72,7 @@ def build() -> dict[str, bytes]:
     )
     add(
         "invalid-size",
-        signed(claims | {"size": claims["size"] + 1}),
+        signed(claims | {"size": len(content) + 1}),
         INSTALLER,
         "SIZE_MISMATCH",
         "A genuine signature over another length.",

@@ -8,6 +8,7 @@ from licensing.services import integrators
 from organizations.models import Membership
 from organizations.services import create_organization
 from tests import personas
+from tests.accounts.conftest import reauthenticate, sudo_client  # noqa: F401 (fixtures)
 from tests.licensing.conftest import digest, issue, make_plan, plan, product  # noqa: F401 (fixtures)
 
 ROLES = ["owner", "manager", "viewer"]

@@ -107,6 +107,7 @@ def test_the_table_and_the_rule_agree():
         Action.OFFLINE: "manager",
         Action.CERTIFICATE: "manager",
         Action.SHOW_KEY: "manager",
+        Action.INVITE: "manager",
         Action.MANAGE_MEMBERS: "owner",
         Action.MANAGE_INTEGRATORS: "owner",
         Action.TRANSFER: "owner",

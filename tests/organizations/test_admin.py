@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from organizations import api_tokens, invitations
 from tests import personas
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,20 @@ def test_support_staff_do_not_open_organizations(staff_client_for, support_user,
     client = staff_client_for(support_user)
     assert client.get(reverse("admin:organizations_organization_changelist")).status_code == 403
     assert personas.in_group(support_user, "Support")
+
+
+def test_licensing_staff_see_invitations_and_tokens_read_only(
+    staff_client_for, licensing_user, members, company
+):
+    invitations.invite(
+        by=members["owner"], organization=company, email="new@northwind.example", role="viewer"
+    )
+    created = api_tokens.create(by=members["owner"], organization=company, name="NOC monitoring")
+    client = staff_client_for(licensing_user)
+    page = client.get(reverse("admin:organizations_organization_change", args=[company.pk])).content.decode()
+    assert "new@northwind.example" in page and "NOC monitoring" in page and created.token.prefix in page
+    assert created.secret not in page
+    assert 'name="invitations-0-email"' not in page  # shown, not editable
 
 
 def test_licensing_staff_see_the_integrators_of_an_organization_read_only(

@@ -32,7 +32,7 @@ def test_a_customer_grants_an_integrator_and_revokes_it(page: Page, browser, liv
     expect(page.get_by_role("row", name=re.compile(lead.email))).to_contain_text("Invited")
 
     (invitation,) = [m for m in mail.outbox if "invites your organization" in m.subject]
-    found = re.search(r"/integrators/accept/[^/\s]+/", invitation.body)
+    found = re.search(r"/integrators/accept/[^/\s]+/", str(invitation.body))
     assert found is not None and invitation.to == [lead.email]
     path = found.group(0)
 

@@ -1,5 +1,5 @@
 """The license list, the integrator overview and the organization pages cost the same queries
-however many organizations, members, grants and licenses there are."""
+however many organizations, members, grants, licenses, invitations and API tokens there are."""
 
 import pytest
 from django.db import connection
@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from licensing import services
 from licensing.services import integrators
+from organizations import api_tokens, invitations
 from organizations.models import Membership
 from organizations.services import create_organization
 from tests import personas
@@ -28,6 +29,9 @@ def grow(customer, plan, round_: int) -> None:
         for held_by in (organization, first):
             key = services.issue_license(plan=plan, organization=held_by, actor=services.Actor.system()).key
             services.activate_machine(key=key, fingerprint=digest(f"{round_}-{n}-{held_by.pk}"))
+        address = f"invited-{round_}-{n}@x.example"
+        invitations.invite(by=customer, organization=first, email=address, role="viewer")
+        api_tokens.create(by=customer, organization=first, name=f"Token {round_}-{n}")
 
 
 def count_queries(client, url: str) -> int:

@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from accounts.models import User
+from licensing.models import License, LicenseEvent
 from organizations import services
 from organizations.access import RoleRequired
 from organizations.models import Membership, Organization
@@ -213,3 +214,33 @@ def test_two_owners_leaving_at_once_leave_one_owner(members, company):
     with ThreadPoolExecutor(max_workers=len(owners)) as pool:
         assert sorted(pool.map(leave, owners)) == ["LAST_OWNER", "left"]
     assert company.memberships.filter(role="owner").count() == 1
+
+
+def test_an_owner_dissolves_an_organization_without_licenses(members, company):
+    url = reverse("organizations:dissolve", args=[company.public_id])
+    assert signed_in(members["manager"]).post(url).status_code == 403
+    assert signed_in(members["outsider"]).post(url).status_code == 404
+    assert signed_in(members["owner"]).get(url).status_code == 405
+    assert signed_in(members["owner"]).post(url).status_code == 302
+    assert not Organization.objects.filter(pk=company.pk).exists()
+
+
+def test_an_organization_with_licenses_or_a_personal_one_is_not_dissolved(members, company, company_license):
+    response = signed_in(members["owner"]).post(
+        reverse("organizations:dissolve", args=[company.public_id]), follow=True
+    )
+    assert "holds 1 license: move it to another organization first" in response.content.decode()
+    assert company.memberships.count() == 3
+    personal = services.personal_organization(user=members["owner"])
+    with pytest.raises(OrganizationError) as refused:
+        services.dissolve(by=members["owner"], organization=personal)
+    assert refused.value.code == "PERSONAL_ORGANIZATION"
+
+
+def test_an_organization_named_in_a_license_history_is_kept_empty(members, company, company_license):
+    license, _key, _activation = company_license
+    LicenseEvent.objects.create(license=license, kind="claimed", actor="customer", organization=company)
+    License.objects.filter(pk=license.pk).update(organization=None)  # as if moved elsewhere since
+    services.dissolve(by=members["owner"], organization=company)
+    assert Organization.objects.filter(pk=company.pk).exists()
+    assert not company.memberships.exists() and not company.invitations.exists()
