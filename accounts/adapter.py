@@ -31,6 +31,14 @@ SECURITY_NOTICES = {
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def logout(self, request: HttpRequest) -> None:
+        """Sign out only when the session's copy can be dropped (kalytera/sessions.py): a refused
+        sign-out (503 while Redis cannot be told) then records no "signed out" event either."""
+        require_cache = getattr(request.session, "require_cache", None)
+        if require_cache is not None:
+            require_cache()
+        super().logout(request)
+
     def pre_authenticate(self, request, **credentials) -> None:
         """Cap password checks site-wide before allauth's per-address and per-account limits.
 

@@ -66,6 +66,11 @@ class SessionStore(db.SessionStore):
             cache.delete(CACHE_PREFIX + key)  # raises CacheUnavailable: the row stays, nothing is half done
         super().delete(session_key)
 
+    def require_cache(self) -> None:
+        """Raise ``CacheUnavailable`` unless this session's copy could be dropped now (before signing out)."""
+        if self.session_key is not None:
+            cache.has_key(CACHE_PREFIX + self.session_key)
+
     @staticmethod
     def _keep(key: str, sealed: str, expires: datetime) -> None:
         seconds = (expires - timezone.now()).total_seconds()

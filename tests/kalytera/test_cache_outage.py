@@ -361,6 +361,7 @@ def test_signing_out_waits_for_redis_so_that_no_copy_signs_the_session_in_again(
 ):
     from django.contrib.sessions.models import Session
 
+    from accounts.models import SecurityEvent
     from kalytera.sessions import CACHE_PREFIX
 
     client = signed_in(customer)
@@ -371,12 +372,14 @@ def test_signing_out_waits_for_redis_so_that_no_copy_signs_the_session_in_again(
         response = client.post(reverse("account_logout"))
         assert response.status_code == 503 and response["Retry-After"]
         assert Session.objects.filter(session_key=key).exists()  # not half signed out
+        assert not SecurityEvent.objects.filter(user=customer, kind=SecurityEvent.Kind.LOGOUT).exists()
     finally:
         hung.stop()
     use_redis_on(redis_server.port, settings)
     platform_cache._down_until.clear()
     assert is_signed_in(client)  # as the page said: still signed in
     assert client.post(reverse("account_logout")).status_code == 302
+    assert SecurityEvent.objects.filter(user=customer, kind=SecurityEvent.Kind.LOGOUT).count() == 1
     assert not Session.objects.filter(session_key=key).exists()
     assert platform_cache.kept(CACHE_PREFIX + key) is None
     client.cookies["sessionid"] = key  # the old cookie, replayed
