@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import DeletionRecord, DeletionRequest, PrivacyChoices, User
+from kalytera.admin_site import RecordAdmin
 
 
 class PrivacyChoicesInline(admin.StackedInline):
@@ -68,19 +69,8 @@ class UserAdmin(DjangoUserAdmin):
         return super().has_delete_permission(request, obj)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(DeletionRequest)
-class DeletionRequestAdmin(ReadOnlyAdmin):
+class DeletionRequestAdmin(RecordAdmin):
     """Pending deletions. Only the person can cancel one (by signing in during the grace period)."""
 
     list_display = ("user", "requested_at", "purge_after")
@@ -89,7 +79,7 @@ class DeletionRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DeletionRecord)
-class DeletionRecordAdmin(ReadOnlyAdmin):
+class DeletionRecordAdmin(RecordAdmin):
     """Completed deletions: no personal data, and nothing to undo."""
 
     list_display = ("purged_on", "requested_on", "subject_digest")

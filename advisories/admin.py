@@ -18,6 +18,7 @@ from advisories import csaf_import, incidents, services
 from advisories.forms import ImportForm, IncidentForm, RevisionForm
 from advisories.models import Advisory, AdvisoryNotice, AdvisoryRevision, IncidentDelivery, IncidentNotice
 from advisories.views import revision_page_context
+from kalytera.admin_site import RecordAdmin
 from kalytera.errors import DomainError
 from outbox.services import render_email
 
@@ -256,19 +257,6 @@ class AdvisoryRevisionAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/advisories/advisoryrevision/publish.html", context, status=400 if error else 200
         )
-
-
-class RecordAdmin(admin.ModelAdmin):
-    """Records of who was told: evidence, so nobody edits them."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(AdvisoryNotice)

@@ -5,7 +5,7 @@ from functools import update_wrapper
 from allauth.account.decorators import secure_admin_login
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin, messages
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
 
@@ -47,3 +47,16 @@ class KalyteraAdminSite(admin.AdminSite):
             return inner(request, *args, **kwargs)
 
         return update_wrapper(guarded, view)
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Records kept as evidence (what people accepted, were told, asked to delete): shown, never edited."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

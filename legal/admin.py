@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from kalytera.admin_site import RecordAdmin
 from legal import services
 from legal.forms import PublishForm
 from legal.models import Acceptance, ChangeNotice, Policy, PolicyVersion
@@ -223,19 +224,6 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/legal/policyversion/withdraw.html", context, status=400 if error else 200
         )
-
-
-class RecordAdmin(admin.ModelAdmin):
-    """Records of what people accepted or were told: evidence, so nobody edits them."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Acceptance)
