@@ -1,9 +1,7 @@
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts import security_events
@@ -13,6 +11,7 @@ from advisories import incidents
 from advisories.models import IncidentDelivery, IncidentNotice
 from outbox.models import OutboundEmail
 from tests import personas
+from tests.concurrency import at_once
 
 
 def compose(**fields) -> IncidentNotice:
@@ -133,23 +132,7 @@ def test_jobs_running_at_once_deliver_each_notice_exactly_once(security_user):
     incidents.send_incident(
         incident=compose(recipient_list="\n".join(p.email for p in people)), by=security_user
     )
-    start = threading.Barrier(3)
-    errors: list[BaseException] = []
-
-    def job() -> None:
-        try:
-            start.wait()
-            incidents.deliver_incident_notices(batch_size=3)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=job) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = at_once(lambda _: incidents.deliver_incident_notices(batch_size=3), 3)
     assert not errors
     recipients = Counter(e.recipients[0] for e in OutboundEmail.objects.all())
     assert len(recipients) == 20 and set(recipients.values()) == {1}

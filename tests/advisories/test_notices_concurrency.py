@@ -1,14 +1,13 @@
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from advisories import services
 from advisories.models import AdvisoryNotice
 from outbox.models import OutboundEmail
 from tests import personas
 from tests.advisories.conftest import activate
+from tests.concurrency import at_once
 
 PEOPLE = 30
 JOBS = 4
@@ -24,24 +23,8 @@ def test_jobs_running_at_once_send_each_affected_person_exactly_one_notice(publi
     activate(unaffected, "nvr-new", "6.3.0")
     revision = published()
 
-    start = threading.Barrier(JOBS)
     queued: list[int] = []
-    errors: list[BaseException] = []
-
-    def job() -> None:
-        try:
-            start.wait()
-            queued.append(services.send_advisory_notices(batch_size=4))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=job) for _ in range(JOBS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = at_once(lambda _: queued.append(services.send_advisory_notices(batch_size=4)), JOBS)
 
     assert not errors
     assert sum(queued) == PEOPLE

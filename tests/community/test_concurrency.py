@@ -1,10 +1,8 @@
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -12,30 +10,10 @@ from community import notices, services
 from community.models import Category, Post, Vote
 from outbox.models import OutboundEmail
 from tests.community.conftest import member
+from tests.concurrency import at_once
 
 PEOPLE = 12
 JOBS = 4
-
-
-def _at_once(work, count: int) -> list[BaseException]:
-    start = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            start.wait()
-            work(n)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 @pytest.mark.postgres
@@ -51,7 +29,7 @@ def test_the_same_vote_sent_at_once_counts_once():
         client.force_login(asker)
         assert client.post(f"/community/write/p/{reply.pk}/vote/").status_code == 302
 
-    assert _at_once(vote, 6) == []
+    assert at_once(vote, 6) == []
     reply.refresh_from_db()
     assert Vote.objects.filter(post=reply).count() == 1 and reply.vote_count == 1
 
@@ -64,7 +42,7 @@ def test_votes_of_many_people_at_once_are_all_counted():
     topic = services.start_topic(author=asker, category=category, title="Q", body="Q")
     reply = services.reply(author=asker, topic=topic, body="A")
     voters = [member(f"v{n}@customer.example", f"Voter {n}") for n in range(8)]
-    assert _at_once(lambda n: services.vote(user=voters[n], post=reply), 8) == []
+    assert at_once(lambda n: services.vote(user=voters[n], post=reply), 8) == []
     reply.refresh_from_db()
     assert reply.vote_count == 8
 
@@ -76,7 +54,7 @@ def test_answers_marked_at_once_leave_exactly_one():
     asker, helper = member("a@customer.example", "Asker"), member("h@customer.example", "Helper")
     topic = services.start_topic(author=asker, category=category, title="Q", body="Q")
     replies = [services.reply(author=helper, topic=topic, body=f"A{n}") for n in range(4)]
-    assert _at_once(lambda n: services.mark_answer(user=asker, post=replies[n]), 4) == []
+    assert at_once(lambda n: services.mark_answer(user=asker, post=replies[n]), 4) == []
     topic.refresh_from_db()
     assert topic.answer_id in {r.pk for r in replies}
 
@@ -98,7 +76,7 @@ def test_notice_jobs_running_at_once_send_each_follower_exactly_one_email(settin
     now = timezone.now() + timedelta(seconds=1)
 
     queued: list[int] = []
-    errors = _at_once(lambda _: queued.append(notices.send_follow_notices(now=now, batch_size=2)), JOBS)
+    errors = at_once(lambda _: queued.append(notices.send_follow_notices(now=now, batch_size=2)), JOBS)
 
     assert errors == []
     assert sum(queued) == PEOPLE

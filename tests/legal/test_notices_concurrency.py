@@ -1,16 +1,16 @@
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from legal import services
 from legal.models import ChangeNotice
 from outbox.models import OutboundEmail
 from tests import personas
+from tests.concurrency import at_once
 from tests.legal.versions import release
 
 PEOPLE = 40
@@ -26,24 +26,8 @@ def test_jobs_running_at_once_send_each_person_exactly_one_notice(privacy):
         personas.make_customer(f"p{i}@customer.example")
     get_user_model().objects.update(date_joined=timezone.now() - timedelta(days=365))
 
-    start = threading.Barrier(JOBS)
     queued: list[int] = []
-    errors: list[BaseException] = []
-
-    def job() -> None:
-        try:
-            start.wait()
-            queued.append(services.send_change_notices(batch_size=3))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=job) for _ in range(JOBS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = at_once(lambda _: queued.append(services.send_change_notices(batch_size=3)), JOBS)
 
     assert not errors
     assert sum(queued) == PEOPLE
