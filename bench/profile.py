@@ -3,13 +3,14 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kalytera_bench REDIS_URL=redis://127.0.0.1:6379/7 \\
         .venv/bin/python -m bench.profile validate --calls 500
 
-The endpoints are those of ``python -m bench run``: ``three-queries``, ``validate``,
+The endpoints are those of ``python -m bench run``: ``bare-json``, ``three-queries``, ``validate``,
 ``cycle`` (activate, then deactivate), ``login``, and signed in ``license-list``,
 ``license-detail``, ``integrator-overview`` and ``account``. The
 database is migrated and topped up to ``--scale`` licenses like the harness does, the
 requests go through the whole middleware stack (Django's test client, HTTPS, CSRF checks
 on), and the script prints the CPU time per call and the functions that took most of it,
-under cProfile.
+under cProfile. ``--plain`` prints only the CPU time per call without the profiler (median
+of five rounds), the number to compare before and after a change and with ``three-queries``.
 """
 
 import argparse
@@ -18,6 +19,7 @@ import io
 import json
 import os
 import pstats
+import statistics
 import sys
 import tempfile
 import time
@@ -34,6 +36,9 @@ def steps(data: dict):
     def expect(response, status: int) -> None:
         if response.status_code != status:
             raise SystemExit(f"Expected {status}, got {response.status_code}: {response.content[:300]!r}")
+
+    def bare_json(client, n):
+        expect(client.get("/_benchmark/json"), 200)
 
     def three_queries(client, n):
         expect(client.get("/_benchmark/queries"), 200)
@@ -69,6 +74,7 @@ def steps(data: dict):
         expect(client.get("/account/"), 200)
 
     return {
+        "bare-json": bare_json,
         "three-queries": three_queries,
         "validate": validate,
         "cycle": cycle,
@@ -82,13 +88,16 @@ def steps(data: dict):
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
-    parser.add_argument("endpoint", choices=[*SIGNED_IN, "three-queries", "validate", "cycle", "login"])
+    parser.add_argument("endpoint", choices=[*SIGNED_IN, "bare-json", "three-queries", "validate", "cycle", "login"])
     parser.add_argument("--calls", type=int, default=300, help="profiled calls (after 50 unprofiled)")
     parser.add_argument("--scale", type=int, default=1000, help="licenses in the database")
     parser.add_argument("--top", type=int, default=30, help="functions to list")
     parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
     parser.add_argument("--queries", action="store_true", help="print one call's SQL instead of profiling")
     parser.add_argument("--paths", action="store_true", help="keep the files' paths (tell apps apart)")
+    parser.add_argument(
+        "--plain", action="store_true", help="only the CPU time per call, without the profiler's overhead"
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database of its own (it is migrated and filled).")
@@ -120,6 +129,16 @@ def main() -> None:
             for query in captured.captured_queries:
                 print(query["sql"][:300])
             print(f"{args.endpoint}: {len(captured)} statements in one call")
+            return
+        if args.plain:  # median of five rounds: the machine is shared
+            rounds = []
+            for round_ in range(5):
+                started = time.process_time()
+                for n in range(50, 50 + args.calls):
+                    step(client, n + round_ * args.calls)
+                rounds.append((time.process_time() - started) * 1000 / args.calls)
+            spread = ", ".join(f"{value:.2f}" for value in rounds)
+            print(f"{args.endpoint}: {statistics.median(rounds):.2f} ms CPU per call (rounds: {spread})")
             return
         profiler = cProfile.Profile(time.process_time)  # CPU time: waiting for PostgreSQL is not counted
         started = time.process_time()
