@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 
 from kalytera.cache import forget
 from kalytera.errors import DomainError
+from kalytera.prepared import PreparedLookup
 from legal.models import Acceptance, ChangeNotice, Policy, PolicyVersion
 from outbox.models import OutboundEmail
 from outbox.services import queue_email
@@ -229,15 +230,22 @@ def _notice_context(version: PolicyVersion) -> dict:
     }
 
 
-def notices_to_show(*, user) -> list[ChangeNotice]:
-    """Undismissed notices of changes in force: the newest one per policy."""
-    notices = (
-        ChangeNotice.objects.filter(user=user, dismissed_at__isnull=True)
+# In the header of every signed-in page; compiled once per process (kalytera.prepared).
+_UNDISMISSED_NOTICES = PreparedLookup(
+    ChangeNotice,
+    lambda user_id: (
+        ChangeNotice.objects.filter(user_id=user_id, dismissed_at__isnull=True)
         .select_related("version__policy")
         .order_by("-version__number")
-    )
+    ),
+    user_id=int,
+)
+
+
+def notices_to_show(*, user) -> list[ChangeNotice]:
+    """Undismissed notices of changes in force: the newest one per policy."""
     newest: dict[int, ChangeNotice] = {}
-    for notice in notices:
+    for notice in _UNDISMISSED_NOTICES.all(user_id=user.pk):
         newest.setdefault(notice.version.policy_id, notice)
     return list(newest.values())
 

@@ -181,6 +181,24 @@ def test_a_notice_stays_until_dismissed_and_only_the_newest_is_shown(privacy_v1,
     assert services.notices_to_show(user=person) == []
 
 
+def test_the_header_notices_are_the_orms_own_rows(privacy_v1, people):
+    """The header's lookup is compiled once per process: it must load what the ORM loads."""
+    person, other = people[0][0], people[0][1]
+    release(privacy_v1.policy, number=2, effective_at=timezone.now() - timedelta(days=3))
+    services.send_change_notices()
+    ChangeNotice.objects.filter(user=other).update(dismissed_at=timezone.now())
+    expected = ChangeNotice.objects.select_related("version__policy").get(user=person)
+    [shown] = services.notices_to_show(user=person)
+
+    def fields(obj) -> dict:
+        return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+    assert fields(shown) == fields(expected)
+    assert fields(shown.version) == fields(expected.version)
+    assert fields(shown.version.policy) == fields(expected.version.policy)
+    assert services.notices_to_show(user=other) == []
+
+
 def test_nobody_dismisses_someone_elses_notice(privacy_v1, people):
     owner, intruder = people[0][0], people[0][1]
     material_change(privacy_v1.policy)
