@@ -222,6 +222,26 @@ def test_a_material_terms_change_must_be_accepted(terms, terms_v1, customer):
     assert services.pending_acceptance(user=customer, policy=terms) is None
 
 
+def test_the_terms_gate_follows_versions_and_acceptances_as_they_happen(
+    terms, terms_v1, customer, other_customer
+):
+    """The gate's query is compiled once per process; each call still sees the moment and the rows."""
+    assert services.first_policy_to_accept(user=customer) == terms
+    services.accept_version(user=customer, version=terms_v1)
+    assert services.first_policy_to_accept(user=customer) is None
+    assert services.first_policy_to_accept(user=other_customer) == terms
+    soon = timezone.now() + timedelta(hours=1)
+    v2 = release(terms, number=2, effective_at=soon)
+    assert services.first_policy_to_accept(user=customer) is None
+    assert services.first_policy_to_accept(user=customer, at=soon) == terms
+    assert services.first_policy_to_accept(user=customer, at=soon - timedelta(seconds=1)) is None
+    release(terms, number=3, effective_at=soon + timedelta(hours=1), material=False)
+    assert services.first_policy_to_accept(user=customer, at=soon + timedelta(hours=2)) == terms
+    Acceptance.objects.create(user=customer, version=v2, source=Acceptance.Source.SIGNUP)
+    assert services.first_policy_to_accept(user=customer, at=soon + timedelta(hours=2)) is None
+    assert services.first_policy_to_accept(user=other_customer, at=soon) == terms
+
+
 def test_an_editorial_terms_change_needs_no_new_acceptance(terms, terms_v1, customer):
     Acceptance.objects.create(user=customer, version=terms_v1, source=Acceptance.Source.SIGNUP)
     release(terms, number=2, effective_at=timezone.now() - timedelta(minutes=1), material=False)
