@@ -15,9 +15,10 @@ text and its expiry, never the open data), so a signed-in page reads its session
 query. Every save writes the database first, then the copy. Without Redis (or with a copy
 missing, after a Redis restart) the row is read from the database, so sessions survive
 Redis. A new session's key is drawn without asking the database first: the INSERT
-refuses a key in use, and another is drawn. Deleting a session (signing out, "sign out other sessions", a new key at sign-in)
-drops the copy first and refuses, with ``CacheUnavailable`` (a 503 page), while Redis cannot
-be told: a copy left behind would sign the session in again once Redis answers.
+refuses a key in use, and another is drawn. Deleting a session (signing out, "sign out
+other sessions", a new key at sign-in) drops the copy first and refuses, with
+``CacheUnavailable`` (a 503 page), while Redis cannot be told: a copy left behind would
+sign the session in again once Redis answers.
 """
 
 from datetime import datetime
