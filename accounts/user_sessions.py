@@ -83,7 +83,7 @@ def _purge_ended(user: User) -> list[UserSession]:
     store = SessionStore()
     kept, ended = [], []
     for session in sessions:
-        sealed = session.live_session_data  # type: ignore[attr-defined]  # the annotation above
+        sealed = session.live_session_data  # the annotation above
         data = store.decode(sealed) if sealed is not None else {}
         signed_in_as = data.get(SESSION_KEY)
         if signed_in_as is not None and str(signed_in_as) != str(user.pk):
