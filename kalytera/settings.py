@@ -215,8 +215,7 @@ PERMISSIONS_POLICY = (
 
 # --- Authentication --------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-# allauth's backend; its get_user is compiled once per process (accounts/auth_backends.py).
-AUTHENTICATION_BACKENDS = ["accounts.auth_backends.AuthenticationBackend"]
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 PASSWORD_HASHERS = [
     "accounts.hashers.Argon2idHasher",
     # Kept so that older hashes still verify; each is re-hashed with Argon2id at login.
