@@ -3,9 +3,10 @@
 For a small indexed lookup with joins, turning the queryset into SQL costs more CPU than
 PostgreSQL spends answering it. ``PreparedLookup`` compiles the queryset once with
 stand-in values, then runs the same SQL with each call's values and builds the objects
-as the ORM does (the same converters and ``select_related`` population). Four lookups of
+as the ORM does (the same converters and ``select_related`` population). The lookups of
 the Machine API use it (``licensing.services``: the license locked by its key, and the
-active machines of a license), the most frequent requests of the platform. Its tests
+active machines of a license), the most frequent requests of the platform, and so do those
+every signed-in page makes (its user, the policy change notices, the Terms gate). Its tests
 (``tests/kalytera/test_prepared.py``) compare a prepared lookup of allauth's email
 addresses with the plain ORM query field by field, the ``select_related`` user included,
 and check that values stay parameters, so a Django upgrade that changes the internals
@@ -15,6 +16,7 @@ used here fails loudly.
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
@@ -38,10 +40,21 @@ class _Compiled[M: Model]:
     converters: dict
 
 
+def _stand_in(name: str, kind: type, n: int) -> object:
+    if kind is str:
+        return f"\x00stand-in:{name}"
+    if kind is int:
+        return -(2**31) + n
+    if kind is datetime:
+        return datetime(1, 1, 1 + n, 0, 0, 0, 1 + n, tzinfo=UTC)
+    raise TypeError(f"A prepared lookup takes str, int or datetime values, not {kind.__name__}.")
+
+
 class PreparedLookup[M: Model]:
     """``build(**stand_ins)`` returns a queryset of ``model``; ``first`` and ``all`` run it with real values.
 
-    ``kinds`` names the values and their types (``str`` or ``int``), e.g. ``key_hash=str``.
+    ``kinds`` names the values and their types (``str``, ``int`` or an aware ``datetime``), e.g.
+    ``key_hash=str``; a value may appear in the SQL more than once (in subqueries).
     Values go to the database as they are, so they must already be in stored form (hashes,
     ids). Compiled SQL is kept per thread and database alias, because a compiler holds its
     connection. A lookup that locks rows (``select_for_update``) must run in a transaction,
@@ -51,11 +64,9 @@ class PreparedLookup[M: Model]:
     def __init__(self, model: type[M], build: Callable[..., QuerySet[M]], **kinds: type) -> None:
         self.model = model
         self.build = build
-        # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers.
-        self.stand_ins = {
-            name: f"\x00stand-in:{name}" if kind is str else -(2**31) + n
-            for n, (name, kind) in enumerate(kinds.items())
-        }
+        # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers,
+        # moments in the first days of the year 1.
+        self.stand_ins = {name: _stand_in(name, kind, n) for n, (name, kind) in enumerate(kinds.items())}
         self._local = threading.local()
 
     def first(self, **values) -> M | None:
@@ -106,8 +117,8 @@ class PreparedLookup[M: Model]:
             for name, stand_in in self.stand_ins.items()
             if type(param) is type(stand_in) and param == stand_in
         ]
-        if sorted(name for _, name in slots) != sorted(self.stand_ins):
-            raise ValueError("Every value of a prepared lookup must appear once as a query parameter.")
+        if {name for _, name in slots} != set(self.stand_ins):
+            raise ValueError("Every value of a prepared lookup must appear as a query parameter.")
         info = compiler.klass_info
         start, end = info["select_fields"][0], info["select_fields"][-1] + 1
         fetch_mode: FetchMode = queryset._fetch_mode  # type: ignore[attr-defined]  # private: no stub

@@ -1,9 +1,12 @@
 """A lookup compiled once gives what the ORM gives, with fresh values on every call."""
 
+from datetime import datetime, timedelta
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from kalytera.prepared import PreparedLookup
 
@@ -69,3 +72,22 @@ def test_all_returns_every_row_in_the_querysets_order(customer, other_customer):
     assert [a.pk for a in found] == [a.pk for a in expected] and len(found) == 2
     assert [a.user.email for a in found] == [a.email for a in expected]
     assert everyone.all(user_id=10**9) == []
+
+
+def test_a_value_may_be_a_moment_and_appear_more_than_once(customer, other_customer):
+    joined = PreparedLookup(
+        EmailAddress,
+        lambda at: (
+            EmailAddress.objects.filter(user__date_joined__lte=at)
+            .exclude(user__last_login__gt=at)
+            .order_by("email")
+        ),
+        at=datetime,
+    )
+    assert [a.email for a in joined.all(at=timezone.now())] == sorted([customer.email, other_customer.email])
+    assert joined.all(at=customer.date_joined - timedelta(days=1)) == []
+
+
+def test_other_kinds_of_value_are_refused():
+    with pytest.raises(TypeError, match="str, int or datetime"):
+        PreparedLookup(EmailAddress, lambda ok: EmailAddress.objects.filter(verified=ok), ok=bool)
