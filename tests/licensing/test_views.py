@@ -314,6 +314,19 @@ def test_machines_that_missed_their_check_in_are_shown_offline(customer_client, 
     assert "1 offline" in customer_client.get("/licenses/").content.decode()
 
 
+def test_the_list_counts_a_machine_offline_exactly_when_the_detail_page_does(
+    customer_client, owned_license, machine
+):
+    license, _ = owned_license
+    validity = timedelta(days=license.plan.offline_validity_days)
+    for missed_by, offline in [(-timedelta(minutes=1), False), (timedelta(minutes=1), True)]:
+        Activation.objects.filter(license=license).update(last_seen_at=timezone.now() - validity - missed_by)
+        listed = customer_client.get("/licenses/").content.decode()
+        detail = customer_client.get(f"/licenses/{license.public_id}/").content.decode()
+        assert ("1 offline" in listed) is offline
+        assert ("Offline" in detail) is offline
+
+
 @pytest.mark.parametrize(("change", "heading"), [("suspend", "is suspended"), ("revoke", "has been revoked")])
 def test_a_stopped_license_shows_its_state_reason_and_what_to_do_but_no_activation(
     customer_client, owned_license, change, heading
