@@ -5,7 +5,10 @@ PostgreSQL spends answering it. ``PreparedLookup`` compiles the queryset once wi
 stand-in values, then runs the same SQL with each call's values and builds the objects
 as the ORM does (the same converters and ``select_related`` population). Four lookups of
 the Machine API use it (``licensing.services``: the license locked by its key, and the
-active machines of a license), the most frequent requests of the platform. Its tests
+active machines of a license), the most frequent requests of the platform.
+``PreparedRows`` does the same for rows of values (a ``union`` too), where a value may
+appear several times: what a person reaches (``licensing.access.reach``), read by every
+signed-in license page. Its tests
 (``tests/kalytera/test_prepared.py``) compare a prepared lookup of allauth's email
 addresses with the plain ORM query field by field, the ``select_related`` user included,
 and check that values stay parameters, so a Django upgrade that changes the internals
@@ -21,6 +24,24 @@ from django.db.models import Model, QuerySet
 from django.db.models.fetch_modes import FetchMode
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
+
+
+def _stand_ins(kinds: dict[str, type]) -> dict[str, str | int]:
+    # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers.
+    return {
+        name: f"\x00stand-in:{name}" if kind is str else -(2**31) + n
+        for n, (name, kind) in enumerate(kinds.items())
+    }
+
+
+def _slots(params, stand_ins: dict[str, str | int]) -> list[tuple[int, str]]:
+    """Where each stand-in appears among the query's parameters: (position, name of the value)."""
+    return [
+        (position, name)
+        for position, param in enumerate(params)
+        for name, stand_in in stand_ins.items()
+        if type(param) is type(stand_in) and param == stand_in
+    ]
 
 
 @dataclass
@@ -51,11 +72,7 @@ class PreparedLookup[M: Model]:
     def __init__(self, model: type[M], build: Callable[..., QuerySet[M]], **kinds: type) -> None:
         self.model = model
         self.build = build
-        # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers.
-        self.stand_ins = {
-            name: f"\x00stand-in:{name}" if kind is str else -(2**31) + n
-            for n, (name, kind) in enumerate(kinds.items())
-        }
+        self.stand_ins = _stand_ins(kinds)
         self._local = threading.local()
 
     def first(self, **values) -> M | None:
@@ -100,12 +117,7 @@ class PreparedLookup[M: Model]:
     def _compile(self, queryset: QuerySet[M]) -> _Compiled[M]:
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()  # also sets up select and klass_info, used below
-        slots = [
-            (position, name)
-            for position, param in enumerate(params)
-            for name, stand_in in self.stand_ins.items()
-            if type(param) is type(stand_in) and param == stand_in
-        ]
+        slots = _slots(params, self.stand_ins)
         if sorted(name for _, name in slots) != sorted(self.stand_ins):
             raise ValueError("Every value of a prepared lookup must appear once as a query parameter.")
         info = compiler.klass_info
@@ -126,3 +138,56 @@ class PreparedLookup[M: Model]:
                 [column[0] for column in compiler.select[: compiler.col_count]]
             ),
         )
+
+
+@dataclass
+class _CompiledRows:
+    sql: str
+    params: list
+    slots: list[tuple[int, str]]
+    compiler: SQLCompiler
+    converters: dict
+
+
+class PreparedRows:
+    """``build(**stand_ins)`` returns a ``values_list`` queryset (a ``union`` of several too); ``all``
+    runs its SQL with each call's values and returns the rows as tuples, converted as the ORM does.
+
+    As ``PreparedLookup`` (``kinds``, stored form, per thread and database alias), except that a
+    value may appear several times in the query: it is a parameter wherever it appears.
+    """
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **kinds: type) -> None:
+        self.model = model
+        self.build = build
+        self.stand_ins = _stand_ins(kinds)
+        self._local = threading.local()
+
+    def all(self, **values) -> list[tuple]:
+        compiled = self._compiled()
+        params = list(compiled.params)
+        for position, name in compiled.slots:
+            params[position] = values[name]
+        with compiled.compiler.connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        if compiled.converters and rows:
+            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+        return [tuple(row) for row in rows]
+
+    def _compiled(self) -> _CompiledRows:
+        using = router.db_for_read(self.model)
+        cache = self._local.__dict__.setdefault("compiled", {})
+        compiled = cache.get(using)
+        if compiled is None or compiled.compiler.connection is not connections[using]:
+            queryset = self.build(**self.stand_ins).using(using)
+            compiler = queryset.query.get_compiler(using=using)
+            sql, params = compiler.as_sql()
+            slots = _slots(params, self.stand_ins)
+            if {name for _, name in slots} != set(self.stand_ins):
+                raise ValueError("Every value of prepared rows must appear as a query parameter.")
+            columns = [column[0] for column in compiler.select[: compiler.col_count]]
+            compiled = cache[using] = _CompiledRows(
+                sql, list(params), slots, compiler, compiler.get_converters(columns)
+            )
+        return compiled

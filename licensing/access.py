@@ -13,6 +13,7 @@ from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, Q
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
+from kalytera.prepared import PreparedRows
 from licensing.models import License
 from organizations.access import Action, allows, covering_grants, granted_role, require, require_granted
 from organizations.models import IntegratorGrant, Membership, Organization
@@ -34,28 +35,35 @@ class Reach:
         return License.objects.filter(Q(organization_id__in=self.organizations) | Q(pk__in=self.licenses))
 
 
-def reach(user) -> Reach:
-    """The organizations whose licenses ``user`` reaches, the single licenses granted besides, roles.
-
-    One query: memberships (with the role), grants of all licenses and grants of chosen
-    licenses, as rows of (organization, license, role, from a grant). Read first so that the
-    license query stays on its indexes.
-    """
+def _reach_rows(user_id: int) -> QuerySet:
     none = Cast(Value(None), output_field=BigIntegerField())
     no_role = Cast(Value(None), output_field=CharField())
-    grants = grants_reaching(user)
+    grants = grants_reaching(user_id)
     chosen = _chosen(grants)
-    members = Membership.objects.filter(user=user).annotate(o=F("organization_id"), n=none, r=F("role"))
+    members = Membership.objects.filter(user=user_id).annotate(o=F("organization_id"), n=none, r=F("role"))
     wholes = grants.filter(all_licenses=True).annotate(o=F("customer_id"), n=none, r=no_role)
     singles = chosen.annotate(o=none, n=F("license_id"), r=no_role)
     single_rows = singles.values_list("o", "n", "r")
     # A grant of chosen licenses none of which the customer still holds still makes an integrator.
     marks = grants.filter(all_licenses=False).annotate(o=none, n=none, r=no_role).values_list("o", "n", "r")
-    rows = members.values_list("o", "n", "r").union(
+    return members.values_list("o", "n", "r").union(
         wholes.values_list("o", "n", "r"), single_rows, marks, all=True
     )
+
+
+# Every signed-in license page asks; the SQL is the same for everyone but the user's id.
+_REACH_ROWS = PreparedRows(Membership, _reach_rows, user_id=int)
+
+
+def reach(user) -> Reach:
+    """The organizations whose licenses ``user`` reaches, the single licenses granted besides, roles.
+
+    One query, compiled once per process: memberships (with the role), grants of all licenses
+    and grants of chosen licenses, as rows of (organization, license, role, from a grant). Read
+    first so that the license query stays on its indexes.
+    """
     organizations, licenses, roles, looks_after = set(), set(), {}, False
-    for organization_id, license_id, role in rows:
+    for organization_id, license_id, role in _REACH_ROWS.all(user_id=user.pk):
         if role is not None:
             roles[organization_id] = role
         else:

@@ -5,7 +5,7 @@ from allauth.account.models import EmailAddress
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from kalytera.prepared import PreparedLookup
+from kalytera.prepared import PreparedLookup, PreparedRows
 
 ADDRESS = PreparedLookup(
     EmailAddress,
@@ -69,3 +69,18 @@ def test_all_returns_every_row_in_the_querysets_order(customer, other_customer):
     assert [a.pk for a in found] == [a.pk for a in expected] and len(found) == 2
     assert [a.user.email for a in found] == [a.email for a in expected]
     assert everyone.all(user_id=10**9) == []
+
+
+def _addresses(email):
+    addresses = EmailAddress.objects.filter(email=email).values_list("email", "verified")
+    return addresses.union(addresses.filter(verified=True), all=True)
+
+
+ADDRESS_ROWS = PreparedRows(EmailAddress, _addresses, email=str)
+
+
+@pytest.mark.parametrize("value", ["nobody@example.com", "' OR '1'='1", "%", ""])
+def test_prepared_rows_give_the_orms_rows_with_a_value_used_twice(customer, value):
+    assert ADDRESS_ROWS.all(email=customer.email) == list(_addresses(customer.email))
+    assert len(ADDRESS_ROWS.all(email=customer.email)) == 2  # the union's both parts
+    assert ADDRESS_ROWS.all(email=value) == []
