@@ -5,7 +5,20 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, DurationField, F, Func, Q, QuerySet, Value
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.utils import timezone
 
 from licensing import security
@@ -126,11 +139,63 @@ class Glance:
         return len(self.attention) + self.more
 
 
+def needing_attention(now: datetime, affected: dict[int, list[str]]) -> Q:
+    """The licenses that ``Site.needs_attention`` would keep, as a filter the database applies.
+
+    The rules of ``of`` and ``is_offline`` in SQL, and active machines on a version that
+    ``affected`` (product id -> versions an advisory affects) names.
+    """
+    window = ExpressionWrapper((F("expires_at") - F("starts_at")) / 4, output_field=DurationField())
+    soon = timedelta(days=settings.LICENSING_EXPIRING_SOON_DAYS)
+    dated = Q(expires_at__isnull=False) & ~Q(plan__kind=Plan.Kind.PERPETUAL)
+    expiring = Q(expires_at__lt=now) | (Q(expires_at__lt=now + soon) & Q(expires_at__lt=Value(now) + window))
+    active = Activation.objects.filter(license=OuterRef("pk"), is_active=True)
+    missed = Value(now) - _Days(OuterRef("plan__offline_validity_days"))
+    offline = Q(Exists(active.filter(last_seen_at__lt=missed)))
+    attention = ~Q(status=License.Status.ACTIVE) | (dated & expiring) | offline
+    for product_id, versions in affected.items():
+        if versions:
+            attention |= Q(plan__product_id=product_id) & Q(
+                Exists(active.filter(product_version__in=versions))
+            )
+    return attention
+
+
 def at_a_glance(user, now: datetime) -> Glance:
-    """The person's licenses that are not simply fine (``Site.needs_attention``), the first by expiry."""
-    held = with_machines(visible_licenses(user), now).order_by("expires_at", "pk")
-    rows = [site for site in sites(list(held), now) if site.needs_attention]
-    return Glance(rows[:AT_A_GLANCE_MOST], max(0, len(rows) - AT_A_GLANCE_MOST), bool(held))
+    """The person's licenses that are not simply fine, the first ``AT_A_GLANCE_MOST`` by expiry.
+
+    Bounded, whatever the number of licenses the person sees. First the products and the
+    versions their active machines report (one row each, however many licenses; none at all
+    when the person sees no license), looked up in the cached advisories as
+    ``security.reported_to_update`` does; then the database chooses the licenses needing
+    attention (``needing_attention``) and counts them in the same query.
+    """
+    visible = visible_licenses(user)
+    machine = FilteredRelation("activations", condition=Q(activations__is_active=True))
+    reported = (
+        visible.annotate(machine=machine)
+        .values_list("plan__product_id", "machine__product_version")
+        .order_by()
+        .distinct()
+    )
+    versions_of: dict[int, set[str]] = {}
+    for product_id, version in reported:
+        versions_of.setdefault(product_id, set()).update([version] if version else [])
+    if not versions_of:
+        return Glance([], 0, has_licenses=False)
+    affected = {
+        product_id: [
+            version for version, found in security.advisories_by_version(product_id, texts).items() if found
+        ]
+        for product_id, texts in versions_of.items()
+        if texts
+    }
+    chosen = visible.filter(needing_attention(now, affected))
+    total = chosen.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    first = with_machines(chosen, now).annotate(total=Subquery(total)).order_by("expires_at", "pk")
+    attention = sites(list(first[:AT_A_GLANCE_MOST]), now)
+    more = attention[0].license.total - len(attention) if attention else 0  # type: ignore[attr-defined]
+    return Glance(attention, more, has_licenses=True)
 
 
 @dataclass(frozen=True)
