@@ -16,8 +16,8 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
+    Window,
 )
 from django.utils import timezone
 
@@ -191,8 +191,8 @@ def at_a_glance(user, now: datetime) -> Glance:
         if texts
     }
     chosen = visible.filter(needing_attention(now, affected))
-    total = chosen.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    first = with_machines(chosen, now).annotate(total=Subquery(total)).order_by("expires_at", "pk")
+    # Counted over the chosen rows in the same statement (there are few: they need attention).
+    first = with_machines(chosen, now).annotate(total=Window(Count("pk"))).order_by("expires_at", "pk")
     attention = sites(list(first[:AT_A_GLANCE_MOST]), now)
     more = attention[0].license.total - len(attention) if attention else 0  # type: ignore[attr-defined]
     return Glance(attention, more, has_licenses=True)
