@@ -161,16 +161,30 @@ def needing_attention(now: datetime, affected: dict[int, list[str]]) -> Q:
     return attention
 
 
+# Up to this many licenses, judging each row in Python is cheaper than having the database
+# choose; beyond, the database chooses, so the page stays bounded however many there are.
+JUDGED_ROW_BY_ROW = 200
+
+
 def at_a_glance(user, now: datetime) -> Glance:
     """The person's licenses that are not simply fine, the first ``AT_A_GLANCE_MOST`` by expiry.
 
-    Bounded, whatever the number of licenses the person sees. First the products and the
-    versions their active machines report (one row each, however many licenses; none at all
-    when the person sees no license), looked up in the cached advisories as
-    ``security.reported_to_update`` does; then the database chooses the licenses needing
-    attention (``needing_attention``) and counts them in the same query.
+    Bounded, whatever the number of licenses the person sees: up to ``JUDGED_ROW_BY_ROW``
+    are judged row by row (``Site.needs_attention``); a person who sees more gets the choice
+    of the database (``needing_attention``, the same rules).
     """
     visible = visible_licenses(user)
+    held = list(with_machines(visible, now).order_by("expires_at", "pk")[: JUDGED_ROW_BY_ROW + 1])
+    if len(held) > JUDGED_ROW_BY_ROW:
+        return _chosen_by_the_database(visible, now)
+    rows = [site for site in sites(held, now) if site.needs_attention]
+    return Glance(rows[:AT_A_GLANCE_MOST], max(0, len(rows) - AT_A_GLANCE_MOST), bool(held))
+
+
+def _chosen_by_the_database(visible: QuerySet[License], now: datetime) -> Glance:
+    """First the products and the versions their active machines report (one row each, however
+    many licenses), looked up in the cached advisories as ``security.reported_to_update`` does;
+    then the database chooses the licenses needing attention and counts them in the same query."""
     machine = FilteredRelation("activations", condition=Q(activations__is_active=True))
     reported = (
         visible.annotate(machine=machine)
@@ -181,8 +195,6 @@ def at_a_glance(user, now: datetime) -> Glance:
     versions_of: dict[int, set[str]] = {}
     for product_id, version in reported:
         versions_of.setdefault(product_id, set()).update([version] if version else [])
-    if not versions_of:
-        return Glance([], 0, has_licenses=False)
     affected = {
         product_id: [
             version for version, found in security.advisories_by_version(product_id, texts).items() if found
