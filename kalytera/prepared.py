@@ -18,6 +18,7 @@ used here fails loudly.
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
@@ -26,15 +27,21 @@ from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
 
-def _stand_ins(kinds: dict[str, type]) -> dict[str, str | int]:
-    # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers.
-    return {
-        name: f"\x00stand-in:{name}" if kind is str else -(2**31) + n
-        for n, (name, kind) in enumerate(kinds.items())
-    }
+def _stand_in(name: str, kind: type, n: int) -> str | int | datetime:
+    # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers,
+    # instants in the first year of the calendar.
+    if kind is str:
+        return f"\x00stand-in:{name}"
+    if kind is datetime:
+        return datetime(1, 1, 1, tzinfo=UTC) + timedelta(microseconds=n + 1)
+    return -(2**31) + n
 
 
-def _slots(params, stand_ins: dict[str, str | int]) -> list[tuple[int, str]]:
+def _stand_ins(kinds: dict[str, type]) -> dict[str, str | int | datetime]:
+    return {name: _stand_in(name, kind, n) for n, (name, kind) in enumerate(kinds.items())}
+
+
+def _slots(params, stand_ins: dict[str, str | int | datetime]) -> list[tuple[int, str]]:
     """Where each stand-in appears among the query's parameters: (position, name of the value)."""
     return [
         (position, name)
@@ -57,16 +64,18 @@ class _Compiled[M: Model]:
     populators: list
     fetch_mode: FetchMode
     converters: dict
+    annotations: dict[str, int]  # name -> position in the row
 
 
 class PreparedLookup[M: Model]:
     """``build(**stand_ins)`` returns a queryset of ``model``; ``first`` and ``all`` run it with real values.
 
-    ``kinds`` names the values and their types (``str`` or ``int``), e.g. ``key_hash=str``.
-    Values go to the database as they are, so they must already be in stored form (hashes,
-    ids). Compiled SQL is kept per thread and database alias, because a compiler holds its
-    connection. A lookup that locks rows (``select_for_update``) must run in a transaction,
-    as with the ORM; only the first compilation can check that.
+    ``kinds`` names the values and their types (``str``, ``int`` or ``datetime``), e.g.
+    ``key_hash=str``; a value may appear several times. Values go to the database as they
+    are, so they must already be in stored form (hashes, ids). Annotations are set on the
+    objects as the ORM sets them. Compiled SQL is kept per thread and database alias,
+    because a compiler holds its connection. A lookup that locks rows (``select_for_update``)
+    must run in a transaction, as with the ORM; only the first compilation can check that.
     """
 
     def __init__(self, model: type[M], build: Callable[..., QuerySet[M]], **kinds: type) -> None:
@@ -102,6 +111,8 @@ class PreparedLookup[M: Model]:
             row[compiled.start : compiled.end],
             fetch_mode=compiled.fetch_mode,
         )
+        for name, position in compiled.annotations.items():
+            setattr(obj, name, row[position])
         for populator in compiled.populators:
             populator.populate(row, obj)
         return obj
@@ -118,8 +129,8 @@ class PreparedLookup[M: Model]:
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()  # also sets up select and klass_info, used below
         slots = _slots(params, self.stand_ins)
-        if sorted(name for _, name in slots) != sorted(self.stand_ins):
-            raise ValueError("Every value of a prepared lookup must appear once as a query parameter.")
+        if {name for _, name in slots} != set(self.stand_ins):
+            raise ValueError("Every value of a prepared lookup must appear as a query parameter.")
         info = compiler.klass_info
         start, end = info["select_fields"][0], info["select_fields"][-1] + 1
         fetch_mode: FetchMode = queryset._fetch_mode  # type: ignore[attr-defined]  # private: no stub
@@ -137,6 +148,7 @@ class PreparedLookup[M: Model]:
             converters=compiler.get_converters(
                 [column[0] for column in compiler.select[: compiler.col_count]]
             ),
+            annotations=dict(compiler.annotation_col_map),
         )
 
 
@@ -153,8 +165,7 @@ class PreparedRows:
     """``build(**stand_ins)`` returns a ``values_list`` queryset (a ``union`` of several too); ``all``
     runs its SQL with each call's values and returns the rows as tuples, converted as the ORM does.
 
-    As ``PreparedLookup`` (``kinds``, stored form, per thread and database alias), except that a
-    value may appear several times in the query: it is a parameter wherever it appears.
+    As ``PreparedLookup`` (``kinds``, stored form, per thread and database alias).
     """
 
     def __init__(self, model: type[Model], build: Callable[..., QuerySet], **kinds: type) -> None:

@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from kalytera.prepared import PreparedLookup
 from licensing import security
 from licensing.access import grants_reaching, licenses_looked_after, visible_licenses
 from licensing.links import detail_path
@@ -228,14 +229,30 @@ def upgrade_plan_ending(license: License, now: datetime) -> bool:
 UPGRADE_PLAN_RECENT_DAYS = 7
 
 
+# The overview's two queries, compiled once per process: the SQL is the same for everyone
+# but the user's id and the time.
+_GRANTS = PreparedLookup(
+    IntegratorGrant,
+    lambda user_id: (
+        grants_reaching(user_id).select_related("customer", "integrator").order_by("customer__name")
+    ),
+    user_id=int,
+)
+_LOOKED_AFTER = PreparedLookup(
+    License,
+    lambda user_id, now: with_machines(licenses_looked_after(user_id), now).order_by(
+        "organization__name", "expires_at", "pk"
+    ),
+    user_id=int,
+    now=datetime,
+)
+
+
 def looked_after(user, now: datetime) -> list[Customer]:
     """Every site ``user``'s organizations look after as integrators, by customer (fixed query count)."""
-    grants = list(grants_reaching(user).select_related("customer", "integrator").order_by("customer__name"))
-    looked = with_machines(licenses_looked_after(user), now).order_by(
-        "organization__name", "expires_at", "pk"
-    )
+    grants = _GRANTS.all(user_id=user.pk)
     by_customer: dict[int, list[Site]] = {}
-    for site in sites(list(looked), now):
+    for site in sites(_LOOKED_AFTER.all(user_id=user.pk, now=now), now):
         assert site.license.organization_id is not None  # granted licenses are held
         by_customer.setdefault(site.license.organization_id, []).append(site)
     customers: dict[int, Customer] = {}
