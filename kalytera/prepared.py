@@ -26,10 +26,14 @@ from django.db.models.fetch_modes import FetchMode
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
+type _StandIn = str | int | datetime | list[int]
 
-def _stand_in(name: str, kind: type, n: int) -> str | int | datetime:
+
+def _stand_in(name: str, kind: type, n: int) -> _StandIn:
     # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers,
-    # instants in the first year of the calendar.
+    # instants in the first year of the calendar, a list of a large negative number.
+    if kind is list:
+        return [-(2**31) + n]
     if kind is str:
         return f"\x00stand-in:{name}"
     if kind is datetime:
@@ -37,11 +41,11 @@ def _stand_in(name: str, kind: type, n: int) -> str | int | datetime:
     return -(2**31) + n
 
 
-def _stand_ins(kinds: dict[str, type]) -> dict[str, str | int | datetime]:
+def _stand_ins(kinds: dict[str, type]) -> dict[str, _StandIn]:
     return {name: _stand_in(name, kind, n) for n, (name, kind) in enumerate(kinds.items())}
 
 
-def _slots(params, stand_ins: dict[str, str | int | datetime]) -> list[tuple[int, str]]:
+def _slots(params, stand_ins: dict[str, _StandIn]) -> list[tuple[int, str]]:
     """Where each stand-in appears among the query's parameters: (position, name of the value)."""
     return [
         (position, name)
@@ -70,7 +74,8 @@ class _Compiled[M: Model]:
 class PreparedLookup[M: Model]:
     """``build(**stand_ins)`` returns a queryset of ``model``; ``first`` and ``all`` run it with real values.
 
-    ``kinds`` names the values and their types (``str``, ``int`` or ``datetime``), e.g.
+    ``kinds`` names the values and their types (``str``, ``int``, ``datetime``, or ``list``
+    of ids for an array parameter such as ``licensing.access``'s ``= ANY(%s)``), e.g.
     ``key_hash=str``; a value may appear several times. Values go to the database as they
     are, so they must already be in stored form (hashes, ids). Annotations are set on the
     objects as the ORM sets them. Compiled SQL is kept per thread and database alias,

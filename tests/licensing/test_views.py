@@ -414,3 +414,22 @@ def test_the_machine_id_is_the_short_form_the_vms_shows_too(
     )  # the platform's keyed hash matches nothing the VMS knows
     staff_page = staff_client_for(superuser).get(reverse("admin:licensing_license_change", args=[license.pk]))
     assert staff_page.status_code == 200 and shown in staff_page.content.decode()
+
+
+def test_the_first_page_compiled_once_gives_what_the_orm_gives(customer, owned_license, machine, issue):
+    from licensing import views
+    from licensing.access import reach
+
+    issue(customer)
+    reached = reach(customer)
+    organizations, granted = sorted(reached.organizations), sorted(reached.licenses)
+    now = timezone.now()
+    shown = ["pk", "public_id", "total", "machines_used", "machines_offline", "versions_reported"]
+    orm = list(views._listed(organizations, granted, now)[: views.LICENSES_PER_PAGE])
+    prepared = views._FIRST_PAGE.all(organizations=organizations, licenses=granted, now=now)
+    assert [[getattr(lic, name) for name in shown] for lic in prepared] == [
+        [getattr(lic, name) for name in shown] for lic in orm
+    ]
+    assert len(prepared) == 2 and prepared[0].total == 2
+    assert [lic.organization.name for lic in prepared] == [lic.organization.name for lic in orm]
+    assert views._FIRST_PAGE.all(organizations=[], licenses=[], now=now) == []
