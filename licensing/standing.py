@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from kalytera.prepared import PreparedLookup
 from licensing import security
-from licensing.access import grants_reaching, licenses_looked_after, visible_licenses
+from licensing.access import grants_reaching, licenses_in, licenses_looked_after, reach
 from licensing.links import detail_path
 from licensing.models import Activation, License, Plan
 from organizations.models import IntegratorGrant, Organization
@@ -167,6 +167,22 @@ def needing_attention(now: datetime, affected: dict[int, list[str]]) -> Q:
 JUDGED_ROW_BY_ROW = 200
 
 
+def _held() -> PreparedLookup[License]:
+    """The account home's first query, compiled once per process (the same SQL for everyone)."""
+    return PreparedLookup(
+        License,
+        lambda organizations, licenses, now: with_machines(
+            licenses_in(organizations, licenses), now
+        ).order_by("expires_at", "pk")[: JUDGED_ROW_BY_ROW + 1],
+        organizations=list,
+        licenses=list,
+        now=datetime,
+    )
+
+
+_HELD = _held()
+
+
 def at_a_glance(user, now: datetime) -> Glance:
     """The person's licenses that are not simply fine, the first ``AT_A_GLANCE_MOST`` by expiry.
 
@@ -174,8 +190,9 @@ def at_a_glance(user, now: datetime) -> Glance:
     are judged row by row (``Site.needs_attention``); a person who sees more gets the choice
     of the database (``needing_attention``, the same rules).
     """
-    visible = visible_licenses(user)
-    held = list(with_machines(visible, now).order_by("expires_at", "pk")[: JUDGED_ROW_BY_ROW + 1])
+    reached = reach(user)
+    visible = reached.licenses_visible()
+    held = _HELD.all(organizations=sorted(reached.organizations), licenses=sorted(reached.licenses), now=now)
     if len(held) > JUDGED_ROW_BY_ROW:
         return _chosen_by_the_database(visible, now)
     rows = [site for site in sites(held, now) if site.needs_attention]
