@@ -84,12 +84,12 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     organizations, granted = sorted(reached.organizations), sorted(reached.licenses)
     now = timezone.now()
     number = _page_number(request.GET.get("page"))
-    licenses = _listed(organizations, granted, now)
-    paginator = Paginator(licenses, LICENSES_PER_PAGE)
+    # The pages are read here; the paginator only counts pages, from the count read with them.
+    paginator = Paginator(License.objects.none(), LICENSES_PER_PAGE)
     if number == 1:
         found = _FIRST_PAGE.all(organizations=organizations, licenses=granted, now=now)
     else:
-        found = _slice(licenses, number)
+        found = _slice(_listed(organizations, granted, now), number)
     if found:
         paginator.count = found[0].total  # type: ignore[attr-defined]  # the annotation above
     elif number == 1:
@@ -97,7 +97,7 @@ def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:  # past the last page: the last one, as Paginator.get_page does
         paginator.count = reached.licenses_visible().count()
         number = paginator.num_pages
-        found = _slice(licenses, number) if paginator.count else []
+        found = _slice(_listed(organizations, granted, now), number) if paginator.count else []
     page = Page(found, number, paginator)
     rows = standing.sites(found, now)
     roles = reached.roles
