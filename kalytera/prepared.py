@@ -5,8 +5,11 @@ PostgreSQL spends answering it. ``PreparedLookup`` compiles the queryset once wi
 stand-in values, then runs the same SQL with each call's values and builds the objects
 as the ORM does (the same converters and ``select_related`` population). The lookups of
 the Machine API use it (``licensing.services``: the license locked by its key, and the
-active machines of a license), the most frequent requests of the platform, and so do those
-every signed-in page makes (its user, the policy change notices, the Terms gate). Its tests
+active machines of a license), the most frequent requests of the platform, and so do the
+lookups every signed-in page makes (the policy change notices, the Terms gate) and the first
+page of the license list, the account home and the integrator overview. ``PreparedRows``
+does the same for rows of values (a ``union`` too): what a person reaches
+(``licensing.access.reach``), read by every signed-in license page. Its tests
 (``tests/kalytera/test_prepared.py``) compare a prepared lookup of allauth's email
 addresses with the plain ORM query field by field, the ``select_related`` user included,
 and check that values stay parameters, so a Django upgrade that changes the internals
@@ -16,13 +19,43 @@ used here fails loudly.
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.fetch_modes import FetchMode
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
+
+type _StandIn = str | int | datetime | list[int]
+
+
+def _stand_in(name: str, kind: type, n: int) -> _StandIn:
+    # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers,
+    # instants in the first year of the calendar, a list of a large negative number.
+    if kind is list:
+        return [-(2**31) + n]
+    if kind is str:
+        return f"\x00stand-in:{name}"
+    if kind is datetime:
+        return datetime(1, 1, 1, tzinfo=UTC) + timedelta(microseconds=n + 1)
+    if kind is int:
+        return -(2**31) + n
+    raise TypeError(f"A prepared lookup takes str, int, datetime or list values, not {kind.__name__}.")
+
+
+def _stand_ins(kinds: dict[str, type]) -> dict[str, _StandIn]:
+    return {name: _stand_in(name, kind, n) for n, (name, kind) in enumerate(kinds.items())}
+
+
+def _slots(params, stand_ins: dict[str, _StandIn]) -> list[tuple[int, str]]:
+    """Where each stand-in appears among the query's parameters: (position, name of the value)."""
+    return [
+        (position, name)
+        for position, param in enumerate(params)
+        for name, stand_in in stand_ins.items()
+        if type(param) is type(stand_in) and param == stand_in
+    ]
 
 
 @dataclass
@@ -38,35 +71,25 @@ class _Compiled[M: Model]:
     populators: list
     fetch_mode: FetchMode
     converters: dict
-
-
-def _stand_in(name: str, kind: type, n: int) -> object:
-    if kind is str:
-        return f"\x00stand-in:{name}"
-    if kind is int:
-        return -(2**31) + n
-    if kind is datetime:
-        return datetime(1, 1, 1 + n, 0, 0, 0, 1 + n, tzinfo=UTC)
-    raise TypeError(f"A prepared lookup takes str, int or datetime values, not {kind.__name__}.")
+    annotations: dict[str, int]  # name -> position in the row
 
 
 class PreparedLookup[M: Model]:
     """``build(**stand_ins)`` returns a queryset of ``model``; ``first`` and ``all`` run it with real values.
 
-    ``kinds`` names the values and their types (``str``, ``int`` or an aware ``datetime``), e.g.
-    ``key_hash=str``; a value may appear in the SQL more than once (in subqueries).
-    Values go to the database as they are, so they must already be in stored form (hashes,
-    ids). Compiled SQL is kept per thread and database alias, because a compiler holds its
-    connection. A lookup that locks rows (``select_for_update``) must run in a transaction,
-    as with the ORM; only the first compilation can check that.
+    ``kinds`` names the values and their types (``str``, ``int``, ``datetime``, or ``list``
+    of ids for an array parameter such as ``licensing.access``'s ``= ANY(%s)``), e.g.
+    ``key_hash=str``; a value may appear several times. Values go to the database as they
+    are, so they must already be in stored form (hashes, ids). Annotations are set on the
+    objects as the ORM sets them. Compiled SQL is kept per thread and database alias,
+    because a compiler holds its connection. A lookup that locks rows (``select_for_update``)
+    must run in a transaction, as with the ORM; only the first compilation can check that.
     """
 
     def __init__(self, model: type[M], build: Callable[..., QuerySet[M]], **kinds: type) -> None:
         self.model = model
         self.build = build
-        # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers,
-        # moments in the first days of the year 1.
-        self.stand_ins = {name: _stand_in(name, kind, n) for n, (name, kind) in enumerate(kinds.items())}
+        self.stand_ins = _stand_ins(kinds)
         self._local = threading.local()
 
     def first(self, **values) -> M | None:
@@ -96,6 +119,8 @@ class PreparedLookup[M: Model]:
             row[compiled.start : compiled.end],
             fetch_mode=compiled.fetch_mode,
         )
+        for name, position in compiled.annotations.items():
+            setattr(obj, name, row[position])
         for populator in compiled.populators:
             populator.populate(row, obj)
         return obj
@@ -111,12 +136,7 @@ class PreparedLookup[M: Model]:
     def _compile(self, queryset: QuerySet[M]) -> _Compiled[M]:
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()  # also sets up select and klass_info, used below
-        slots = [
-            (position, name)
-            for position, param in enumerate(params)
-            for name, stand_in in self.stand_ins.items()
-            if type(param) is type(stand_in) and param == stand_in
-        ]
+        slots = _slots(params, self.stand_ins)
         if {name for _, name in slots} != set(self.stand_ins):
             raise ValueError("Every value of a prepared lookup must appear as a query parameter.")
         info = compiler.klass_info
@@ -136,4 +156,57 @@ class PreparedLookup[M: Model]:
             converters=compiler.get_converters(
                 [column[0] for column in compiler.select[: compiler.col_count]]
             ),
+            annotations=dict(compiler.annotation_col_map),
         )
+
+
+@dataclass
+class _CompiledRows:
+    sql: str
+    params: list
+    slots: list[tuple[int, str]]
+    compiler: SQLCompiler
+    converters: dict
+
+
+class PreparedRows:
+    """``build(**stand_ins)`` returns a ``values_list`` queryset (a ``union`` of several too); ``all``
+    runs its SQL with each call's values and returns the rows as tuples, converted as the ORM does.
+
+    As ``PreparedLookup`` (``kinds``, stored form, per thread and database alias).
+    """
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **kinds: type) -> None:
+        self.model = model
+        self.build = build
+        self.stand_ins = _stand_ins(kinds)
+        self._local = threading.local()
+
+    def all(self, **values) -> list[tuple]:
+        compiled = self._compiled()
+        params = list(compiled.params)
+        for position, name in compiled.slots:
+            params[position] = values[name]
+        with compiled.compiler.connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        if compiled.converters and rows:
+            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+        return [tuple(row) for row in rows]
+
+    def _compiled(self) -> _CompiledRows:
+        using = router.db_for_read(self.model)
+        cache = self._local.__dict__.setdefault("compiled", {})
+        compiled = cache.get(using)
+        if compiled is None or compiled.compiler.connection is not connections[using]:
+            queryset = self.build(**self.stand_ins).using(using)
+            compiler = queryset.query.get_compiler(using=using)
+            sql, params = compiler.as_sql()
+            slots = _slots(params, self.stand_ins)
+            if {name for _, name in slots} != set(self.stand_ins):
+                raise ValueError("Every value of prepared rows must appear as a query parameter.")
+            columns = [column[0] for column in compiler.select[: compiler.col_count]]
+            compiled = cache[using] = _CompiledRows(
+                sql, list(params), slots, compiler, compiler.get_converters(columns)
+            )
+        return compiled

@@ -7,12 +7,26 @@ in the integrator). Everyone else gets 404; a role or grant too weak for the act
 the 403 of ``RoleRequired`` or ``GrantRequired``.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    F,
+    Lookup,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
+from kalytera.prepared import PreparedRows
 from licensing.models import License
 from organizations.access import Action, allows, covering_grants, granted_role, require, require_granted
 from organizations.models import IntegratorGrant, Membership, Organization
@@ -31,31 +45,62 @@ class Reach:
     looks_after: bool  # an organization of theirs holds an active grant (an integrator)
 
     def licenses_visible(self) -> QuerySet[License]:
-        return License.objects.filter(Q(organization_id__in=self.organizations) | Q(pk__in=self.licenses))
+        return licenses_in(sorted(self.organizations), sorted(self.licenses))
 
 
-def reach(user) -> Reach:
-    """The organizations whose licenses ``user`` reaches, the single licenses granted besides, roles.
+def licenses_in(organizations: list[int], licenses: list[int]) -> QuerySet[License]:
+    """The licenses of ``organizations`` and ``licenses`` (from a ``Reach``), in SQL that stays the same."""
+    return License.objects.filter(
+        Q(_AnyOf(F("organization_id"), organizations)) | Q(_AnyOf(F("pk"), licenses))
+    )
 
-    One query: memberships (with the role), grants of all licenses and grants of chosen
-    licenses, as rows of (organization, license, role, from a grant). Read first so that the
-    license query stays on its indexes.
-    """
+
+class _AnyOf(Lookup):
+    """``column = ANY(%s)``: one array parameter whatever the number of ids (``IN`` takes one
+    each), so that a query over what a person reaches is the same SQL for everyone and can be
+    compiled once (``kalytera.prepared``)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [list(value)]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+def _reach_rows(user_id: int) -> QuerySet:
     none = Cast(Value(None), output_field=BigIntegerField())
     no_role = Cast(Value(None), output_field=CharField())
-    grants = grants_reaching(user)
+    grants = grants_reaching(user_id)
     chosen = _chosen(grants)
-    members = Membership.objects.filter(user=user).annotate(o=F("organization_id"), n=none, r=F("role"))
+    members = Membership.objects.filter(user=user_id).annotate(o=F("organization_id"), n=none, r=F("role"))
     wholes = grants.filter(all_licenses=True).annotate(o=F("customer_id"), n=none, r=no_role)
     singles = chosen.annotate(o=none, n=F("license_id"), r=no_role)
     single_rows = singles.values_list("o", "n", "r")
     # A grant of chosen licenses none of which the customer still holds still makes an integrator.
     marks = grants.filter(all_licenses=False).annotate(o=none, n=none, r=no_role).values_list("o", "n", "r")
-    rows = members.values_list("o", "n", "r").union(
+    return members.values_list("o", "n", "r").union(
         wholes.values_list("o", "n", "r"), single_rows, marks, all=True
     )
+
+
+# Every signed-in license page asks; the SQL is the same for everyone but the user's id.
+_REACH_ROWS = PreparedRows(Membership, _reach_rows, user_id=int)
+
+
+def reach(user) -> Reach:
+    """The organizations whose licenses ``user`` reaches, the single licenses granted besides, roles.
+
+    One query, compiled once per process: memberships (with the role), grants of all licenses
+    and grants of chosen licenses, as rows of (organization, license, role, from a grant). Read
+    first so that the license query stays on its indexes.
+    """
     organizations, licenses, roles, looks_after = set(), set(), {}, False
-    for organization_id, license_id, role in rows:
+    for organization_id, license_id, role in _REACH_ROWS.all(user_id=user.pk):
         if role is not None:
             roles[organization_id] = role
         else:
@@ -80,23 +125,24 @@ def _chosen(grants: QuerySet[IntegratorGrant]) -> QuerySet:
     )
 
 
-def _covered_by(grants: QuerySet[IntegratorGrant]) -> QuerySet[License]:
-    """The licenses ``grants`` cover, as a query on the license table's own indexes.
+def covered(grants: Iterable[IntegratorGrant]) -> tuple[list[int], list[int]]:
+    """The customers whose licenses ``grants`` cover whole, and the licenses they choose by name.
 
-    The grants are read first (one query), as ``reach`` does: with them as subqueries of the
-    license query, PostgreSQL cannot tell how few licenses they name, and with a million
-    licenses it walked a whole index of the license table instead (hundreds of milliseconds).
+    Read before the license query, as ``reach`` is, so that the license query names ids and
+    stays on the license table's indexes: with the grants as its subqueries PostgreSQL cannot
+    tell how few licenses they cover, and with a million licenses it read a whole index of
+    the license table (hundreds of milliseconds). One query, only when a grant chooses licenses.
     """
-    none = Cast(Value(None), output_field=BigIntegerField())
-    wholes = grants.filter(all_licenses=True).annotate(o=F("customer_id"), n=none).values_list("o", "n")
-    singles = _chosen(grants).annotate(o=none, n=F("license_id")).values_list("o", "n")
-    organizations, licenses = set(), set()
-    for organization_id, license_id in wholes.union(singles, all=True):
-        if organization_id is not None:
-            organizations.add(organization_id)
-        else:
-            licenses.add(license_id)
-    return License.objects.filter(Q(organization_id__in=organizations) | Q(pk__in=licenses))
+    grants = list(grants)
+    whole = sorted({grant.customer_id for grant in grants if grant.all_licenses})
+    choosing = [grant.pk for grant in grants if not grant.all_licenses]
+    chosen: list[int] = []
+    if choosing:
+        rows = IntegratorGrant.licenses.through.objects.filter(
+            integratorgrant__in=choosing, license__organization=F("integratorgrant__customer")
+        )
+        chosen = sorted(set(rows.values_list("license_id", flat=True)))
+    return whole, chosen
 
 
 def licenses_granted_to(organization: Organization, scope: str | None = None) -> QuerySet[License]:
@@ -107,7 +153,7 @@ def licenses_granted_to(organization: Organization, scope: str | None = None) ->
     grants = IntegratorGrant.objects.active().filter(integrator=organization)
     if scope is not None:
         grants = grants.filter(scope=scope)
-    return _covered_by(grants)
+    return licenses_in(*covered(grants))
 
 
 def grants_reaching(user) -> QuerySet[IntegratorGrant]:
@@ -117,7 +163,7 @@ def grants_reaching(user) -> QuerySet[IntegratorGrant]:
 
 def licenses_looked_after(user) -> QuerySet[License]:
     """The customers' licenses ``user`` reaches as a member of an integrator (the overview's)."""
-    return _covered_by(grants_reaching(user))
+    return licenses_in(*covered(grants_reaching(user)))
 
 
 def _role_in_organization(user) -> Subquery:

@@ -26,26 +26,25 @@ def machine_advisories(license: License, activations: list[Activation]) -> dict[
     return {a.pk: found.get(a.product_version, []) for a in active if found.get(a.product_version)}
 
 
-def machines_to_update(licenses: list[License]) -> dict[int, int]:
+def reported_to_update(licenses: list[License]) -> dict[int, int]:
     """For each license (by pk), how many of its active machines run a version an advisory affects.
 
-    One query for the machines and one per product (the advisories), whatever the number of licenses.
+    The versions come with the licenses (``standing.with_machines``, ``versions_reported``); one
+    advisory lookup per product, whatever the number of licenses.
     """
-    product_of = {license.pk: license.plan.product_id for license in licenses}
-    reported = list(
-        Activation.objects.filter(license_id__in=product_of, is_active=True)
-        .exclude(product_version="")
-        .values_list("license_id", "product_version")
-    )
     versions_of: dict[int, set[str]] = defaultdict(set)
-    for license_id, version in reported:
-        versions_of[product_of[license_id]].add(version)
+    for license in licenses:
+        if reported := license.versions_reported:  # type: ignore[attr-defined]
+            versions_of[license.plan.product_id].update(reported)
     affected = {
         product_id: {version for version, found in advisories_by_version(product_id, texts).items() if found}
         for product_id, texts in versions_of.items()
     }
-    counts: dict[int, int] = defaultdict(int)
-    for license_id, version in reported:
-        if version in affected[product_of[license_id]]:
-            counts[license_id] += 1
-    return dict(counts)
+    counts: dict[int, int] = {}
+    for license in licenses:
+        hit = affected.get(license.plan.product_id, set())
+        versions: list[str] = license.versions_reported  # type: ignore[attr-defined]
+        count = sum(1 for version in versions if version in hit)
+        if count:
+            counts[license.pk] = count
+    return counts

@@ -6,13 +6,14 @@ performs: people outside its organization get 404, members whose role is not eno
 """
 
 import base64
+from datetime import datetime
 
 from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.core.paginator import Page, Paginator
+from django.db.models import F, Func, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,9 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.http import AuthenticatedHttpRequest
 from kalytera import ratelimit
 from kalytera.downloads import attachment
+from kalytera.prepared import PreparedLookup
 from kalytera_client import offline
 from licensing import releases, security, services, standing
-from licensing.access import license_for, reach
+from licensing.access import license_for, licenses_in, reach
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.links import contact_url
 from licensing.models import Activation, License, Plan
@@ -41,33 +43,70 @@ def _owned_activation(license: License, activation_id) -> Activation:
 LICENSES_PER_PAGE = 50
 
 
+def _page_number(text: str | None) -> int:
+    try:
+        return max(1, int(text or 1))
+    except ValueError:
+        return 1
+
+
+def _slice(licenses: QuerySet[License], number: int) -> list[License]:
+    return list(licenses[(number - 1) * LICENSES_PER_PAGE : number * LICENSES_PER_PAGE])
+
+
+def _listed(organizations: list[int], licenses: list[int], now: datetime) -> QuerySet[License]:
+    """The list's licenses, newest first, with their machines and (in each row) how many there are."""
+    visible = licenses_in(organizations, licenses)
+    # The count comes with the page: a subquery that needs neither the join nor the grouping.
+    total = visible.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return (
+        standing.with_machines(visible, now)
+        .select_related("organization")
+        .annotate(total=Subquery(total))
+        .order_by("-created_at", "-id")
+    )
+
+
+# The first page, the one nearly every visit shows, is compiled once per process.
+_FIRST_PAGE = PreparedLookup(
+    License,
+    lambda organizations, licenses, now: _listed(organizations, licenses, now)[:LICENSES_PER_PAGE],
+    organizations=list,
+    licenses=list,
+    now=datetime,
+)
+
+
 @login_required
 @require_GET
 def license_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     reached = reach(request.user)  # one query: also the roles and whether they look after customers
-    visible = reached.licenses_visible()
-    licenses = (
-        visible.select_related("plan__product", "organization")
-        .annotate(machines_used=Count("activations", filter=Q(activations__is_active=True)))
-        .order_by("-created_at", "-id")
-    )
-    paginator = Paginator(licenses, LICENSES_PER_PAGE)
-    paginator.count = visible.count()  # the count needs neither the join nor the grouping
-    page = paginator.get_page(request.GET.get("page"))
+    organizations, granted = sorted(reached.organizations), sorted(reached.licenses)
     now = timezone.now()
-    offline = standing.offline_counts([license.pk for license in page], now)
-    to_update = security.machines_to_update(list(page))
-    rows = [
-        (license, *standing.of(license, now), offline.get(license.pk, 0), to_update.get(license.pk, 0))
-        for license in page
-    ]
+    number = _page_number(request.GET.get("page"))
+    # The pages are read here; the paginator only counts pages, from the count read with them.
+    paginator = Paginator(License.objects.none(), LICENSES_PER_PAGE)
+    if number == 1:
+        found = _FIRST_PAGE.all(organizations=organizations, licenses=granted, now=now)
+    else:
+        found = _slice(_listed(organizations, granted, now), number)
+    if found:
+        paginator.count = found[0].total  # type: ignore[attr-defined]  # the annotation above
+    elif number == 1:
+        paginator.count = 0
+    else:  # past the last page: the last one, as Paginator.get_page does
+        paginator.count = reached.licenses_visible().count()
+        number = paginator.num_pages
+        found = _slice(_listed(organizations, granted, now), number) if paginator.count else []
+    page = Page(found, number, paginator)
+    rows = standing.sites(found, now)
     roles = reached.roles
     # Name the organization of each license when they are not all the person's one organization.
     looks_after = reached.looks_after
     several = looks_after or len(roles) > 1
     # Owners choose licenses here to transfer them (a checkbox on each license they may give);
     # licenses an integrator looks after are never among them.
-    on_page = {row[0].organization_id for row in rows}
+    on_page = {license.organization_id for license in found}
     transferable = {org for org, role in roles.items() if allows(role, Action.TRANSFER) and org in on_page}
     context = {
         "rows": rows,

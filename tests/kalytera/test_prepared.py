@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kalytera.prepared import PreparedLookup
+from kalytera.prepared import PreparedLookup, PreparedRows
 
 ADDRESS = PreparedLookup(
     EmailAddress,
@@ -89,5 +89,20 @@ def test_a_value_may_be_a_moment_and_appear_more_than_once(customer, other_custo
 
 
 def test_other_kinds_of_value_are_refused():
-    with pytest.raises(TypeError, match="str, int or datetime"):
+    with pytest.raises(TypeError, match="str, int, datetime or list"):
         PreparedLookup(EmailAddress, lambda ok: EmailAddress.objects.filter(verified=ok), ok=bool)
+
+
+def _addresses(email):
+    addresses = EmailAddress.objects.filter(email=email).values_list("email", "verified")
+    return addresses.union(addresses.filter(verified=True), all=True)
+
+
+ADDRESS_ROWS = PreparedRows(EmailAddress, _addresses, email=str)
+
+
+@pytest.mark.parametrize("value", ["nobody@example.com", "' OR '1'='1", "%", ""])
+def test_prepared_rows_give_the_orms_rows_with_a_value_used_twice(customer, value):
+    assert ADDRESS_ROWS.all(email=customer.email) == list(_addresses(customer.email))
+    assert len(ADDRESS_ROWS.all(email=customer.email)) == 2  # the union's both parts
+    assert ADDRESS_ROWS.all(email=value) == []

@@ -2,13 +2,15 @@
 
 from collections.abc import Iterator
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
-from django.urls import get_script_prefix, set_script_prefix
+from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.utils import timezone
 
 from licensing import services
-from licensing.models import Plan
+from licensing.links import detail_path
+from licensing.models import License, Plan
 from licensing.services import Actor
 from licensing.services.reminders import send_reminders
 from outbox.models import OutboundEmail
@@ -56,3 +58,15 @@ def test_license_emails_link_under_the_path_prefix(under_a_prefix, issue, custom
     assert f"{base}/licenses/{perpetual.public_id}/" in email.body_text
     privacy = f"{base}/account/privacy/"
     assert privacy in email.body_text and f'href="{privacy}"' in email.body_html
+
+
+@pytest.mark.parametrize("prefix", ["/", "/portal/"])
+def test_the_path_of_a_license_page_is_the_one_reverse_gives(prefix):
+    license = License(public_id=uuid4())
+    before = get_script_prefix()
+    set_script_prefix(prefix)
+    try:
+        assert detail_path(license) == reverse("licensing:detail", kwargs={"license_id": license.public_id})
+        assert detail_path(license).startswith(prefix)
+    finally:
+        set_script_prefix(before)

@@ -314,6 +314,19 @@ def test_machines_that_missed_their_check_in_are_shown_offline(customer_client, 
     assert "1 offline" in customer_client.get("/licenses/").content.decode()
 
 
+def test_the_list_counts_a_machine_offline_exactly_when_the_detail_page_does(
+    customer_client, owned_license, machine
+):
+    license, _ = owned_license
+    validity = timedelta(days=license.plan.offline_validity_days)
+    for missed_by, offline in [(-timedelta(minutes=1), False), (timedelta(minutes=1), True)]:
+        Activation.objects.filter(license=license).update(last_seen_at=timezone.now() - validity - missed_by)
+        listed = customer_client.get("/licenses/").content.decode()
+        detail = customer_client.get(f"/licenses/{license.public_id}/").content.decode()
+        assert ("1 offline" in listed) is offline
+        assert ("Offline" in detail) is offline
+
+
 @pytest.mark.parametrize(("change", "heading"), [("suspend", "is suspended"), ("revoke", "has been revoked")])
 def test_a_stopped_license_shows_its_state_reason_and_what_to_do_but_no_activation(
     customer_client, owned_license, change, heading
@@ -401,3 +414,22 @@ def test_the_machine_id_is_the_short_form_the_vms_shows_too(
     )  # the platform's keyed hash matches nothing the VMS knows
     staff_page = staff_client_for(superuser).get(reverse("admin:licensing_license_change", args=[license.pk]))
     assert staff_page.status_code == 200 and shown in staff_page.content.decode()
+
+
+def test_the_first_page_compiled_once_gives_what_the_orm_gives(customer, owned_license, machine, issue):
+    from licensing import views
+    from licensing.access import reach
+
+    issue(customer)
+    reached = reach(customer)
+    organizations, granted = sorted(reached.organizations), sorted(reached.licenses)
+    now = timezone.now()
+    shown = ["pk", "public_id", "total", "machines_used", "machines_offline", "versions_reported"]
+    orm = list(views._listed(organizations, granted, now)[: views.LICENSES_PER_PAGE])
+    prepared = views._FIRST_PAGE.all(organizations=organizations, licenses=granted, now=now)
+    assert [[getattr(lic, name) for name in shown] for lic in prepared] == [
+        [getattr(lic, name) for name in shown] for lic in orm
+    ]
+    assert len(prepared) == 2 and prepared[0].total == 2
+    assert [lic.organization.name for lic in prepared] == [lic.organization.name for lic in orm]
+    assert views._FIRST_PAGE.all(organizations=[], licenses=[], now=now) == []

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from licensing import services
-from licensing.access import licenses_granted_to, licenses_looked_after
+from licensing.access import _REACH_ROWS, _reach_rows, licenses_granted_to, licenses_looked_after
 from licensing.services import integrators
 from organizations.access import notified_members
 from organizations.models import Membership
@@ -235,3 +235,12 @@ def test_the_license_list_offers_no_transfer_of_licenses_an_integrator_looks_aft
     )  # owner of the integrator
     assert "Transfer selected" not in body
     assert 'name="license"' not in body
+
+
+def test_reach_compiled_once_gives_what_the_orm_gives(company, customer, licenses, integrator, grant_to):
+    (license, _key, _activation), _uncovered = licenses
+    organization, people = integrator
+    grant_to(organization, "view", licenses=[license])
+    for user in [*people.values(), customer]:
+        prepared = _REACH_ROWS.all(user_id=user.pk)
+        assert prepared and sorted(prepared, key=repr) == sorted(_reach_rows(user.pk), key=repr)

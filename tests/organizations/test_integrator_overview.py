@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from licensing import services, standing
+from licensing.access import covered, grants_reaching, licenses_looked_after
 from licensing.models import Activation, Plan
 from tests.advisories.conftest import draft, published, security_user  # noqa: F401 (fixtures)
 from tests.licensing.conftest import digest
@@ -75,3 +76,33 @@ def test_the_overview_counts_machines_that_need_a_security_update(
     published()  # affects 6.2.x
     page = signed_in(people["viewer"]).get(reverse("licensing:integrators")).content.decode()
     assert "1 needs a security update" in page
+
+
+def test_the_overview_compiled_once_gives_what_the_orm_gives(company, company_license, integrator, grant_to):
+    organization, people = integrator
+    grant_to(organization, "view")
+    now = timezone.now()
+    Activation.objects.filter(license=company_license[0]).update(
+        last_seen_at=now - timedelta(days=40), product_version="6.2.1"
+    )
+    for person in people.values():
+        orm = list(
+            standing.with_machines(licenses_looked_after(person), now).order_by(
+                "organization__name", "expires_at", "pk"
+            )
+        )
+        organizations, licenses = covered(grants_reaching(person))
+        prepared = standing._LOOKED_AFTER.all(organizations=organizations, licenses=licenses, now=now)
+        shown = ["pk", "public_id", "expires_at", "machines_used", "machines_offline", "versions_reported"]
+        assert [[getattr(lic, name) for name in shown] for lic in prepared] == [
+            [getattr(lic, name) for name in shown] for lic in orm
+        ]
+        assert prepared and prepared[0].machines_offline == 1 and prepared[0].versions_reported == ["6.2.1"]
+        assert [lic.plan.product.name for lic in prepared] == [lic.plan.product.name for lic in orm]
+        grants = standing._GRANTS.all(user_id=person.pk)
+        assert [(g.pk, g.customer.name, g.integrator.name) for g in grants] == [
+            (g.pk, g.customer.name, g.integrator.name)
+            for g in grants_reaching(person)
+            .select_related("customer", "integrator")
+            .order_by("customer__name")
+        ]
