@@ -14,6 +14,10 @@ does the same for rows of values (a ``union`` too): what a person reaches
 addresses with the plain ORM query field by field, the ``select_related`` user included,
 and check that values stay parameters, so a Django upgrade that changes the internals
 used here fails loudly.
+
+Only PostgreSQL, the production database, runs the compiled SQL; on SQLite, the development
+default, every call builds its queryset through the ORM (same rows, nothing saved), since
+SQLite's driver turns some values (moments, lists) into other types than the stand-ins.
 """
 
 import threading
@@ -46,6 +50,11 @@ def _stand_in(name: str, kind: type, n: int) -> _StandIn:
 
 def _stand_ins(kinds: dict[str, type]) -> dict[str, _StandIn]:
     return {name: _stand_in(name, kind, n) for n, (name, kind) in enumerate(kinds.items())}
+
+
+def _compiles(model: type[Model]) -> bool:
+    """Compiled once on PostgreSQL; on SQLite (development) the ORM builds the query on each call."""
+    return connections[router.db_for_read(model)].vendor == "postgresql"
 
 
 def _slots(params, stand_ins: dict[str, _StandIn]) -> list[tuple[int, str]]:
@@ -93,10 +102,14 @@ class PreparedLookup[M: Model]:
         self._local = threading.local()
 
     def first(self, **values) -> M | None:
+        if not _compiles(self.model):
+            return next(iter(self.build(**values)), None)
         compiled, rows = self._run(values, many=False)
         return self._build(compiled, rows[0]) if rows else None
 
     def all(self, **values) -> list[M]:
+        if not _compiles(self.model):
+            return list(self.build(**values))
         compiled, rows = self._run(values, many=True)
         return [self._build(compiled, row) for row in rows]
 
@@ -183,6 +196,8 @@ class PreparedRows:
         self._local = threading.local()
 
     def all(self, **values) -> list[tuple]:
+        if not _compiles(self.model):
+            return [tuple(row) for row in self.build(**values)]
         compiled = self._compiled()
         params = list(compiled.params)
         for position, name in compiled.slots:

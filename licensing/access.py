@@ -7,6 +7,7 @@ in the integrator). Everyone else gets 404; a role or grant too weak for the act
 the 403 of ``RoleRequired`` or ``GrantRequired``.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -70,6 +71,12 @@ class _AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+    def as_sqlite(self, compiler, connection):
+        """SQLite (development) has no arrays: the ids as one JSON array, read by ``json_each``."""
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        ids = json.dumps(list(self.rhs))  # numbers only: a parameter, never part of the SQL text
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, ids]  # noqa: S608 - lhs is a column
 
 
 def _reach_rows(user_id: int) -> QuerySet:

@@ -4,18 +4,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
     Count,
     DurationField,
     Exists,
-    ExpressionWrapper,
     F,
     FilteredRelation,
     Func,
     OuterRef,
     Q,
     QuerySet,
+    StringAgg,
     Value,
     Window,
 )
@@ -56,6 +55,40 @@ class _Days(Func):
     template = "make_interval(days => %(expressions)s)"
     output_field = DurationField()
 
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Django keeps durations on SQLite as microseconds.
+        template = "(%(expressions)s * 86400000000)"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
+class _Quarter(Func):
+    """A quarter of a duration (a subscription's short-term window, ``License.expiring_soon``)."""
+
+    template = "(%(expressions)s) / 4"
+    output_field = DurationField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Whole microseconds, as Django keeps durations on SQLite (a fraction would not add to a moment).
+        template = "CAST((%(expressions)s) / 4 AS INTEGER)"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
+class _Versions(StringAgg):
+    """The versions of the aggregated machines as a list, on every database.
+
+    Joined with commas in SQL and split here: a version has no comma (``licensing.openapi.VERSION``).
+    """
+
+    def __init__(self, expression: str, **extra) -> None:
+        super().__init__(expression, delimiter=Value(","), **extra)  # no default: it would wrap the converter
+
+    def get_db_converters(self, connection):
+        return [*super().get_db_converters(connection), _split_versions]
+
+
+def _split_versions(value: str | None, expression, connection) -> list[str]:
+    return value.split(",") if value else []  # None: no machine reports a version
+
 
 def with_machines(licenses: QuerySet[License], now: datetime) -> QuerySet[License]:
     """``licenses`` with what the lists show of their machines, in the same query.
@@ -69,10 +102,8 @@ def with_machines(licenses: QuerySet[License], now: datetime) -> QuerySet[Licens
     return licenses.select_related("plan__product").annotate(
         machines_used=Count("activations", filter=active),
         machines_offline=Count("activations", filter=active & missed),
-        versions_reported=ArrayAgg(
-            "activations__product_version",
-            filter=active & ~Q(activations__product_version=""),
-            default=Value([]),
+        versions_reported=_Versions(
+            "activations__product_version", filter=active & ~Q(activations__product_version="")
         ),
     )
 
@@ -146,7 +177,7 @@ def needing_attention(now: datetime, affected: dict[int, list[str]]) -> Q:
     The rules of ``of`` and ``is_offline`` in SQL, and active machines on a version that
     ``affected`` (product id -> versions an advisory affects) names.
     """
-    window = ExpressionWrapper((F("expires_at") - F("starts_at")) / 4, output_field=DurationField())
+    window = _Quarter(F("expires_at") - F("starts_at"))
     soon = timedelta(days=settings.LICENSING_EXPIRING_SOON_DAYS)
     dated = Q(expires_at__isnull=False) & ~Q(plan__kind=Plan.Kind.PERPETUAL)
     expiring = Q(expires_at__lt=now) | (Q(expires_at__lt=now + soon) & Q(expires_at__lt=Value(now) + window))
