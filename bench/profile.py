@@ -88,7 +88,9 @@ def steps(data: dict):
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
-    parser.add_argument("endpoint", choices=[*SIGNED_IN, "bare-json", "three-queries", "validate", "cycle", "login"])
+    parser.add_argument(
+        "endpoint", choices=[*SIGNED_IN, "bare-json", "three-queries", "validate", "cycle", "login"]
+    )
     parser.add_argument("--calls", type=int, default=300, help="profiled calls (after 50 unprofiled)")
     parser.add_argument("--scale", type=int, default=1000, help="licenses in the database")
     parser.add_argument("--top", type=int, default=30, help="functions to list")

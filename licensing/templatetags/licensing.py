@@ -11,9 +11,3 @@ def licenses_at_a_glance(context) -> dict:
     """The account home's answer to "is everything fine?" for the signed-in person's licenses."""
     attention, has_licenses = standing.at_a_glance(context["request"].user, timezone.now())
     return {"attention": attention, "has_licenses": has_licenses}
-
-
-@register.filter
-def advisories_of(advisories: dict, activation) -> list:
-    """The advisories affecting ``activation``, from the view's ``{machine pk: [advisory, ...]}``."""
-    return advisories.get(activation.pk, [])
