@@ -3,9 +3,10 @@
 For a small indexed lookup with joins, turning the queryset into SQL costs more CPU than
 PostgreSQL spends answering it. ``PreparedLookup`` compiles the queryset once with
 stand-in values, then runs the same SQL with each call's values and builds the objects
-as the ORM does (the same converters and ``select_related`` population). Four lookups of
-the Machine API use it (``licensing.services``: the license locked by its key, and the
-active machines of a license), the most frequent requests of the platform. Its tests
+as the ORM does (the same converters, ``select_related`` population and annotations). Four
+lookups of the Machine API use it (``licensing.services``: the license locked by its key,
+and the active machines of a license), the most frequent requests of the platform, and so
+does the license every license page loads (``licensing.access.license_for``). Its tests
 (``tests/kalytera/test_prepared.py``) compare a prepared lookup of allauth's email
 addresses with the plain ORM query field by field, the ``select_related`` user included,
 and check that values stay parameters, so a Django upgrade that changes the internals
@@ -13,6 +14,7 @@ used here fails loudly.
 """
 
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,26 +38,27 @@ class _Compiled[M: Model]:
     populators: list
     fetch_mode: FetchMode
     converters: dict
+    annotations: dict[str, int]  # annotation name -> position in the row
 
 
 class PreparedLookup[M: Model]:
     """``build(**stand_ins)`` returns a queryset of ``model``; ``first`` and ``all`` run it with real values.
 
-    ``kinds`` names the values and their types (``str`` or ``int``), e.g. ``key_hash=str``.
-    Values go to the database as they are, so they must already be in stored form (hashes,
-    ids). Compiled SQL is kept per thread and database alias, because a compiler holds its
-    connection. A lookup that locks rows (``select_for_update``) must run in a transaction,
-    as with the ORM; only the first compilation can check that.
+    ``kinds`` names the values and their types (``str``, ``int`` or ``uuid.UUID``), e.g.
+    ``key_hash=str``. Values go to the database as they are, so they must already be in stored
+    form (hashes, ids). A value may appear several times in the SQL (a subquery repeated in the
+    filter); annotations are set on the objects as the ORM sets them. Compiled SQL is kept
+    per thread and database alias, because a compiler holds its connection. A lookup that
+    locks rows (``select_for_update``) must run in a transaction, as with the ORM; only the
+    first compilation can check that.
     """
 
     def __init__(self, model: type[M], build: Callable[..., QuerySet[M]], **kinds: type) -> None:
         self.model = model
         self.build = build
-        # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers.
-        self.stand_ins = {
-            name: f"\x00stand-in:{name}" if kind is str else -(2**31) + n
-            for n, (name, kind) in enumerate(kinds.items())
-        }
+        # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers,
+        # UUIDs of no version that ``uuid4`` makes.
+        self.stand_ins = {name: _stand_in(name, kind, n) for n, (name, kind) in enumerate(kinds.items())}
         self._local = threading.local()
 
     def first(self, **values) -> M | None:
@@ -87,6 +90,8 @@ class PreparedLookup[M: Model]:
         )
         for populator in compiled.populators:
             populator.populate(row, obj)
+        for name, position in compiled.annotations.items():
+            setattr(obj, name, row[position])
         return obj
 
     def _compiled(self) -> _Compiled[M]:
@@ -106,8 +111,8 @@ class PreparedLookup[M: Model]:
             for name, stand_in in self.stand_ins.items()
             if type(param) is type(stand_in) and param == stand_in
         ]
-        if sorted(name for _, name in slots) != sorted(self.stand_ins):
-            raise ValueError("Every value of a prepared lookup must appear once as a query parameter.")
+        if {name for _, name in slots} != set(self.stand_ins):
+            raise ValueError("Every value of a prepared lookup must appear as a query parameter.")
         info = compiler.klass_info
         start, end = info["select_fields"][0], info["select_fields"][-1] + 1
         fetch_mode: FetchMode = queryset._fetch_mode  # type: ignore[attr-defined]  # private: no stub
@@ -125,4 +130,13 @@ class PreparedLookup[M: Model]:
             converters=compiler.get_converters(
                 [column[0] for column in compiler.select[: compiler.col_count]]
             ),
+            annotations=dict(compiler.annotation_col_map),
         )
+
+
+def _stand_in(name: str, kind: type, n: int) -> object:
+    if kind is str:
+        return f"\x00stand-in:{name}"
+    if kind is uuid.UUID:
+        return uuid.UUID(int=(2**128 - 1) - n)
+    return -(2**31) + n
