@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
@@ -44,20 +45,20 @@ class _Compiled[M: Model]:
 class PreparedLookup[M: Model]:
     """``build(**stand_ins)`` returns a queryset of ``model``; ``first`` and ``all`` run it with real values.
 
-    ``kinds`` names the values and their types (``str``, ``int`` or ``uuid.UUID``), e.g.
-    ``key_hash=str``. Values go to the database as they are, so they must already be in stored
-    form (hashes, ids). A value may appear several times in the SQL (a subquery repeated in the
-    filter); annotations are set on the objects as the ORM sets them. Compiled SQL is kept
-    per thread and database alias, because a compiler holds its connection. A lookup that
-    locks rows (``select_for_update``) must run in a transaction, as with the ORM; only the
-    first compilation can check that.
+    ``kinds`` names the values and their types (``str``, ``int``, ``uuid.UUID`` or an aware
+    ``datetime``), e.g. ``key_hash=str``. Values go to the database as they are, so they must
+    already be in stored form (hashes, ids). A value may appear several times in the SQL (a
+    subquery repeated in the filter); annotations are set on the objects as the ORM sets
+    them. Compiled SQL is kept per thread and database alias, because a compiler holds its
+    connection. A lookup that locks rows (``select_for_update``) must run in a transaction,
+    as with the ORM; only the first compilation can check that.
     """
 
     def __init__(self, model: type[M], build: Callable[..., QuerySet[M]], **kinds: type) -> None:
         self.model = model
         self.build = build
         # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers,
-        # UUIDs of no version that ``uuid4`` makes.
+        # UUIDs of no version that ``uuid4`` makes, moments of the year 1.
         self.stand_ins = {name: _stand_in(name, kind, n) for n, (name, kind) in enumerate(kinds.items())}
         self._local = threading.local()
 
@@ -139,4 +140,6 @@ def _stand_in(name: str, kind: type, n: int) -> object:
         return f"\x00stand-in:{name}"
     if kind is uuid.UUID:
         return uuid.UUID(int=(2**128 - 1) - n)
+    if kind is datetime:
+        return datetime(1, 1, 1, tzinfo=UTC) + timedelta(microseconds=n)
     return -(2**31) + n

@@ -13,9 +13,33 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils import timezone
 
+from kalytera.prepared import PreparedLookup
 from licensing.models import Activation, License, LicenseEvent
 
 HISTORY_PER_PAGE = 50
+
+
+def _events(license_id: int):
+    return (
+        LicenseEvent.objects.filter(license_id=license_id)
+        .select_related("activation", "actor_user", "organization")
+        .order_by("-created_at", "-id")
+    )
+
+
+# The queries every view of a license page runs, compiled once per process (kalytera.prepared).
+_MACHINES = PreparedLookup(
+    Activation, lambda license_id: Activation.objects.filter(license_id=license_id), license_id=int
+)
+_NEWEST_EVENTS = PreparedLookup(
+    LicenseEvent, lambda license_id: _events(license_id)[: HISTORY_PER_PAGE + 1], license_id=int
+)
+
+
+def machines(license: License) -> list[Activation]:
+    """Every machine of the license, active ones first, newest first (``Activation.Meta.ordering``)."""
+    return _MACHINES.all(license_id=license.pk)
+
 
 # Stands for a machine's id in a URL reversed once per page; no machine has it (version 4 ids
 # are random, this one is all zeros but for its version bits).
@@ -95,12 +119,11 @@ class HistoryLine:
 
 def history_page(license: License, number: int) -> tuple[list[LicenseEvent], bool]:
     """Page ``number`` (from 1) of the license's events, newest first, and whether older ones follow."""
-    start = (number - 1) * HISTORY_PER_PAGE
-    events = list(
-        license.events.select_related("activation", "actor_user", "organization").order_by(
-            "-created_at", "-id"
-        )[start : start + HISTORY_PER_PAGE + 1]
-    )
+    if number == 1:
+        events = _NEWEST_EVENTS.all(license_id=license.pk)
+    else:
+        start = (number - 1) * HISTORY_PER_PAGE
+        events = list(_events(license.pk)[start : start + HISTORY_PER_PAGE + 1])
     return events[:HISTORY_PER_PAGE], len(events) > HISTORY_PER_PAGE
 
 

@@ -137,7 +137,7 @@ def trial(request: AuthenticatedHttpRequest) -> HttpResponse:
 def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     license = license_for(request.user, license_id, Action.VIEW)
     now = timezone.now()
-    activations = list(license.activations.all())
+    activations = detail.machines(license)
     offline = {a.pk for a in activations if standing.is_offline(a, license.plan, now)}
     history_number = _page_number(request.GET.get("history"))
     events, older_events = detail.history_page(license, history_number)
@@ -180,9 +180,7 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
             "reminders": [] if stopped else reminders.upcoming(license, now),
             "versions": releases.for_license(license, activations, now),
             "advisories": advisories,
-            "pending_offer": transfers.pending_offers([license.pk], now)
-            .filter(from_organization=license.organization_id)
-            .first(),
+            "pending_offer": transfers.open_offer_by_holder(license, now),
         },
     )
 

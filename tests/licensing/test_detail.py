@@ -145,3 +145,28 @@ def test_each_active_machine_links_to_its_own_certificate_and_deactivation(
             assert f'href="{url}"' in html
         assert str(machines[2].public_id) not in html  # deactivated: no link
     assert str(detail._MACHINE) not in html
+
+
+def _fields(obj) -> dict:
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+
+def test_the_machines_and_the_newest_events_come_as_from_the_orm(owned_license, customer):
+    license, key = owned_license
+    for n in range(2):
+        services.activate_machine(key=key, fingerprint=digest(f"m{n}"), label=f"M{n}", product_version="6.1")
+    services.deactivate_machine(key=key, fingerprint=digest("m0"))
+    LicenseEvent.objects.create(
+        license=license, kind=Kind.DEACTIVATED, actor=Actor.CUSTOMER, actor_user=customer,
+        organization=license.organization, detail={"reason": "moved"},
+    )  # fmt: skip
+    found = detail.machines(license)
+    assert [_fields(a) for a in found] == [_fields(a) for a in license.activations.all()] and len(found) == 2
+    events, more = detail.history_page(license, 1)
+    expected = list(license.events.select_related("activation", "actor_user", "organization"))
+    assert not more and [_fields(e) for e in events] == [_fields(e) for e in expected]
+    for event, orm in zip(events, expected, strict=True):
+        assert (event.activation, event.actor_user, event.organization) == (
+            orm.activation, orm.actor_user, orm.organization,
+        )  # fmt: skip
+        assert detail.describe(event, license) == detail.describe(orm, license)
