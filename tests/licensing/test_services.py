@@ -370,3 +370,6 @@ def test_uses_of_an_allowance_count_self_service_in_the_last_year_up_to_the_allo
         assert services.events_in_last_year(license, Kind.DEACTIVATED, now, up_to=up_to) == expected, up_to
     assert services.events_in_last_year(license, Kind.HARDWARE_CHANGED, now, up_to=5) == 1
     assert services.events_in_last_year(license, Kind.DEACTIVATED, now + timedelta(days=363), up_to=5) == 1
+    LicenseEvent.objects.bulk_create(event(Kind.DEACTIVATED, By.CUSTOMER, 5) for _ in range(120))
+    for up_to, expected in [(None, 124), (50, 50), (100, 100), (1000, 124)]:
+        assert services.events_in_last_year(license, Kind.DEACTIVATED, now, up_to=up_to) == expected, up_to
