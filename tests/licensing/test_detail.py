@@ -1,6 +1,7 @@
 """The license page's rows (``licensing.detail``): the same text as before, a bounded history."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -170,3 +171,24 @@ def test_the_machines_and_the_newest_events_come_as_from_the_orm(owned_license, 
             orm.activation, orm.actor_user, orm.organization,
         )  # fmt: skip
         assert detail.describe(event, license) == detail.describe(orm, license)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 3, 29, 0, 59, 7, 123456, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 5, tzinfo=ZoneInfo("Europe/Berlin")),
+        date(2027, 1, 2),
+        None,
+        "",
+    ],
+)
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_the_date_filters_write_what_the_date_filter_writes(value, zone):
+    with timezone.override(zone):
+        for ours, django in [("day", 'date:"Y-m-d"'), ("minute", 'date:"Y-m-d H:i"'), ("iso", 'date:"c"')]:
+            if ours != "day" and type(value) is date:
+                continue  # times of a date: not used
+            context = Context({"value": value})
+            mine = Template(f"{{% load licensing %}}{{{{ value|{ours} }}}}").render(context)
+            assert mine == Template(f"{{{{ value|{django} }}}}").render(context), ours
