@@ -138,13 +138,18 @@ def history_lines(license: License, events: list[LicenseEvent]) -> list[HistoryL
     ]
 
 
+# The labels of the choices, looked up once (``get_kind_display`` builds its mapping per call).
+_KINDS = dict(LicenseEvent.Kind.choices)
+_ACTORS = dict(LicenseEvent.Actor.choices)
+
+
 def _by(event: LicenseEvent, license: License) -> str:
     """Who did it: the person (or, for another organization's member, only which organization)."""
     if event.actor == LicenseEvent.Actor.CUSTOMER and event.actor_user is not None:
         if event.organization is not None and event.organization_id != license.organization_id:
             return f"a member of {event.organization}"
         return event.actor_user.email + (f" for {event.organization}" if event.organization else "")
-    return event.get_actor_display().lower()
+    return _ACTORS.get(event.actor, event.actor).lower()
 
 
 def describe(event: LicenseEvent, license: License) -> str:
@@ -152,7 +157,7 @@ def describe(event: LicenseEvent, license: License) -> str:
     detail = event.detail if isinstance(event.detail, dict) else {}
     kind = event.kind
     Kind = LicenseEvent.Kind
-    text = event.get_kind_display()
+    text = _KINDS.get(kind, kind)
     if event.activation is not None:
         text += f" ({event.activation})"
     text += f", by {_by(event, license)}"
