@@ -5,8 +5,8 @@ asking for each one whether its row exists, then loading it and its user: three 
 per session. It then records the current session with get_or_create() in a transaction
 (a server-side cursor and six statements, also when there is no other session).
 
-Here the rows of all the account's sessions are read in one query and judged by the
-rule of Django's ``get_user()``, which allauth's check applies, and the current session,
+Here the list entries and the rows of their sessions are read in one query and judged by
+the rule of Django's ``get_user()``, which allauth's check applies, and the current session,
 which after a sign-in has a new key that no other request knows, is recorded with one
 INSERT. A session that is tracked already (signing in again without a new key) goes
 through allauth's update, which also sends its "client changed" signal.
@@ -14,6 +14,7 @@ through allauth's update, which also sends its "client changed" signal.
 
 import hashlib
 import time
+from contextlib import nullcontext
 
 from allauth.account.adapter import get_adapter
 from allauth.usersessions.models import UserSession
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -42,10 +44,13 @@ def record_sign_in(request: AuthenticatedHttpRequest) -> None:
     if not request.session.session_key:
         request.session.save()
     key = request.session.session_key
-    listed = _purge_ended(user, list(UserSession.objects.filter(user_id=user.pk)))
+    listed = _purge_ended(user)
     if key not in {session.session_key for session in listed}:
+        # Alone, the INSERT needs no transaction of its own (a refused one changes nothing);
+        # inside a caller's transaction, a savepoint keeps that transaction usable.
+        own = transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
         try:
-            with transaction.atomic():
+            with own:
                 UserSession.objects.create(
                     user=user,
                     session_key=key,
@@ -58,26 +63,28 @@ def record_sign_in(request: AuthenticatedHttpRequest) -> None:
     UserSession.objects.create_from_request(request)
 
 
-def _purge_ended(user: User, sessions: list[UserSession]) -> list[UserSession]:
+def _purge_ended(user: User) -> list[UserSession]:
     """Delete the entries of ``user``'s sessions that ended and return the others.
 
     A session ended, as for Django's ``get_user()``, when its row is gone or expired, it
     is signed out, or it was signed in with a password the account no longer has. Unlike
     ``get_user()`` this only reads: a dead session's row is left to Django, which empties
-    it on that session's next request, and the expiry job.
+    it on that session's next request, and the expiry job. The entries and their live
+    session rows come in one query.
     """
-    if not sessions:
-        return []
     if settings.SESSION_ENGINE != "kalytera.sessions":
-        return [session for session in sessions if not session.purge()]  # allauth's check
-    rows = Session.objects.filter(session_key__in=[session.session_key for session in sessions])
+        return [session for session in UserSession.objects.filter(user_id=user.pk) if not session.purge()]
+    live_row = Session.objects.filter(session_key=OuterRef("session_key"), expire_date__gt=timezone.now())
+    sessions = list(
+        UserSession.objects.filter(user_id=user.pk).annotate(
+            live_session_data=Subquery(live_row.values("session_data")[:1])
+        )
+    )
     store = SessionStore()
-    live_data = {
-        row.session_key: store.decode(row.session_data) for row in rows if row.expire_date > timezone.now()
-    }
     kept, ended = [], []
     for session in sessions:
-        data = live_data.get(session.session_key, {})
+        sealed = session.live_session_data  # the annotation above
+        data = store.decode(sealed) if sealed is not None else {}
         signed_in_as = data.get(SESSION_KEY)
         if signed_in_as is not None and str(signed_in_as) != str(user.pk):
             # Signed in as someone else (no sign-in leaves it so): allauth's own check decides.

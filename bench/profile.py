@@ -5,7 +5,8 @@
 
 The endpoints are those of ``python -m bench run``: ``bare-json``, ``three-queries``, ``validate``,
 ``cycle`` (activate, then deactivate), ``login``, and signed in ``license-list``,
-``license-detail``, ``integrator-overview`` and ``account``. The
+``license-detail``, ``integrator-overview`` and ``account``, and ``floor``: the profile page,
+a signed-in page with the full layout and little of its own, what every signed-in page pays. The
 database is migrated and topped up to ``--scale`` licenses like the harness does, the
 requests go through the whole middleware stack (Django's test client, HTTPS, CSRF checks
 on), and the script prints the CPU time per call and the functions that took most of it,
@@ -26,7 +27,7 @@ import time
 
 from bench.common import RELAXED_LIMITS, production_env, set_up_here
 
-SIGNED_IN = ["license-list", "license-detail", "integrator-overview", "account"]
+SIGNED_IN = ["license-list", "license-detail", "integrator-overview", "account", "floor"]
 
 
 def steps(data: dict):
@@ -73,6 +74,9 @@ def steps(data: dict):
     def account(client, n):
         expect(client.get("/account/"), 200)
 
+    def floor(client, n):  # the profile form: the full layout around almost nothing of its own
+        expect(client.get("/account/profile/"), 200)
+
     return {
         "bare-json": bare_json,
         "three-queries": three_queries,
@@ -83,6 +87,7 @@ def steps(data: dict):
         "license-detail": license_detail,
         "integrator-overview": integrator_overview,
         "account": account,
+        "floor": floor,
     }
 
 

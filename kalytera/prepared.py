@@ -3,10 +3,11 @@
 For a small indexed lookup with joins, turning the queryset into SQL costs more CPU than
 PostgreSQL spends answering it. ``PreparedLookup`` compiles the queryset once with
 stand-in values, then runs the same SQL with each call's values and builds the objects
-as the ORM does (the same converters, ``select_related`` population and annotations). Four
+as the ORM does (the same converters, ``select_related`` population and annotations). The
 lookups of the Machine API use it (``licensing.services``: the license locked by its key,
 and the active machines of a license), the most frequent requests of the platform, and so
-does the license every license page loads (``licensing.access.license_for``). Its tests
+do those every signed-in page makes (its user, the policy change notices, the Terms gate)
+and those of the license page (``licensing.access.license_for``, ``licensing.detail``). Its tests
 (``tests/kalytera/test_prepared.py``) compare a prepared lookup of allauth's email
 addresses with the plain ORM query field by field, the ``select_related`` user included,
 and check that values stay parameters, so a Django upgrade that changes the internals
@@ -17,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
@@ -42,14 +43,26 @@ class _Compiled[M: Model]:
     annotations: dict[str, int]  # annotation name -> position in the row
 
 
+def _stand_in(name: str, kind: type, n: int) -> object:
+    if kind is str:
+        return f"\x00stand-in:{name}"
+    if kind is int:
+        return -(2**31) + n
+    if kind is datetime:
+        return datetime(1, 1, 1 + n, 0, 0, 0, 1 + n, tzinfo=UTC)
+    if kind is uuid.UUID:
+        return uuid.UUID(int=(2**128 - 1) - n)  # no version that ``uuid4`` makes
+    raise TypeError(f"A prepared lookup takes str, int, datetime or UUID values, not {kind.__name__}.")
+
+
 class PreparedLookup[M: Model]:
     """``build(**stand_ins)`` returns a queryset of ``model``; ``first`` and ``all`` run it with real values.
 
-    ``kinds`` names the values and their types (``str``, ``int``, ``uuid.UUID`` or an aware
-    ``datetime``), e.g. ``key_hash=str``. Values go to the database as they are, so they must
-    already be in stored form (hashes, ids). A value may appear several times in the SQL (a
-    subquery repeated in the filter); annotations are set on the objects as the ORM sets
-    them. Compiled SQL is kept per thread and database alias, because a compiler holds its
+    ``kinds`` names the values and their types (``str``, ``int``, an aware ``datetime`` or
+    ``uuid.UUID``), e.g. ``key_hash=str``; a value may appear in the SQL more than once (in
+    subqueries). Annotations are set on the objects as the ORM sets them.
+    Values go to the database as they are, so they must already be in stored form (hashes,
+    ids). Compiled SQL is kept per thread and database alias, because a compiler holds its
     connection. A lookup that locks rows (``select_for_update``) must run in a transaction,
     as with the ORM; only the first compilation can check that.
     """
@@ -58,7 +71,7 @@ class PreparedLookup[M: Model]:
         self.model = model
         self.build = build
         # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers,
-        # UUIDs of no version that ``uuid4`` makes, moments of the year 1.
+        # moments in the first days of the year 1, UUIDs of no version.
         self.stand_ins = {name: _stand_in(name, kind, n) for n, (name, kind) in enumerate(kinds.items())}
         self._local = threading.local()
 
@@ -133,13 +146,3 @@ class PreparedLookup[M: Model]:
             ),
             annotations=dict(compiler.annotation_col_map),
         )
-
-
-def _stand_in(name: str, kind: type, n: int) -> object:
-    if kind is str:
-        return f"\x00stand-in:{name}"
-    if kind is uuid.UUID:
-        return uuid.UUID(int=(2**128 - 1) - n)
-    if kind is datetime:
-        return datetime(1, 1, 1, tzinfo=UTC) + timedelta(microseconds=n)
-    return -(2**31) + n

@@ -7,13 +7,14 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from kalytera.cache import forget
 from kalytera.errors import DomainError
+from kalytera.prepared import PreparedLookup
 from legal.models import Acceptance, ChangeNotice, Policy, PolicyVersion
 from outbox.models import OutboundEmail
 from outbox.services import queue_email
@@ -229,15 +230,22 @@ def _notice_context(version: PolicyVersion) -> dict:
     }
 
 
-def notices_to_show(*, user) -> list[ChangeNotice]:
-    """Undismissed notices of changes in force: the newest one per policy."""
-    notices = (
-        ChangeNotice.objects.filter(user=user, dismissed_at__isnull=True)
+# In the header of every signed-in page; compiled once per process (kalytera.prepared).
+_UNDISMISSED_NOTICES = PreparedLookup(
+    ChangeNotice,
+    lambda user_id: (
+        ChangeNotice.objects.filter(user_id=user_id, dismissed_at__isnull=True)
         .select_related("version__policy")
         .order_by("-version__number")
-    )
+    ),
+    user_id=int,
+)
+
+
+def notices_to_show(*, user) -> list[ChangeNotice]:
+    """Undismissed notices of changes in force: the newest one per policy."""
     newest: dict[int, ChangeNotice] = {}
-    for notice in notices:
+    for notice in _UNDISMISSED_NOTICES.all(user_id=user.pk):
         newest.setdefault(notice.version.policy_id, notice)
     return list(newest.values())
 
@@ -259,12 +267,7 @@ def dismiss_notice(*, user, notice_id: int) -> int:
 # --- Acceptance ----------------------------------------------------------------------------------
 
 
-def first_policy_to_accept(*, user, at: datetime | None = None) -> Policy | None:
-    """The first policy (in their order) with a version ``user`` must accept, in one query.
-
-    The same rule as ``pending_acceptance`` for every policy that requires acceptance: the
-    newest material version in effect, unless a version since then was accepted.
-    """
+def _policies_to_accept(user_id: int, at: datetime) -> QuerySet[Policy]:
     latest_material = (
         PolicyVersion.objects.in_effect(at)
         .filter(policy=OuterRef("pk"), material=True)
@@ -272,15 +275,27 @@ def first_policy_to_accept(*, user, at: datetime | None = None) -> Policy | None
         .values("number")[:1]
     )
     accepted = Acceptance.objects.filter(
-        user=user, version__policy=OuterRef("pk"), version__number__gte=OuterRef("latest_material")
+        user_id=user_id, version__policy=OuterRef("pk"), version__number__gte=OuterRef("latest_material")
     )
     return (
         Policy.objects.filter(requires_acceptance=True)
         .annotate(latest_material=Subquery(latest_material))
         .filter(latest_material__isnull=False)
-        .exclude(Exists(accepted))
-        .first()
+        .exclude(Exists(accepted))[:1]
     )
+
+
+# The Terms gate of every license page; compiled once per process (kalytera.prepared).
+_FIRST_POLICY_TO_ACCEPT = PreparedLookup(Policy, _policies_to_accept, user_id=int, at=datetime)
+
+
+def first_policy_to_accept(*, user, at: datetime | None = None) -> Policy | None:
+    """The first policy (in their order) with a version ``user`` must accept, in one query.
+
+    The same rule as ``pending_acceptance`` for every policy that requires acceptance: the
+    newest material version in effect, unless a version since then was accepted.
+    """
+    return _FIRST_POLICY_TO_ACCEPT.first(user_id=user.pk, at=at or timezone.now())
 
 
 def pending_acceptance(*, user, policy: Policy, at: datetime | None = None) -> PolicyVersion | None:

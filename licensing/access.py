@@ -83,10 +83,22 @@ def _chosen(grants: QuerySet[IntegratorGrant]) -> QuerySet:
 
 
 def _covered_by(grants: QuerySet[IntegratorGrant]) -> QuerySet[License]:
-    return License.objects.filter(
-        Q(organization__in=grants.filter(all_licenses=True).values("customer"))
-        | Q(pk__in=_chosen(grants).values("license_id"))
-    )
+    """The licenses ``grants`` cover, as a query on the license table's own indexes.
+
+    The grants are read first (one query), as ``reach`` does: with them as subqueries of the
+    license query, PostgreSQL cannot tell how few licenses they name, and with a million
+    licenses it walked a whole index of the license table instead (hundreds of milliseconds).
+    """
+    none = Cast(Value(None), output_field=BigIntegerField())
+    wholes = grants.filter(all_licenses=True).annotate(o=F("customer_id"), n=none).values_list("o", "n")
+    singles = _chosen(grants).annotate(o=none, n=F("license_id")).values_list("o", "n")
+    organizations, licenses = set(), set()
+    for organization_id, license_id in wholes.union(singles, all=True):
+        if organization_id is not None:
+            organizations.add(organization_id)
+        else:
+            licenses.add(license_id)
+    return License.objects.filter(Q(organization_id__in=organizations) | Q(pk__in=licenses))
 
 
 def licenses_granted_to(organization: Organization, scope: str | None = None) -> QuerySet[License]:

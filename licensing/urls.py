@@ -5,6 +5,15 @@ from licensing import api, api_docs, integrator_views, org_api, release_views, t
 app_name = "licensing"
 
 urlpatterns = [
+    # The Machine API first: machines call it far more often than people open pages, and URL
+    # resolution tries the patterns in order (no page pattern starts with "api/").
+    path("api/v1/activations", api.activations, name="api_activations"),
+    path("api/v1/validate", api.validate, name="api_validate"),
+    path("api/v1/deactivate", api.deactivate, name="api_deactivate"),
+    path("api/v1/signing-keys", api.signing_keys, name="api_signing_keys"),
+    path("api/v1/openapi.json", api_docs.openapi_json, name="api_openapi"),
+    path("api/v1/docs", api_docs.docs, name="api_docs"),
+    re_path(r"^api/v1(?:/(?P<rest>.*))?$", api.not_found),
     path("licenses/", views.license_list, name="list"),
     path("licenses/claim/", views.claim, name="claim"),
     path("licenses/trial/", views.trial, name="trial"),
@@ -49,13 +58,6 @@ urlpatterns = [
     path("releases/<slug:product>/<str:version>/", release_views.release_detail, name="release"),
     path("downloads/<uuid:artifact_id>/", release_views.download, name="download"),
     path("downloads/<uuid:artifact_id>/signature/", release_views.signature, name="download_signature"),
-    path("api/v1/activations", api.activations, name="api_activations"),
-    path("api/v1/validate", api.validate, name="api_validate"),
-    path("api/v1/deactivate", api.deactivate, name="api_deactivate"),
-    path("api/v1/signing-keys", api.signing_keys, name="api_signing_keys"),
-    path("api/v1/openapi.json", api_docs.openapi_json, name="api_openapi"),
-    path("api/v1/docs", api_docs.docs, name="api_docs"),
-    re_path(r"^api/v1(?:/(?P<rest>.*))?$", api.not_found),
     path("api/org/v1/licenses", org_api.licenses, name="org_api_licenses"),
     path("api/org/v1/licenses/<str:license_id>", org_api.license_detail, name="org_api_license"),
 ]

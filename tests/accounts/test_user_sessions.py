@@ -184,3 +184,19 @@ def test_a_new_session_key_is_written_at_once(customer):
     client.get(reverse("accounts:dashboard"), **BROWSER)
     keys = set(UserSession.objects.filter(user=customer).values_list("session_key", flat=True))
     assert session.session_key in keys and session.session_key != old_key
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sign_in_reads_the_list_with_its_sessions_in_one_query_and_adds_one_row(customer):
+    sign_in(customer)  # an earlier session, still listed
+    with CaptureQueriesContext(connection) as queries:
+        Client().post(reverse("account_login"), {"login": customer.email, "password": personas.PASSWORD})
+    statements = [q["sql"] for q in queries.captured_queries]
+    listed = [n for n, sql in enumerate(statements) if "usersessions_usersession" in sql]
+    assert len(listed) == 2, statements
+    assert statements[listed[0]].startswith("SELECT") and '"django_session"' in statements[listed[0]]
+    assert statements[listed[1]].startswith("INSERT")
+    # Outside a transaction, the INSERT needs none of its own.
+    assert statements[listed[1] - 1] != "BEGIN" and statements[listed[1] + 1] != "COMMIT"
+    assert not [sql for sql in statements if sql.startswith('SELECT "django_session"')]
+    assert UserSession.objects.filter(user=customer).count() == 2

@@ -1,6 +1,7 @@
 """A lookup compiled once gives what the ORM gives, with fresh values on every call."""
 
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -8,6 +9,7 @@ from django.db import connection
 from django.db.models import CharField, Exists, F, OuterRef, UUIDField, Value
 from django.db.models.functions import Cast
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from kalytera.prepared import PreparedLookup
 
@@ -98,3 +100,22 @@ def test_a_uuid_value_is_a_parameter(customer):
     assert lookup.first(token=uuid.uuid4()) is None
     EmailAddress.objects.filter(user=customer).update(email="0e4c1c1a-7d4c-4e7f-8a59-2f0d5b3c9a10")
     assert lookup.first(token=uuid.UUID("0e4c1c1a-7d4c-4e7f-8a59-2f0d5b3c9a10")).user == customer
+
+
+def test_a_value_may_be_a_moment_and_appear_more_than_once(customer, other_customer):
+    joined = PreparedLookup(
+        EmailAddress,
+        lambda at: (
+            EmailAddress.objects.filter(user__date_joined__lte=at)
+            .exclude(user__last_login__gt=at)
+            .order_by("email")
+        ),
+        at=datetime,
+    )
+    assert [a.email for a in joined.all(at=timezone.now())] == sorted([customer.email, other_customer.email])
+    assert joined.all(at=customer.date_joined - timedelta(days=1)) == []
+
+
+def test_other_kinds_of_value_are_refused():
+    with pytest.raises(TypeError, match="str, int, datetime or UUID"):
+        PreparedLookup(EmailAddress, lambda ok: EmailAddress.objects.filter(verified=ok), ok=bool)

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.sessions.backends import db
 from django.core.signing import b64_decode
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kalytera.sessions import SessionStore
@@ -67,3 +68,19 @@ def test_sessions_stored_before_encryption_still_open_and_altered_ones_do_not():
     assert SessionStore().decode(db.SessionStore().encode({"kept": "yes"})) == {"kept": "yes"}
     sealed = SessionStore().encode({"kept": "yes"})
     assert SessionStore().decode(sealed[:-4] + "AAAA") == {}
+
+
+def test_a_new_session_is_one_insert_and_a_taken_key_is_never_reused(monkeypatch):
+    taken = SessionStore()
+    taken["owner"] = "first"
+    taken.create()
+    drawn = iter([taken.session_key, "k" * 32])
+    monkeypatch.setattr("kalytera.sessions.get_random_string", lambda *args: next(drawn))
+    fresh = SessionStore()
+    fresh["owner"] = "second"
+    with CaptureQueriesContext(connection) as queries:
+        fresh.create()
+    assert fresh.session_key == "k" * 32
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert SessionStore(taken.session_key).load()["owner"] == "first"
+    assert SessionStore(fresh.session_key).load()["owner"] == "second"

@@ -181,6 +181,24 @@ def test_a_notice_stays_until_dismissed_and_only_the_newest_is_shown(privacy_v1,
     assert services.notices_to_show(user=person) == []
 
 
+def test_the_header_notices_are_the_orms_own_rows(privacy_v1, people):
+    """The header's lookup is compiled once per process: it must load what the ORM loads."""
+    person, other = people[0][0], people[0][1]
+    release(privacy_v1.policy, number=2, effective_at=timezone.now() - timedelta(days=3))
+    services.send_change_notices()
+    ChangeNotice.objects.filter(user=other).update(dismissed_at=timezone.now())
+    expected = ChangeNotice.objects.select_related("version__policy").get(user=person)
+    [shown] = services.notices_to_show(user=person)
+
+    def fields(obj) -> dict:
+        return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+    assert fields(shown) == fields(expected)
+    assert fields(shown.version) == fields(expected.version)
+    assert fields(shown.version.policy) == fields(expected.version.policy)
+    assert services.notices_to_show(user=other) == []
+
+
 def test_nobody_dismisses_someone_elses_notice(privacy_v1, people):
     owner, intruder = people[0][0], people[0][1]
     material_change(privacy_v1.policy)
@@ -202,6 +220,26 @@ def test_a_material_terms_change_must_be_accepted(terms, terms_v1, customer):
     assert services.pending_acceptance(user=customer, policy=terms) == v2
     services.accept_version(user=customer, version=v2)
     assert services.pending_acceptance(user=customer, policy=terms) is None
+
+
+def test_the_terms_gate_follows_versions_and_acceptances_as_they_happen(
+    terms, terms_v1, customer, other_customer
+):
+    """The gate's query is compiled once per process; each call still sees the moment and the rows."""
+    assert services.first_policy_to_accept(user=customer) == terms
+    services.accept_version(user=customer, version=terms_v1)
+    assert services.first_policy_to_accept(user=customer) is None
+    assert services.first_policy_to_accept(user=other_customer) == terms
+    soon = timezone.now() + timedelta(hours=1)
+    v2 = release(terms, number=2, effective_at=soon)
+    assert services.first_policy_to_accept(user=customer) is None
+    assert services.first_policy_to_accept(user=customer, at=soon) == terms
+    assert services.first_policy_to_accept(user=customer, at=soon - timedelta(seconds=1)) is None
+    release(terms, number=3, effective_at=soon + timedelta(hours=1), material=False)
+    assert services.first_policy_to_accept(user=customer, at=soon + timedelta(hours=2)) == terms
+    Acceptance.objects.create(user=customer, version=v2, source=Acceptance.Source.SIGNUP)
+    assert services.first_policy_to_accept(user=customer, at=soon + timedelta(hours=2)) is None
+    assert services.first_policy_to_accept(user=other_customer, at=soon) == terms
 
 
 def test_an_editorial_terms_change_needs_no_new_acceptance(terms, terms_v1, customer):

@@ -61,6 +61,7 @@ def pages(redis_as_default_cache, customer_client, customer, make_plan) -> dict[
         "license detail": reverse("licensing:detail", kwargs={"license_id": licenses[0].public_id}),
         "integrator overview": reverse("licensing:integrators"),
         "account page": reverse("accounts:dashboard"),
+        "profile page": reverse("accounts:profile"),  # the layout and a two-field form: the floor
     }
     for url in urls.values():  # the first visits record the session and fill the caches
         assert customer_client.get(url, secure=True).status_code == 200
@@ -78,8 +79,9 @@ def cost(client, url: str) -> tuple[list[str], list]:
 EXPECTED = {
     "license list": (8, 1),
     "license detail": (9, 2),  # the machines' advisories, from the shared cache
-    "integrator overview": (6, 1),
+    "integrator overview": (7, 1),  # the grants, then the licenses they cover by their ids
     "account page": (7, 1),
+    "profile page": (2, 1),  # the user and the policy change notices: what every signed-in page pays
 }
 
 
@@ -95,6 +97,14 @@ def test_no_page_reads_the_session_row_or_writes_the_session_list(pages, custome
     assert not [sql for sql in statements if "django_session" in sql]
     assert not [sql for sql in statements if "usersessions_usersession" in sql]
     assert not [sql for sql in statements if sql.startswith(("UPDATE", "INSERT", "DELETE"))]
+
+
+def test_the_floor_is_the_user_and_the_notices(pages, customer_client):
+    statements, _ = cost(customer_client, pages["profile page"])
+    assert [sql.split(" FROM ")[1].split()[0] for sql in statements] == [
+        '"accounts_user"',
+        '"legal_changenotice"',
+    ]
 
 
 def test_the_terms_gate_is_one_query(pages, customer_client):
