@@ -6,8 +6,9 @@ stand-in values, then runs the same SQL with each call's values and builds the o
 as the ORM does (the same converters and ``select_related`` population). The lookups of
 the Machine API use it (``licensing.services``: the license locked by its key, and the
 active machines of a license), the most frequent requests of the platform, and so do the
-lookups every signed-in page makes (the policy change notices, the Terms gate) and the first
-page of the license list, the account home and the integrator overview. ``PreparedRows``
+lookups every signed-in page makes (the policy change notices, the Terms gate), the license
+page's (``licensing.access.license_for``, ``licensing.detail``) and the first page of the
+license list, the account home and the integrator overview. ``PreparedRows``
 does the same for rows of values (a ``union`` too): what a person reaches
 (``licensing.access.reach``), read by every signed-in license page. Its tests
 (``tests/kalytera/test_prepared.py``) compare a prepared lookup of allauth's email
@@ -21,6 +22,7 @@ SQLite's driver turns some values (moments, lists) into other types than the sta
 """
 
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,12 +33,13 @@ from django.db.models.fetch_modes import FetchMode
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
-type _StandIn = str | int | datetime | list[int]
+type _StandIn = str | int | datetime | uuid.UUID | list[int]
 
 
 def _stand_in(name: str, kind: type, n: int) -> _StandIn:
     # Stand-ins are values no real call passes: NUL-prefixed text, large negative numbers,
-    # instants in the first year of the calendar, a list of a large negative number.
+    # instants in the first year of the calendar, UUIDs of no version, a list of a large
+    # negative number.
     if kind is list:
         return [-(2**31) + n]
     if kind is str:
@@ -45,7 +48,9 @@ def _stand_in(name: str, kind: type, n: int) -> _StandIn:
         return datetime(1, 1, 1, tzinfo=UTC) + timedelta(microseconds=n + 1)
     if kind is int:
         return -(2**31) + n
-    raise TypeError(f"A prepared lookup takes str, int, datetime or list values, not {kind.__name__}.")
+    if kind is uuid.UUID:
+        return uuid.UUID(int=(2**128 - 1) - n)  # no version that ``uuid4`` makes
+    raise TypeError(f"A prepared lookup takes str, int, datetime, UUID or list values, not {kind.__name__}.")
 
 
 def _stand_ins(kinds: dict[str, type]) -> dict[str, _StandIn]:
@@ -86,8 +91,8 @@ class _Compiled[M: Model]:
 class PreparedLookup[M: Model]:
     """``build(**stand_ins)`` returns a queryset of ``model``; ``first`` and ``all`` run it with real values.
 
-    ``kinds`` names the values and their types (``str``, ``int``, ``datetime``, or ``list``
-    of ids for an array parameter such as ``licensing.access``'s ``= ANY(%s)``), e.g.
+    ``kinds`` names the values and their types (``str``, ``int``, ``datetime``, ``uuid.UUID``,
+    or ``list`` of ids for an array parameter such as ``licensing.access``'s ``= ANY(%s)``), e.g.
     ``key_hash=str``; a value may appear several times. Values go to the database as they
     are, so they must already be in stored form (hashes, ids). Annotations are set on the
     objects as the ORM sets them. Compiled SQL is kept per thread and database alias,

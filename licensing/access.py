@@ -8,6 +8,7 @@ the 403 of ``RoleRequired`` or ``GrantRequired``.
 """
 
 import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,9 +26,9 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
-from kalytera.prepared import PreparedRows
+from kalytera.prepared import PreparedLookup, PreparedRows
 from licensing.models import License
 from organizations.access import Action, allows, covering_grants, granted_role, require, require_granted
 from organizations.models import IntegratorGrant, Membership, Organization
@@ -197,6 +198,19 @@ def _best_grant(user) -> Subquery:
     return Subquery(grants.values("pk")[:1])
 
 
+def _license_reached(user_id: int, public_id: uuid.UUID) -> QuerySet[License]:
+    """The license ``public_id`` with the role and the best grant of ``user_id``, if either exists."""
+    return (
+        License.objects.select_related("plan__product", "organization")
+        .annotate(member_role=_role_in_organization(user_id), grant_id=_best_grant(user_id))
+        .filter(Q(member_role__isnull=False) | Q(grant_id__isnull=False), public_id=public_id)
+    )
+
+
+# Every license page asks it first: compiled once per process (``_license_reached`` with values).
+_reached = PreparedLookup(License, _license_reached, user_id=int, public_id=uuid.UUID)
+
+
 def license_for(user, license_id, action: Action) -> License:
     """The license ``license_id`` if ``user`` may do ``action``: 404 for others, 403 for a weak role or grant.
 
@@ -204,12 +218,13 @@ def license_for(user, license_id, action: Action) -> License:
     (the organization they act for, recorded in the history) and ``grant`` (the integrator
     grant they reach it through, or None).
     """
-    license = get_object_or_404(
-        License.objects.select_related("plan__product", "organization")
-        .annotate(member_role=_role_in_organization(user), grant_id=_best_grant(user))
-        .filter(Q(member_role__isnull=False) | Q(grant_id__isnull=False)),
-        public_id=license_id,
-    )
+    try:
+        public_id = license_id if isinstance(license_id, uuid.UUID) else uuid.UUID(str(license_id))
+    except ValueError:
+        raise Http404("No such license.") from None
+    license = _reached.first(user_id=user.pk, public_id=public_id)
+    if license is None:
+        raise Http404("No such license.")
     assert license.organization is not None  # a membership or a grant means a holding organization
     member_role: str | None = license.member_role  # type: ignore[attr-defined]  # the annotation above
     grant_id: int | None = license.grant_id  # type: ignore[attr-defined]

@@ -18,9 +18,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
+from kalytera.prepared import PreparedLookup
 from licensing import versions
 from licensing.access import visible_licenses
 from licensing.models import License, Plan, Release, ReleaseArtifact
@@ -154,37 +155,54 @@ class LicenseReleases:
     withdrawn_running: list[Release]
 
 
+# The license page's releases: fixed SQL, compiled once per process (kalytera.prepared).
+_PUBLISHED_OF = PreparedLookup(
+    Release,
+    lambda product_id: (
+        Release.objects.filter(product_id=product_id, state=Release.State.PUBLISHED)
+        .select_related("product")
+        .order_by()
+    ),
+    product_id=int,
+)
+
+
 def for_license(license: License, activations, now: datetime) -> LicenseReleases:
-    covered = covered_releases(license, now)
+    """What the license page shows about versions: one query for the published releases of the
+    product (``covers`` picks the license's from them), one for the downloads of those shown, and
+    one for withdrawn versions only when machines report a version."""
+    published = newest_first(_PUBLISHED_OF.all(product_id=license.plan.product_id))
+    covered = [release for release in published if covers(license, release, now)]
     covered_ids = {release.pk for release in covered}
     reported = [
         parsed
         for activation in activations
         if activation.is_active and (parsed := versions.parse_or_none(activation.product_version))
     ]
-    withdrawn = Release.objects.filter(
-        product_id=license.plan.product_id,
-        state=Release.State.WITHDRAWN,
-        version__in={version.text for version in reported},
-    ).select_related("product")
     running = min(reported) if reported else None
     if running is None:
         later = covered[:1]
     else:
-        published = (
-            Release.objects.filter(product_id=license.plan.product_id, state=Release.State.PUBLISHED)
-            .select_related("product")
-            .prefetch_related("artifacts")
-        )
         later = [
             release
             for release in published
             if (version := versions.parse_or_none(release.version)) is not None and version > running
         ]
-    later = list(reversed(newest_first(later)))
+    later.reverse()  # oldest first
+    # The page lists the downloads of the covered releases it shows.
+    prefetch_related_objects([release for release in later if release.pk in covered_ids], "artifacts")
+    withdrawn: list[Release] = []
+    if reported:
+        withdrawn = newest_first(
+            Release.objects.filter(
+                product_id=license.plan.product_id,
+                state=Release.State.WITHDRAWN,
+                version__in={version.text for version in reported},
+            ).select_related("product")
+        )
     return LicenseReleases(
         newest=covered[0] if covered else None,
         running=running.text if running else None,
         since=[(release, release.pk in covered_ids) for release in later],
-        withdrawn_running=newest_first(withdrawn) if reported else [],
+        withdrawn_running=withdrawn,
     )

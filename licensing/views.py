@@ -25,7 +25,7 @@ from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera.prepared import PreparedLookup
 from kalytera_client import offline
-from licensing import releases, security, services, standing
+from licensing import detail, releases, security, services, standing
 from licensing.access import license_for, licenses_in, reach
 from licensing.forms import ClaimForm, OfflineRequestForm, TrialForm
 from licensing.links import contact_url
@@ -176,29 +176,39 @@ def trial(request: AuthenticatedHttpRequest) -> HttpResponse:
 def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     license = license_for(request.user, license_id, Action.VIEW)
     now = timezone.now()
-    activations = list(license.activations.all())
+    activations = detail.machines(license)
     offline = {a.pk for a in activations if standing.is_offline(a, license.plan, now)}
-    events = list(
-        license.events.select_related("activation", "actor_user", "organization").order_by(
-            "-created_at", "-id"
-        )
-    )
+    history_number = _page_number(request.GET.get("history"))
+    events, older_events = detail.history_page(license, history_number)
     moves_left = services.moves_left(license, now)
     stopped = license.status in (License.Status.SUSPENDED, License.Status.REVOKED)
     # The event that stopped the license carries the reason staff gave (shown to the customer).
-    stopped_by = next((event for event in events if event.kind == license.status), None) if stopped else None
+    stopped_by = (
+        license.events.filter(kind=license.status).order_by("-created_at", "-id").first() if stopped else None
+    )
+    can = allowed_actions(license.role)  # type: ignore[attr-defined]  # set by license_for
+    advisories = security.machine_advisories(license, activations)
     return render(
         request,
         "licensing/license_detail.html",
         {
             "license": license,
-            "activations": activations,
-            "offline": offline,
+            "machines": detail.machine_rows(
+                license,
+                activations,
+                offline=offline,
+                advisories=advisories,
+                can=can,
+                moves_left=moves_left,
+                stopped=stopped,
+            ),
             "machines_used": sum(1 for a in activations if a.is_active),
-            "events": events,
+            "history": detail.history_lines(license, events),
+            "history_number": history_number,
+            "older_events": older_events,
             "moves_left": moves_left,
             "contact_url": contact_url(license),
-            "can": allowed_actions(license.role),  # type: ignore[attr-defined]  # set by license_for
+            "can": can,
             "standing": standing.of(license, now),
             "stopped": stopped,
             "stopped_reason": stopped_by.detail.get("reason", "") if stopped_by else "",
@@ -208,12 +218,22 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
             and license.upgrade_plan_until < now.date(),
             "reminders": [] if stopped else reminders.upcoming(license, now),
             "versions": releases.for_license(license, activations, now),
-            "advisories": security.machine_advisories(license, activations),
-            "pending_offer": transfers.pending_offers([license.pk], now)
-            .filter(from_organization=license.organization_id)
-            .first(),
+            "advisories": advisories,
+            "pending_offer": transfers.open_offer_by_holder(license, now),
         },
     )
+
+
+def _page_number(text: str | None) -> int:
+    """A page number from the query string: 1 for anything that is not a positive number."""
+    try:
+        return min(max(1, int(text or 1)), MAX_PAGE_NUMBER)
+    except ValueError:
+        return 1
+
+
+# Far beyond any real history, and small enough for the database's OFFSET.
+MAX_PAGE_NUMBER = 1_000_000
 
 
 @login_required

@@ -130,12 +130,35 @@ def locked_license(key: str) -> License:
     return license
 
 
+# Allowances (moves, hardware changes) are counted on every deactivation, hardware change and
+# view of a license page: up to this many uses, by rows of SQL compiled once per process
+# (kalytera.prepared); only more uses than that are counted by the ORM.
+_USES_COUNTED = 100
+_USES_SINCE = PreparedLookup(
+    LicenseEvent,
+    lambda license_id, kind, since: (
+        LicenseEvent.objects.filter(license_id=license_id, kind=kind, created_at__gt=since)
+        .exclude(actor=LicenseEvent.Actor.STAFF)
+        .only("pk")
+        .order_by()[:_USES_COUNTED]
+    ),
+    license_id=int,
+    kind=str,
+    since=datetime,
+)
+
+
 def events_in_last_year(license: License, kind: str, now: datetime, *, up_to: int | None = None) -> int:
     """Self-service uses of an allowance in the last 365 days; what support does is not counted.
 
     ``up_to`` stops counting there: enough to compare with an allowance, and the count stays
     cheap for a license with a long history.
     """
+    used = len(_USES_SINCE.all(license_id=license.pk, kind=kind, since=now - YEAR))
+    if used < _USES_COUNTED:  # every use
+        return used if up_to is None else min(used, up_to)
+    if up_to is not None and up_to <= _USES_COUNTED:
+        return up_to
     events = (
         license.events.filter(kind=kind, created_at__gt=now - YEAR)
         .exclude(actor=LicenseEvent.Actor.STAFF)

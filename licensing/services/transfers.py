@@ -35,6 +35,7 @@ from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from kalytera.prepared import PreparedLookup
 from licensing import crypto
 from licensing.models import License, LicenseEvent, LicenseTransfer, Plan
 from licensing.services import integrators
@@ -86,6 +87,27 @@ def pending_offers(license_ids: Iterable[int], now: datetime) -> QuerySet[Licens
     return LicenseTransfer.objects.filter(
         licenses__in=list(license_ids), state=State.PENDING, expires_at__gt=now
     ).distinct()
+
+
+# The license page asks it on every view: compiled once per process (kalytera.prepared).
+_OPEN_OFFER_BY_HOLDER = PreparedLookup(
+    LicenseTransfer,
+    lambda license_id, organization_id, now: LicenseTransfer.objects.filter(
+        licenses=license_id, from_organization_id=organization_id, state=State.PENDING, expires_at__gt=now
+    ).order_by("pk")[:1],
+    license_id=int,
+    organization_id=int,
+    now=datetime,
+)
+
+
+def open_offer_by_holder(license: License, now: datetime) -> LicenseTransfer | None:
+    """The holding organization's open offer of ``license`` (one at most: ``pending_offers``' rule)."""
+    if license.organization_id is None:
+        return None
+    return _OPEN_OFFER_BY_HOLDER.first(
+        license_id=license.pk, organization_id=license.organization_id, now=now
+    )
 
 
 def offer_transfer(

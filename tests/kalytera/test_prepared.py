@@ -1,10 +1,13 @@
 """A lookup compiled once gives what the ORM gives, with fresh values on every call."""
 
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.db import connection
+from django.db.models import CharField, Exists, F, OuterRef, UUIDField, Value
+from django.db.models.functions import Cast
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -75,6 +78,31 @@ def test_all_returns_every_row_in_the_querysets_order(customer, other_customer):
     assert everyone.all(user_id=10**9) == []
 
 
+def test_annotations_and_values_used_twice_come_back_as_from_the_orm(customer, other_customer):
+    def build(user_id):
+        # the annotation repeated in the filter puts ``user_id`` in the SQL twice
+        mine = Exists(EmailAddress.objects.filter(pk=OuterRef("pk"), user_id=user_id))
+        return EmailAddress.objects.annotate(mine=mine, doubled=F("user_id") * 2).filter(mine=True)
+
+    lookup = PreparedLookup(EmailAddress, build, user_id=int)
+    for person in (customer, other_customer):
+        (expected,) = build(person.pk)
+        (found,) = lookup.all(user_id=person.pk)
+        assert _fields(found) == _fields(expected)
+        assert (found.mine, found.doubled) == (expected.mine, expected.doubled) == (True, person.pk * 2)
+
+
+def test_a_uuid_value_is_a_parameter(customer):
+    lookup = PreparedLookup(
+        EmailAddress,
+        lambda token: EmailAddress.objects.filter(email=Cast(Value(token, UUIDField()), CharField())),
+        token=uuid.UUID,
+    )
+    assert lookup.first(token=uuid.uuid4()) is None
+    EmailAddress.objects.filter(user=customer).update(email="0e4c1c1a-7d4c-4e7f-8a59-2f0d5b3c9a10")
+    assert lookup.first(token=uuid.UUID("0e4c1c1a-7d4c-4e7f-8a59-2f0d5b3c9a10")).user == customer
+
+
 def test_a_value_may_be_a_moment_and_appear_more_than_once(customer, other_customer):
     joined = PreparedLookup(
         EmailAddress,
@@ -90,7 +118,7 @@ def test_a_value_may_be_a_moment_and_appear_more_than_once(customer, other_custo
 
 
 def test_other_kinds_of_value_are_refused():
-    with pytest.raises(TypeError, match="str, int, datetime or list"):
+    with pytest.raises(TypeError, match="str, int, datetime, UUID or list"):
         PreparedLookup(EmailAddress, lambda ok: EmailAddress.objects.filter(verified=ok), ok=bool)
 
 

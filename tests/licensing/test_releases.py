@@ -166,3 +166,22 @@ def test_the_license_page_warns_about_a_withdrawn_version_a_machine_runs(catalog
     shown = releases.for_license(license, [Machine()], NOW)
     assert [item.version for item in shown.withdrawn_running] == ["6.9.0"]
     assert releases.for_license(license, [], NOW).withdrawn_running == []
+
+
+def test_the_license_page_reads_releases_and_their_downloads_in_fixed_queries(
+    catalogue, issue, customer, django_assert_num_queries
+):
+    license, _ = issue(customer, now=NOW - timedelta(days=30))
+    for item in catalogue.values():
+        artifact(item)
+
+    class Machine:
+        product_version, is_active = "6.0.0", True
+
+    with django_assert_num_queries(3):  # published, their downloads, withdrawn versions reported
+        shown = releases.for_license(license, [Machine()], NOW)
+        for item, covered in shown.since:
+            assert covered and [a.release_id for a in item.artifacts.all()] == [item.pk]
+    assert versions(item for item, _ in shown.since) == ["6.2.0", "6.2.1", "6.2.1-hotfix2", "6.10.0"]
+    with django_assert_num_queries(2):  # no version reported: no withdrawn query
+        assert versions(item for item, _ in releases.for_license(license, [], NOW).since) == ["6.10.0"]

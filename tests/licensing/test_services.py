@@ -343,3 +343,33 @@ def test_a_machine_name_with_a_bidi_override_is_refused_by_the_service(owned_lic
     assert refused.value.code == "INVALID_CHARACTERS"
     assert "U+202E" in refused.value.message
     assert not Activation.objects.filter(license=license).exists()
+
+
+def test_uses_of_an_allowance_count_self_service_in_the_last_year_up_to_the_allowance(issue, customer):
+    license, _ = issue(customer)
+    now = timezone.now()
+    Kind, By = LicenseEvent.Kind, LicenseEvent.Actor
+
+    def event(kind, actor, days_ago):
+        return LicenseEvent(
+            license=license, kind=kind, actor=actor, created_at=now - timedelta(days=days_ago)
+        )
+
+    LicenseEvent.objects.bulk_create(
+        [
+            *(event(Kind.DEACTIVATED, By.CUSTOMER, n) for n in range(1, 4)),
+            event(Kind.DEACTIVATED, By.MACHINE, 9),
+            event(Kind.DEACTIVATED, By.STAFF, 1),  # support's moves are not counted
+            event(Kind.DEACTIVATED, By.CUSTOMER, 366),
+            event(Kind.HARDWARE_CHANGED, By.MACHINE, 2),
+        ]
+    )
+    other, _ = issue(customer)
+    LicenseEvent.objects.create(license=other, kind=Kind.DEACTIVATED, actor=By.CUSTOMER)
+    for up_to, expected in [(None, 4), (2, 2), (4, 4), (10, 4), (1000, 4)]:
+        assert services.events_in_last_year(license, Kind.DEACTIVATED, now, up_to=up_to) == expected, up_to
+    assert services.events_in_last_year(license, Kind.HARDWARE_CHANGED, now, up_to=5) == 1
+    assert services.events_in_last_year(license, Kind.DEACTIVATED, now + timedelta(days=363), up_to=5) == 1
+    LicenseEvent.objects.bulk_create(event(Kind.DEACTIVATED, By.CUSTOMER, 5) for _ in range(120))
+    for up_to, expected in [(None, 124), (50, 50), (100, 100), (1000, 124)]:
+        assert services.events_in_last_year(license, Kind.DEACTIVATED, now, up_to=up_to) == expected, up_to

@@ -20,6 +20,8 @@ from licensing.services.transfers import (
     accept_transfer,
     expire_transfers,
     offer_transfer,
+    open_offer_by_holder,
+    pending_offers,
     transfer_by_staff,
     withdraw_transfer,
 )
@@ -530,3 +532,24 @@ def test_the_transfers_page_costs_the_same_queries_as_transfers_grow(members, co
     for n in range(1, 6):
         one_more(n)
     assert queries() == before
+
+
+def test_the_license_pages_open_offer_is_the_holders_pending_one_in_time(
+    members, company_license, issue, company
+):
+    license, _key, _activation = company_license
+    other, _ = issue(company)
+    now = timezone.now()
+
+    def orm(license, at):
+        return pending_offers([license.pk], at).filter(from_organization=license.organization_id).first()
+
+    assert open_offer_by_holder(license, now) is None
+    offered = offer(members, [license]).transfer
+    for at in (now, offered.expires_at - timedelta(microseconds=1), offered.expires_at):
+        assert open_offer_by_holder(license, at) == orm(license, at)
+    assert open_offer_by_holder(license, now) == offered
+    assert open_offer_by_holder(license, offered.expires_at) is None  # the offer ran out
+    assert open_offer_by_holder(other, now) is None  # another license of the same holder
+    withdraw_transfer(by=members["owner"], transfer=offered)
+    assert open_offer_by_holder(license, now) is None

@@ -9,7 +9,7 @@ license the grant does not cover, and the customer's own organization pages, are
 import pytest
 from django.urls import reverse
 
-from licensing import services
+from licensing import access, services
 from licensing.access import _REACH_ROWS, _reach_rows, licenses_granted_to, licenses_looked_after
 from licensing.services import integrators
 from organizations.access import notified_members
@@ -244,3 +244,31 @@ def test_reach_compiled_once_gives_what_the_orm_gives(company, customer, license
     for user in [*people.values(), customer]:
         prepared = _REACH_ROWS.all(user_id=user.pk)
         assert prepared and sorted(prepared, key=repr) == sorted(_reach_rows(user.pk), key=repr)
+
+
+def test_the_license_lookup_compiled_once_answers_as_the_orm(
+    company, members, licenses, integrator, grant_to, customer
+):
+    (license, _key, _activation), (uncovered, _, _) = licenses
+    organization, people = integrator
+    grant_to(organization, "manage", licenses=[license])
+    Membership.objects.create(organization=company, user=people["manager"], role="viewer")
+    for user in [customer, *members.values(), *people.values()]:
+        for target in (license, uncovered):
+            expected = access._license_reached(user.pk, target.public_id).first()
+            found = access._reached.first(user_id=user.pk, public_id=target.public_id)
+            if expected is None:
+                assert found is None
+                continue
+            assert found is not None
+
+            def seen(license):
+                return (
+                    license.pk,
+                    license.member_role,
+                    license.grant_id,
+                    license.organization,
+                    license.plan.product,
+                )
+
+            assert seen(found) == seen(expected)
