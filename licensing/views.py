@@ -44,10 +44,15 @@ LICENSES_PER_PAGE = 50
 
 
 def _page_number(text: str | None) -> int:
+    """A page number from the query string: 1 for anything that is not a positive number."""
     try:
-        return max(1, int(text or 1))
+        return min(max(1, int(text or 1)), MAX_PAGE_NUMBER)
     except ValueError:
         return 1
+
+
+# Far beyond any real history, and small enough for the database's OFFSET.
+MAX_PAGE_NUMBER = 1_000_000
 
 
 def _slice(licenses: QuerySet[License], number: int) -> list[License]:
@@ -222,18 +227,6 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
             "pending_offer": transfers.open_offer_by_holder(license, now),
         },
     )
-
-
-def _page_number(text: str | None) -> int:
-    """A page number from the query string: 1 for anything that is not a positive number."""
-    try:
-        return min(max(1, int(text or 1)), MAX_PAGE_NUMBER)
-    except ValueError:
-        return 1
-
-
-# Far beyond any real history, and small enough for the database's OFFSET.
-MAX_PAGE_NUMBER = 1_000_000
 
 
 @login_required
