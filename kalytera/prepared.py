@@ -120,15 +120,7 @@ class PreparedLookup[M: Model]:
 
     def _run(self, values: dict, *, many: bool) -> tuple[_Compiled[M], list]:
         compiled = self._compiled()
-        params = list(compiled.params)
-        for position, name in compiled.slots:
-            params[position] = values[name]
-        with compiled.compiler.connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall() if many else [row for row in [cursor.fetchone()] if row is not None]
-        if compiled.converters and rows:
-            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
-        return compiled, rows
+        return compiled, _execute(compiled, values, many=many)
 
     def _build(self, compiled: _Compiled[M], row) -> M:
         obj = compiled.model.from_db(
@@ -203,16 +195,7 @@ class PreparedRows:
     def all(self, **values) -> list[tuple]:
         if not _compiles(self.model):
             return [tuple(row) for row in self.build(**values)]
-        compiled = self._compiled()
-        params = list(compiled.params)
-        for position, name in compiled.slots:
-            params[position] = values[name]
-        with compiled.compiler.connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        if compiled.converters and rows:
-            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
-        return [tuple(row) for row in rows]
+        return [tuple(row) for row in _execute(self._compiled(), values, many=True)]
 
     def _compiled(self) -> _CompiledRows:
         using = router.db_for_read(self.model)
@@ -230,3 +213,16 @@ class PreparedRows:
                 sql, list(params), slots, compiler, compiler.get_converters(columns)
             )
         return compiled
+
+
+def _execute(compiled: _Compiled | _CompiledRows, values: dict, *, many: bool) -> list:
+    """Run compiled SQL with each value in its stand-in's places; the rows converted as the ORM does."""
+    params = list(compiled.params)
+    for position, name in compiled.slots:
+        params[position] = values[name]
+    with compiled.compiler.connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        rows = cursor.fetchall() if many else [row for row in [cursor.fetchone()] if row is not None]
+    if compiled.converters and rows:
+        rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+    return rows
