@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,18 +28,41 @@ def _events(license_id: int):
     )
 
 
+# Machines deactivated longer ago are left to the history, which records every activation and
+# deactivation: a license moved from machine to machine for years keeps a page of one size.
+RELEASED_SHOWN = 10
+
+
+def _machines(license_id: int):
+    """Every active machine of the license and the most recently deactivated ones (one more, to tell)."""
+    released = (
+        Activation.objects.filter(license_id=license_id, is_active=False)
+        .order_by(F("released_at").desc(nulls_last=True), "-first_seen_at")
+        .values("pk")[: RELEASED_SHOWN + 1]
+    )
+    return Activation.objects.filter(license_id=license_id).filter(Q(is_active=True) | Q(pk__in=released))
+
+
 # The queries every view of a license page runs, compiled once per process (kalytera.prepared).
-_MACHINES = PreparedLookup(
-    Activation, lambda license_id: Activation.objects.filter(license_id=license_id), license_id=int
-)
+_MACHINES = PreparedLookup(Activation, _machines, license_id=int)
 _NEWEST_EVENTS = PreparedLookup(
     LicenseEvent, lambda license_id: _events(license_id)[: HISTORY_PER_PAGE + 1], license_id=int
 )
 
 
-def machines(license: License) -> list[Activation]:
-    """Every machine of the license, active ones first, newest first (``Activation.Meta.ordering``)."""
-    return _MACHINES.all(license_id=license.pk)
+def machines(license: License) -> tuple[list[Activation], bool]:
+    """The machines the page lists, active ones first, newest first (``Activation.Meta.ordering``):
+    every active machine and the ``RELEASED_SHOWN`` most recently deactivated; and whether
+    machines deactivated before those are left out."""
+    found = _MACHINES.all(license_id=license.pk)
+    released = sorted(
+        (a for a in found if not a.is_active),
+        key=lambda a: (a.released_at is not None, a.released_at or a.first_seen_at, a.first_seen_at),
+    )
+    if len(released) <= RELEASED_SHOWN:
+        return found, False
+    oldest = released[0]
+    return [a for a in found if a.pk != oldest.pk], True
 
 
 # Stands for a machine's id in a URL reversed once per page; no machine has it (version 4 ids

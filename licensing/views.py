@@ -181,7 +181,7 @@ def trial(request: AuthenticatedHttpRequest) -> HttpResponse:
 def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpResponse:
     license = license_for(request.user, license_id, Action.VIEW)
     now = timezone.now()
-    activations = detail.machines(license)
+    activations, earlier_machines = detail.machines(license)
     offline = {a.pk for a in activations if standing.is_offline(a, license.plan, now)}
     history_number = _page_number(request.GET.get("history"))
     events, older_events = detail.history_page(license, history_number)
@@ -208,6 +208,7 @@ def license_detail(request: AuthenticatedHttpRequest, license_id) -> HttpRespons
                 stopped=stopped,
             ),
             "machines_used": sum(1 for a in activations if a.is_active),
+            "earlier_machines": earlier_machines,
             "history": detail.history_lines(license, events),
             "history_number": history_number,
             "older_events": older_events,

@@ -148,6 +148,37 @@ def test_each_active_machine_links_to_its_own_certificate_and_deactivation(
     assert str(detail._MACHINE) not in html
 
 
+def test_the_page_lists_the_active_machines_and_the_ten_last_deactivated(
+    customer_client, customer, issue, make_plan
+):
+    license, key = issue(customer, plan_=make_plan(max_machines=3, moves_per_year=100))
+    url = reverse("licensing:detail", kwargs={"license_id": license.public_id})
+    services.activate_machine(key=key, fingerprint=digest("kept"), label="Kept NVR")
+    customer_client.get(url)  # records the session and fills the caches
+
+    def page() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            html = customer_client.get(url).content.decode()
+        return len(queries), html
+
+    statements, html = page()
+    for n in range(detail.RELEASED_SHOWN + 5):
+        services.activate_machine(key=key, fingerprint=digest(f"moved-{n}"), label=f"Moved {n:02d}")
+        services.deactivate_machine(key=key, fingerprint=digest(f"moved-{n}"))
+        if n == detail.RELEASED_SHOWN - 1:
+            assert page()[0] == statements and "deactivated before these" not in page()[1]
+    grown, html = page()
+    assert grown == statements
+    assert "deactivated before these are not listed" in html
+    table = html.split("<h2>Machines</h2>", 1)[1].split("</table>", 1)[0]
+    assert "Kept NVR" in table
+    shown = [n for n in range(detail.RELEASED_SHOWN + 5) if f"Moved {n:02d}" in table]
+    assert shown == list(range(5, detail.RELEASED_SHOWN + 5))  # the ten deactivated last
+    assert html.count("Machine activated") + html.count("Machine deactivated") >= 2 * (
+        detail.RELEASED_SHOWN + 5
+    )
+
+
 def _fields(obj) -> dict:
     return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
 
@@ -161,8 +192,9 @@ def test_the_machines_and_the_newest_events_come_as_from_the_orm(owned_license, 
         license=license, kind=Kind.DEACTIVATED, actor=Actor.CUSTOMER, actor_user=customer,
         organization=license.organization, detail={"reason": "moved"},
     )  # fmt: skip
-    found = detail.machines(license)
+    found, earlier = detail.machines(license)
     assert [_fields(a) for a in found] == [_fields(a) for a in license.activations.all()] and len(found) == 2
+    assert not earlier
     events, more = detail.history_page(license, 1)
     expected = list(license.events.select_related("activation", "actor_user", "organization"))
     assert not more and [_fields(e) for e in events] == [_fields(e) for e in expected]
