@@ -13,6 +13,10 @@ from django.utils import timezone
 
 from kalytera.prepared import PreparedLookup, PreparedRows
 
+# Only PostgreSQL runs the compiled SQL; on SQLite every call goes through the ORM, so there
+# these tests would compare the ORM with itself.
+pytestmark = pytest.mark.postgres
+
 ADDRESS = PreparedLookup(
     EmailAddress,
     lambda email: (
@@ -54,7 +58,6 @@ def test_it_survives_a_new_database_connection(customer):
     assert ADDRESS.first(email=customer.email).user == customer
 
 
-@pytest.mark.postgres  # only PostgreSQL compiles; SQLite builds each call through the ORM
 def test_a_value_that_is_not_a_query_parameter_is_refused(db):
     lookup = PreparedLookup(
         EmailAddress, lambda email, other: EmailAddress.objects.filter(email=email), email=str, other=str

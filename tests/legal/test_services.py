@@ -181,6 +181,7 @@ def test_a_notice_stays_until_dismissed_and_only_the_newest_is_shown(privacy_v1,
     assert services.notices_to_show(user=person) == []
 
 
+@pytest.mark.postgres  # only PostgreSQL runs the compiled SQL (kalytera.prepared)
 def test_the_header_notices_are_the_orms_own_rows(privacy_v1, people):
     """The header's lookup is compiled once per process: it must load what the ORM loads."""
     person, other = people[0][0], people[0][1]

@@ -183,6 +183,7 @@ def _fields(obj) -> dict:
     return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
 
 
+@pytest.mark.postgres  # only PostgreSQL runs the compiled SQL (kalytera.prepared)
 def test_the_machines_and_the_newest_events_come_as_from_the_orm(owned_license, customer):
     license, key = owned_license
     for n in range(2):

@@ -416,6 +416,7 @@ def test_the_machine_id_is_the_short_form_the_vms_shows_too(
     assert staff_page.status_code == 200 and shown in staff_page.content.decode()
 
 
+@pytest.mark.postgres  # only PostgreSQL runs the compiled SQL (kalytera.prepared)
 def test_the_first_page_compiled_once_gives_what_the_orm_gives(customer, owned_license, machine, issue):
     from licensing import views
     from licensing.access import reach

@@ -237,6 +237,7 @@ def test_the_license_list_offers_no_transfer_of_licenses_an_integrator_looks_aft
     assert 'name="license"' not in body
 
 
+@pytest.mark.postgres  # only PostgreSQL runs the compiled SQL (kalytera.prepared)
 def test_reach_compiled_once_gives_what_the_orm_gives(company, customer, licenses, integrator, grant_to):
     (license, _key, _activation), _uncovered = licenses
     organization, people = integrator
@@ -246,6 +247,7 @@ def test_reach_compiled_once_gives_what_the_orm_gives(company, customer, license
         assert prepared and sorted(prepared, key=repr) == sorted(_reach_rows(user.pk), key=repr)
 
 
+@pytest.mark.postgres  # only PostgreSQL runs the compiled SQL (kalytera.prepared)
 def test_the_license_lookup_compiled_once_answers_as_the_orm(
     company, members, licenses, integrator, grant_to, customer
 ):

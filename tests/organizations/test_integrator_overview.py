@@ -78,6 +78,7 @@ def test_the_overview_counts_machines_that_need_a_security_update(
     assert "1 needs a security update" in page
 
 
+@pytest.mark.postgres  # only PostgreSQL runs the compiled SQL (kalytera.prepared)
 def test_the_overview_compiled_once_gives_what_the_orm_gives(company, company_license, integrator, grant_to):
     organization, people = integrator
     grant_to(organization, "view")

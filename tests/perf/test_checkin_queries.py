@@ -62,6 +62,7 @@ def test_with_redis_a_fresh_check_in_is_one_query_and_writes_nothing(key, redis_
     assert len(queries) == 1 and queries[0]["sql"].startswith("SELECT")
 
 
+@pytest.mark.postgres  # only PostgreSQL runs the compiled SQL (kalytera.prepared)
 def test_the_compiled_check_in_lookup_gives_what_the_orm_gives(key):
     from licensing import keys
     from licensing.services.machines import _ACTIVE_MACHINE
