@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.db import models
 from django.utils.module_loading import autodiscover_modules
 
@@ -67,3 +68,10 @@ def sections() -> list[PersonalData]:
 
 def covered_models() -> set[type[models.Model]]:
     return {model for section in sections() for model in section.models}
+
+
+def email_addresses(user) -> list[str]:
+    """Every address of ``user`` (the account's and its other addresses), lowercased, as the
+    addresses other people typed (invitations, grants, transfer offers) are stored and matched."""
+    known = {user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)}
+    return sorted(address.lower() for address in known if address)

@@ -8,11 +8,10 @@ identifier), plus the label and version the VMS reports. When an account is purg
 licenses stay valid for the sites that run on them, but no longer point to anyone.
 """
 
-from allauth.account.models import EmailAddress
 from django.db.models import Q
 from django.utils import timezone
 
-from kalytera.personal_data import PersonalData, register
+from kalytera.personal_data import PersonalData, email_addresses, register
 from licensing.models import Activation, License, LicenseEvent, LicenseTransfer
 
 
@@ -109,18 +108,13 @@ register(
 # --- Transfers ---------------------------------------------------------------------------------
 
 
-def _addresses(user) -> list[str]:
-    known = {user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)}
-    return sorted(address.lower() for address in known if address)
-
-
 def _transfers_of(user):
-    mine = Q(offered_by=user) | Q(decided_by=user) | Q(recipient_email__in=_addresses(user))
+    mine = Q(offered_by=user) | Q(decided_by=user) | Q(recipient_email__in=email_addresses(user))
     return LicenseTransfer.objects.filter(mine).distinct()
 
 
 def _collect_transfers(user) -> list[dict]:
-    addresses = set(_addresses(user))
+    addresses = set(email_addresses(user))
     return [
         {
             "licenses": [license.reference for license in transfer.licenses.all()],
@@ -147,7 +141,7 @@ def _erase_transfers(user) -> None:
     # licenses are unassigned by the licenses section next. The organizations keep the record of
     # what moved where, without the person.
     now = timezone.now()
-    addresses = _addresses(user)
+    addresses = email_addresses(user)
     open_offers = Q(recipient_email__in=addresses) | Q(from_organization__personal_for=user)
     LicenseTransfer.objects.filter(open_offers, state=LicenseTransfer.State.PENDING).update(
         state=LicenseTransfer.State.WITHDRAWN, decided_at=now

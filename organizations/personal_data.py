@@ -6,11 +6,10 @@ of the person; licensing runs first (a higher order) and unassigns that organiza
 licenses, so the key holder can add them to another account as before organizations.
 """
 
-from allauth.account.models import EmailAddress
 from django.db.models import Q
 from django.utils import timezone
 
-from kalytera.personal_data import PersonalData, register
+from kalytera.personal_data import PersonalData, email_addresses, register
 from organizations.models import ApiToken, IntegratorGrant, Invitation, Membership, Organization
 from organizations.services import hand_over_ownership
 
@@ -58,16 +57,8 @@ register(
 )
 
 
-def _addresses(user) -> list[str]:
-    emails = {
-        user.email.lower(),
-        *(e.lower() for e in EmailAddress.objects.filter(user=user).values_list("email", flat=True)),
-    }
-    return sorted(emails)
-
-
 def _grants(user):
-    mine = Q(created_by=user) | Q(accepted_by=user) | Q(revoked_by=user) | Q(email__in=_addresses(user))
+    mine = Q(created_by=user) | Q(accepted_by=user) | Q(revoked_by=user) | Q(email__in=email_addresses(user))
     return (
         IntegratorGrant.objects.filter(mine).select_related("customer", "integrator").order_by("created_at")
     )
@@ -103,7 +94,7 @@ def _erase_grants(user) -> None:
     The grants themselves stay: they are the customer's decision, and the organizations'
     access depends on them, not on the person who clicked.
     """
-    addresses = _addresses(user)
+    addresses = email_addresses(user)
     IntegratorGrant.objects.filter(
         email__in=addresses, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now(), token_hash=None)
@@ -137,9 +128,8 @@ register(
 
 def _invitations_of(user):
     """Invitations sent to one of ``user``'s addresses, accepted by them, or sent by them."""
-    addresses = [user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
     return Invitation.objects.filter(
-        Q(email__in=[address.lower() for address in addresses]) | Q(accepted_by=user) | Q(invited_by=user)
+        Q(email__in=email_addresses(user)) | Q(accepted_by=user) | Q(invited_by=user)
     )
 
 
@@ -162,10 +152,7 @@ def _invitations(user) -> list[dict]:
 def _erase_invitations(user) -> None:
     # Invitations to the person's addresses go; those they sent stay for the organization,
     # without naming them.
-    addresses = [user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
-    Invitation.objects.filter(
-        Q(email__in=[address.lower() for address in addresses]) | Q(accepted_by=user)
-    ).delete()
+    Invitation.objects.filter(Q(email__in=email_addresses(user)) | Q(accepted_by=user)).delete()
     Invitation.objects.filter(invited_by=user).update(invited_by=None)
 
 
