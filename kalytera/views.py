@@ -168,3 +168,13 @@ def too_many_requests(request: HttpRequest, exception=None) -> HttpResponse:
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for ``/favicon.ico`` on pages that name no icon (the staff admin's)."""
     return redirect(static("img/favicon.svg"), permanent=True)
+
+
+def too_many(
+    request: HttpRequest, template: str, context: dict, *, form, decision, what: str
+) -> HttpResponse:
+    """A form's page again with status 429, saying when ``what`` (e.g. "invitations") may be sent again."""
+    form.add_error(None, f"Too many {what}; try again in {decision.retry_after} seconds.")
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(decision.retry_after)
+    return response

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AuthenticatedHttpRequest
 from kalytera import ratelimit
+from kalytera.views import too_many
 from licensing import standing
 from licensing.forms import GrantChangeForm, IntegratorAcceptForm, IntegratorInviteForm
 from licensing.services import integrators
@@ -43,11 +44,15 @@ def invite(request: AuthenticatedHttpRequest, organization_id) -> HttpResponse:
             "integrator-invite", str(request.user.pk), settings.LICENSING_INTEGRATOR_INVITE_RATE
         )
         if not decision.allowed:
-            form.add_error(None, f"Too many invitations; try again in {decision.retry_after} seconds.")
             context = {"organization": customer, "form": form}
-            response = render(request, "licensing/integrator_invite.html", context, status=429)
-            response["Retry-After"] = str(decision.retry_after)
-            return response
+            return too_many(
+                request,
+                "licensing/integrator_invite.html",
+                context,
+                form=form,
+                decision=decision,
+                what="invitations",
+            )
         data = form.cleaned_data
         try:
             invitation = integrators.invite_integrator(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AuthenticatedHttpRequest
 from kalytera import ratelimit
+from kalytera.views import too_many
 from licensing.access import license_for
 from licensing.forms import TransferAcceptForm, TransferOfferForm
 from licensing.models import License, LicenseTransfer
@@ -54,10 +55,9 @@ def offer(request: AuthenticatedHttpRequest) -> HttpResponse:
             "licensing-transfer-offer", str(request.user.pk), settings.LICENSING_TRANSFER_OFFER_RATE
         )
         if not decision.allowed:
-            form.add_error(None, f"Too many offers; try again in {decision.retry_after} seconds.")
-            response = render(request, "licensing/transfer_offer.html", context, status=429)
-            response["Retry-After"] = str(decision.retry_after)
-            return response
+            return too_many(
+                request, "licensing/transfer_offer.html", context, form=form, decision=decision, what="offers"
+            )
         try:
             offered = transfers.offer_transfer(
                 by=request.user,

@@ -24,6 +24,7 @@ from accounts.http import AuthenticatedHttpRequest
 from kalytera import ratelimit
 from kalytera.downloads import attachment
 from kalytera.prepared import PreparedLookup
+from kalytera.views import too_many
 from kalytera_client import offline
 from licensing import detail, releases, security, services, standing
 from licensing.access import license_for, licenses_in, reach
@@ -132,10 +133,9 @@ def claim(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         decision = ratelimit.hit("licensing-claim", str(request.user.pk), settings.LICENSING_CLAIM_RATE)
         if not decision.allowed:
-            form.add_error(None, f"Too many attempts; try again in {decision.retry_after} seconds.")
-            response = render(request, "licensing/claim.html", {"form": form}, status=429)
-            response["Retry-After"] = str(decision.retry_after)
-            return response
+            return too_many(
+                request, "licensing/claim.html", {"form": form}, form=form, decision=decision, what="attempts"
+            )
         try:
             license = services.claim_license(
                 user=request.user,

@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kalytera import ratelimit
+from kalytera.views import too_many
 from organizations import access, api_tokens, invitations, services
 from organizations.forms import ApiTokenForm, InvitationForm, MemberChangeForm, OrganizationForm
 from organizations.models import ApiToken, IntegratorGrant, Invitation, Membership
@@ -137,11 +138,11 @@ def invite(request: HttpRequest, organization_id) -> HttpResponse:
             "organization-invitation", str(request.user.pk), settings.ORGANIZATION_INVITE_RATE
         )
         if not decision.allowed:
-            form.add_error(None, f"Too many invitations; try again in {decision.retry_after} seconds.")
             context = _detail_context(membership, form)
-            response = render(request, "organizations/organization_detail.html", context, status=429)
-            response["Retry-After"] = str(decision.retry_after)
-            return response
+            return too_many(
+                request, "organizations/organization_detail.html", context, form=form, decision=decision,
+                what="invitations",
+            )  # fmt: skip
         try:
             sent = invitations.invite(
                 by=request.user,
